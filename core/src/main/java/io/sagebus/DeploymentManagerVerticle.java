@@ -1,0 +1,294 @@
+package io.sagebus;
+
+import io.sagebus.impl.Protocol;
+import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.ServiceRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The deployment manager of one environment: it holds the environment's registered services
+ * and deploys, undeploys, lists and reports them on request.
+ * <p>
+ * Registration is a method call in the JVM ({@link #registerService(String, Class, ServiceOptions)}
+ * and its variants), because a class or a supplier never travels on the bus. Everything else is
+ * asked over the event bus, on the local-only address {@code sagebus.<env>.manager}, with JSON
+ * that names services, never classes:
+ * <ul>
+ *   <li>{@code {"action": "deploy", "service": name}}: deploys the service's instances
+ *       (virtual-thread {@link ServiceTaskVerticle}s); answers {@code {"service", "instances"}}
+ *       once every consumer is registered. When one instance fails to start, the others are
+ *       undeployed again and the request fails. Deploying a running service does nothing.</li>
+ *   <li>{@code {"action": "undeploy", "service": name}}: undeploys them, each draining as
+ *       {@link ServiceTaskVerticle} describes.</li>
+ *   <li>{@code {"action": "list"}}: answers {@code {"services": [{"name", "type", "running",
+ *       "options"}]}}.</li>
+ *   <li>{@code {"action": "stats", "service": name}}: answers {@link ServiceStats#toJson()}.</li>
+ * </ul>
+ * Failures are answered with {@code message.fail(code, json)}, code
+ * {@link FailureCode#BAD_REQUEST} for a bad message or an unregistered name and
+ * {@link FailureCode#SERVICE_ERROR} for a failed deployment.
+ * <p>
+ * {@link LocalEnvironment} creates and deploys one. Code that owns a Vertx may do the same:
+ * <pre>{@code
+ * DeploymentManagerVerticle manager = new DeploymentManagerVerticle("shop", new EnvironmentOptions());
+ * manager.registerService("echo", EchoService.class, new ServiceOptions());
+ * vertx.deployVerticle(manager).await();
+ * vertx.eventBus().request(DeploymentManagerVerticle.address("shop"),
+ *     new JsonObject().put("action", "deploy").put("service", "echo")).await();
+ * String reply = ServiceClient.create(vertx, "shop").call("echo", "hi");
+ * }</pre>
+ * Undeploying the manager undeploys every service it deployed.
+ */
+public final class DeploymentManagerVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeploymentManagerVerticle.class);
+
+  private final ServiceRegistry registry;
+  private final Map<String, Deployed> deployed = new HashMap<>();
+  private MessageConsumer<JsonObject> consumer;
+  private long consumerKey;
+
+  /**
+   * A manager for an environment.
+   *
+   * @param environment the environment name: letters, digits, {@code _} and {@code -}
+   * @param options     the environment's default timeouts (copied)
+   * @throws IllegalArgumentException when the name is malformed
+   */
+  public DeploymentManagerVerticle(String environment, EnvironmentOptions options) {
+    this(new ServiceRegistry(environment, options == null ? new EnvironmentOptions() : options));
+  }
+
+  DeploymentManagerVerticle(ServiceRegistry registry) {
+    this.registry = registry;
+  }
+
+  /**
+   * @param environment an environment name
+   * @return the event-bus address of its deployment manager
+   */
+  public static String address(String environment) {
+    return Protocol.managerAddress(environment);
+  }
+
+  /**
+   * @return the environment's name
+   */
+  public String environment() {
+    return registry.environment();
+  }
+
+  ServiceRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Registers a service class; see {@link Environment#registerService(String, Class, ServiceOptions)}.
+   *
+   * @param name    the service name
+   * @param type    the service class
+   * @param options its options, or {@code null} for the defaults (copied)
+   * @return this
+   * @throws IllegalArgumentException when the name is malformed or taken, or the class cannot be instantiated
+   */
+  public DeploymentManagerVerticle registerService(String name, Class<?> type, ServiceOptions options) {
+    registry.register(ServiceDefinition.ofClass(name, type, options));
+    return this;
+  }
+
+  /**
+   * Registers a class annotated with {@link SagebusService}.
+   *
+   * @param type    the service class
+   * @param options its options, or {@code null} for the defaults (copied)
+   * @return this
+   * @throws IllegalArgumentException when it has no annotation, or as {@link #registerService(String, Class, ServiceOptions)}
+   */
+  public DeploymentManagerVerticle registerService(Class<?> type, ServiceOptions options) {
+    registry.register(ServiceDefinition.ofAnnotated(type, options));
+    return this;
+  }
+
+  /**
+   * Registers a factory; see {@link Environment#registerService(String, Supplier, ServiceOptions)}.
+   *
+   * @param name    the service name
+   * @param factory creates one service object per instance
+   * @param options its options, or {@code null} for the defaults (copied)
+   * @return this
+   * @throws IllegalArgumentException when the name is malformed or taken, or the factory is null
+   */
+  public DeploymentManagerVerticle registerService(String name, Supplier<?> factory, ServiceOptions options) {
+    registry.register(ServiceDefinition.ofSupplier(name, factory, options));
+    return this;
+  }
+
+  /**
+   * @return the registered service names, sorted
+   */
+  public List<String> registeredServices() {
+    return registry.names();
+  }
+
+  @Override
+  public Future<?> start() {
+    registry.install(vertx);
+    consumer = vertx.eventBus().localConsumer(address(registry.environment()), this::handle);
+    consumerKey = registry.tracker().opened("consumer", address(registry.environment()));
+    return consumer.completion();
+  }
+
+  private void handle(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    String action = body == null ? null : body.getString("action");
+    String service = body == null ? null : body.getString("service");
+    if ("list".equals(action)) {
+      message.reply(list());
+      return;
+    }
+    if (!"deploy".equals(action) && !"undeploy".equals(action) && !"stats".equals(action)) {
+      Protocol.fail(message, FailureCode.BAD_REQUEST, "BadRequest", "Unknown action '" + action
+        + "': use deploy, undeploy, list or stats", new JsonArray());
+      return;
+    }
+    ServiceRegistry.Registration reg = service == null ? null : registry.get(service);
+    if (reg == null) {
+      Protocol.fail(message, FailureCode.BAD_REQUEST, ServiceNotFoundException.class.getName(),
+        "No service '" + service + "' is registered; registered: " + registry.names(), new JsonArray());
+      return;
+    }
+    switch (action) {
+      case "deploy" -> deploy(reg).onComplete(ar -> {
+        if (ar.succeeded()) {
+          message.reply(new JsonObject().put("service", service).put("instances", ar.result()));
+        } else {
+          Protocol.fail(message, FailureCode.SERVICE_ERROR, ar.cause().getClass().getName(),
+            String.valueOf(ar.cause().getMessage()), Protocol.stackOf(ar.cause()));
+        }
+      });
+      case "undeploy" -> undeploy(service).onComplete(ar ->
+        message.reply(new JsonObject().put("service", service).put("undeployed", ar.result())));
+      default -> message.reply(stats(reg).toJson());
+    }
+  }
+
+  private Future<Integer> deploy(ServiceRegistry.Registration reg) {
+    String name = reg.definition().name();
+    Deployed existing = deployed.get(name);
+    if (existing != null) {
+      return existing.ready;
+    }
+    Deployed d = new Deployed();
+    deployed.put(name, d);
+    int n = reg.definition().options().getInstances();
+    List<Future<String>> starts = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      ServiceTaskVerticle task = new ServiceTaskVerticle(registry.environment(), reg.definition(), i, reg.metrics(), registry);
+      d.tasks.add(task);
+      starts.add(vertx.deployVerticle(task, new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)));
+    }
+    d.ready = Future.join(starts).transform(ar -> {
+      List<String> ids = new ArrayList<>();
+      Throwable failure = null;
+      for (Future<String> f : starts) {
+        if (f.succeeded()) {
+          ids.add(f.result());
+        } else if (failure == null) {
+          failure = f.cause();
+        }
+      }
+      d.ids.addAll(ids);
+      if (failure == null) {
+        LOG.debug("Deployed service '{}' in environment '{}': {} instance(s)", name, registry.environment(), n);
+        return Future.succeededFuture(n);
+      }
+      Throwable cause = failure;
+      LOG.warn("Deploying service '{}' failed; undeploying the {} instance(s) that started", name, ids.size(), cause);
+      return undeploy(name).transform(v -> Future.failedFuture(cause));
+    });
+    return d.ready;
+  }
+
+  private Future<Integer> undeploy(String service) {
+    Deployed d = deployed.remove(service);
+    if (d == null) {
+      return Future.succeededFuture(0);
+    }
+    List<Future<Void>> stops = new ArrayList<>();
+    for (String id : d.ids) {
+      if (!vertx.deploymentIDs().contains(id)) {
+        continue; // already undeployed by Vert.x as a child of this manager
+      }
+      stops.add(vertx.undeploy(id).onFailure(e ->
+        LOG.warn("Undeploying an instance of service '{}' failed", service, e)));
+    }
+    return Future.join(stops).transform(ar -> Future.succeededFuture(d.ids.size()));
+  }
+
+  private JsonObject list() {
+    JsonArray services = new JsonArray();
+    for (String name : registry.names()) {
+      ServiceRegistry.Registration reg = registry.get(name);
+      Deployed d = deployed.get(name);
+      services.add(new JsonObject()
+        .put("name", name)
+        .put("type", reg.definition().typeName())
+        .put("running", d == null ? 0 : d.ids.size())
+        .put("options", reg.definition().options().toJson()));
+    }
+    return new JsonObject().put("services", services);
+  }
+
+  private ServiceStats stats(ServiceRegistry.Registration reg) {
+    Deployed d = deployed.get(reg.definition().name());
+    int inFlight = 0;
+    int queued = 0;
+    int running = 0;
+    if (d != null) {
+      running = d.ids.size();
+      for (ServiceTaskVerticle t : d.tasks) {
+        inFlight += t.inFlight();
+        queued += t.queued();
+      }
+    }
+    return reg.metrics().snapshot(reg.definition().name(), running, inFlight, queued);
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    return unregistered.eventually(() -> {
+      registry.tracker().closed(consumerKey);
+      List<Future<Integer>> all = new ArrayList<>();
+      for (String name : new ArrayList<>(deployed.keySet())) {
+        all.add(undeploy(name));
+      }
+      return Future.join(all);
+    }).eventually(() -> {
+      registry.uninstall(vertx);
+      return Future.succeededFuture();
+    });
+  }
+
+  /** The instances of one deployed service. */
+  private static final class Deployed {
+    final List<ServiceTaskVerticle> tasks = new ArrayList<>();
+    final List<String> ids = new ArrayList<>();
+    Future<Integer> ready;
+  }
+}

@@ -1,0 +1,146 @@
+package io.sagebus;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * A Sagebus environment: named services registered, deployed as service tasks on the event bus,
+ * and called by name through {@link #services()}.
+ * <p>
+ * Registering records a factory and its options; nothing runs until {@link #start()} (or
+ * {@link #deploy(String)}) deploys the service tasks. {@link #close()} undeploys everything
+ * the environment started and leaves nothing running.
+ *
+ * @see LocalEnvironment
+ */
+public interface Environment {
+
+  /**
+   * @return the environment's name, part of every event-bus address it uses
+   */
+  String name();
+
+  /**
+   * @return the Vert.x instance the environment runs on
+   */
+  Vertx vertx();
+
+  /**
+   * Registers a service class under a name. The class needs a public constructor taking no
+   * argument or a {@link ServiceContext}; each instance is created on its own virtual thread.
+   *
+   * @param name the service name: letters, digits, {@code _} and {@code -}
+   * @param type the service class
+   * @return this
+   * @throws IllegalArgumentException when the name is null, malformed or taken, or the class cannot be instantiated
+   */
+  Environment registerService(String name, Class<?> type);
+
+  /**
+   * Registers a service class under a name, with options.
+   *
+   * @param name    the service name
+   * @param type    the service class
+   * @param options instances, limits, timeouts, retries, configuration (copied)
+   * @return this
+   * @throws IllegalArgumentException when the name is null, malformed or taken, or the class cannot be instantiated
+   */
+  Environment registerService(String name, Class<?> type, ServiceOptions options);
+
+  /**
+   * Registers a class annotated with {@link SagebusService} under the annotation's name.
+   *
+   * @param type the service class
+   * @return this
+   * @throws IllegalArgumentException when the class has no {@code @SagebusService}, or as {@link #registerService(String, Class)}
+   */
+  Environment registerService(Class<?> type);
+
+  /**
+   * Registers a class annotated with {@link SagebusService} under the annotation's name, with options.
+   *
+   * @param type    the service class
+   * @param options instances, limits, timeouts, retries, configuration (copied)
+   * @return this
+   * @throws IllegalArgumentException when the class has no {@code @SagebusService}, or as {@link #registerService(String, Class)}
+   */
+  Environment registerService(Class<?> type, ServiceOptions options);
+
+  /**
+   * Registers a factory under a name; it is called once per instance, on that instance's virtual thread.
+   *
+   * @param name    the service name
+   * @param factory creates one service object per call
+   * @return this
+   * @throws IllegalArgumentException when the name is null, malformed or taken, or the factory is null
+   */
+  Environment registerService(String name, Supplier<?> factory);
+
+  /**
+   * Registers a factory under a name, with options.
+   *
+   * @param name    the service name
+   * @param factory creates one service object per call
+   * @param options instances, limits, timeouts, retries, configuration (copied)
+   * @return this
+   * @throws IllegalArgumentException when the name is null, malformed or taken, or the factory is null
+   */
+  Environment registerService(String name, Supplier<?> factory, ServiceOptions options);
+
+  /**
+   * @return the names of the registered services, sorted
+   */
+  List<String> registeredServices();
+
+  /**
+   * Deploys every registered service that is not running.
+   *
+   * @return completes when every instance's consumer is registered; fails (having rolled back
+   *     what it deployed for the failing service) when one cannot start
+   */
+  Future<Void> start();
+
+  /**
+   * Deploys one registered service, {@link ServiceOptions#getInstances()} instances.
+   *
+   * @param service the service name
+   * @return completes when every instance's consumer is registered; fails with
+   *     {@link ServiceNotFoundException} for an unregistered name, or with the cause of a failed
+   *     start after rolling back the instances that did start
+   */
+  Future<Void> deploy(String service);
+
+  /**
+   * Undeploys one service: its consumers are unregistered, queued calls answered STOPPING,
+   * executing calls get the drain timeout, then {@code stop} and {@code cleanup} run. The
+   * service stays registered and can be deployed again.
+   *
+   * @param service the service name
+   * @return completes when every instance has stopped
+   */
+  Future<Void> undeploy(String service);
+
+  /**
+   * @return the client calling this environment's services
+   */
+  ServiceClient services();
+
+  /**
+   * What the environment holds open now: event-bus consumers, timers and service threads. Empty
+   * after {@link #close()} completes. For diagnostics and leak tests.
+   *
+   * @return one line per open resource
+   */
+  List<String> openResources();
+
+  /**
+   * Undeploys every service and the deployment manager and, when the environment created its
+   * Vertx, closes it. Calls waiting for a retry fail with {@link FailureCode#STOPPING}.
+   *
+   * @return completes when nothing of the environment is left running
+   */
+  Future<Void> close();
+}

@@ -1,0 +1,112 @@
+package io.sagebus;
+
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+
+/**
+ * Options of an environment: the default timeouts of calls that name none.
+ * <p>
+ * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them.
+ */
+public class EnvironmentOptions {
+
+  /** Default timeout of a sync call ({@link ServiceClient#call}): 10 s, as in SAGE. */
+  public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(10);
+  /** Default timeout of an async call ({@link ServiceClient#callAsync}): 30 s, as in SAGE. */
+  public static final Duration DEFAULT_ASYNC_TIMEOUT = Duration.ofSeconds(30);
+
+  private Duration syncTimeout = DEFAULT_SYNC_TIMEOUT;
+  private Duration asyncTimeout = DEFAULT_ASYNC_TIMEOUT;
+
+  /** Options with the defaults. */
+  public EnvironmentOptions() {
+  }
+
+  /**
+   * Copy constructor.
+   *
+   * @param other the options to copy
+   */
+  public EnvironmentOptions(EnvironmentOptions other) {
+    this.syncTimeout = other.syncTimeout;
+    this.asyncTimeout = other.asyncTimeout;
+  }
+
+  /**
+   * Reads options from JSON, as written by {@link #toJson()}; absent fields keep their defaults.
+   *
+   * @param json the JSON form
+   * @throws IllegalArgumentException when a value is out of range
+   */
+  public EnvironmentOptions(JsonObject json) {
+    setSyncTimeout(Duration.ofMillis(json.getLong("syncTimeoutMillis", DEFAULT_SYNC_TIMEOUT.toMillis())));
+    setAsyncTimeout(Duration.ofMillis(json.getLong("asyncTimeoutMillis", DEFAULT_ASYNC_TIMEOUT.toMillis())));
+  }
+
+  /**
+   * @return the JSON form, read back by {@link #EnvironmentOptions(JsonObject)}
+   */
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("syncTimeoutMillis", syncTimeout.toMillis())
+      .put("asyncTimeoutMillis", asyncTimeout.toMillis());
+  }
+
+  /**
+   * @return the timeout of sync calls that name none and whose service names none
+   */
+  public Duration getSyncTimeout() {
+    return syncTimeout;
+  }
+
+  /**
+   * @param syncTimeout the timeout of sync calls that name none and whose service names none; positive
+   * @return this
+   * @throws IllegalArgumentException when not positive
+   */
+  public EnvironmentOptions setSyncTimeout(Duration syncTimeout) {
+    this.syncTimeout = positive(syncTimeout, "syncTimeout");
+    return this;
+  }
+
+  /**
+   * @return the timeout of async calls that name none and whose service names none
+   */
+  public Duration getAsyncTimeout() {
+    return asyncTimeout;
+  }
+
+  /**
+   * @param asyncTimeout the timeout of async calls that name none and whose service names none; positive
+   * @return this
+   * @throws IllegalArgumentException when not positive
+   */
+  public EnvironmentOptions setAsyncTimeout(Duration asyncTimeout) {
+    this.asyncTimeout = positive(asyncTimeout, "asyncTimeout");
+    return this;
+  }
+
+  private static Duration positive(Duration d, String what) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, got " + d);
+    }
+    return d;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof EnvironmentOptions that && syncTimeout.equals(that.syncTimeout)
+      && asyncTimeout.equals(that.asyncTimeout);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * syncTimeout.hashCode() + asyncTimeout.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "EnvironmentOptions" + toJson().encode();
+  }
+}

@@ -1,0 +1,195 @@
+package io.sagebus;
+
+import io.sagebus.impl.ServiceClientImpl;
+import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.ServiceRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * A {@link LocalEnvironment}: a deployment manager verticle in one Vertx, talked to over the bus.
+ */
+final class LocalEnvironmentImpl implements LocalEnvironment {
+
+  /** Deploys may run user setup code that blocks; the manager request waits this long. */
+  private static final long MANAGER_REQUEST_TIMEOUT_MS = 10 * 60 * 1000L;
+
+  private final Vertx vertx;
+  private final boolean ownsVertx;
+  private final String name;
+  private final DeploymentManagerVerticle manager;
+  private final ServiceRegistry registry;
+  private final ServiceClientImpl client;
+  private final Future<String> managerDeployment;
+  private Future<Void> closing;
+
+  private LocalEnvironmentImpl(Vertx vertx, boolean ownsVertx, String name, EnvironmentOptions options) {
+    this.vertx = vertx;
+    this.ownsVertx = ownsVertx;
+    this.name = name;
+    this.manager = new DeploymentManagerVerticle(name, options);
+    this.registry = manager.registry();
+    this.client = ServiceClientImpl.forRegistry(vertx, registry);
+    registry.install(vertx);
+    this.managerDeployment = vertx.deployVerticle(manager, new DeploymentOptions());
+  }
+
+  /**
+   * @param vertx   a Vertx the caller owns, or {@code null} to create one owned by the environment
+   * @param name    the environment name
+   * @param options its options
+   * @return the environment
+   */
+  static LocalEnvironment create(Vertx vertx, String name, EnvironmentOptions options) {
+    ServiceDefinition.checkName("environment", name);
+    EnvironmentOptions opts = options == null ? new EnvironmentOptions() : options;
+    if (vertx != null) {
+      return new LocalEnvironmentImpl(vertx, false, name, opts);
+    }
+    Vertx own = Vertx.vertx();
+    try {
+      return new LocalEnvironmentImpl(own, true, name, opts);
+    } catch (RuntimeException e) {
+      own.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  private void checkOpen() {
+    if (closing != null) {
+      throw new IllegalStateException("Environment '" + name + "' is closed");
+    }
+  }
+
+  @Override
+  public LocalEnvironment registerService(String service, Class<?> type) {
+    return registerService(service, type, null);
+  }
+
+  @Override
+  public LocalEnvironment registerService(String service, Class<?> type, ServiceOptions options) {
+    checkOpen();
+    manager.registerService(service, type, options);
+    return this;
+  }
+
+  @Override
+  public LocalEnvironment registerService(Class<?> type) {
+    return registerService(type, null);
+  }
+
+  @Override
+  public LocalEnvironment registerService(Class<?> type, ServiceOptions options) {
+    checkOpen();
+    manager.registerService(type, options);
+    return this;
+  }
+
+  @Override
+  public LocalEnvironment registerService(String service, Supplier<?> factory) {
+    return registerService(service, factory, null);
+  }
+
+  @Override
+  public LocalEnvironment registerService(String service, Supplier<?> factory, ServiceOptions options) {
+    checkOpen();
+    manager.registerService(service, factory, options);
+    return this;
+  }
+
+  @Override
+  public List<String> registeredServices() {
+    return registry.names();
+  }
+
+  @Override
+  public Future<Void> start() {
+    List<Future<Void>> deploys = new ArrayList<>();
+    for (String service : registry.names()) {
+      deploys.add(deploy(service));
+    }
+    return Future.all(deploys).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> deploy(String service) {
+    return ask(service, "deploy").mapEmpty();
+  }
+
+  @Override
+  public Future<Void> undeploy(String service) {
+    return ask(service, "undeploy").mapEmpty();
+  }
+
+  private Future<JsonObject> ask(String service, String action) {
+    if (closing != null) {
+      return Future.failedFuture(new IllegalStateException("Environment '" + name + "' is closed"));
+    }
+    if (service == null || registry.get(service) == null) {
+      return Future.failedFuture(new ServiceNotFoundException(service, name, registry.names()));
+    }
+    JsonObject request = new JsonObject().put("action", action).put("service", service);
+    return managerDeployment
+      .compose(id -> vertx.eventBus().<JsonObject>request(DeploymentManagerVerticle.address(name), request,
+        new DeliveryOptions().setSendTimeout(MANAGER_REQUEST_TIMEOUT_MS)))
+      .map(msg -> msg.body())
+      .recover(e -> Future.failedFuture(deploymentFailure(service, e)));
+  }
+
+  private static Throwable deploymentFailure(String service, Throwable e) {
+    if (e instanceof ReplyException re && re.failureCode() == FailureCode.SERVICE_ERROR.code()) {
+      try {
+        JsonObject json = new JsonObject(re.getMessage());
+        return new ServiceDeploymentException(service, json.getString("type"), json.getString("message"));
+      } catch (DecodeException ignored) {
+        return new ServiceDeploymentException(service, null, re.getMessage());
+      }
+    }
+    return e;
+  }
+
+  @Override
+  public ServiceClient services() {
+    return client;
+  }
+
+  @Override
+  public List<String> openResources() {
+    return registry.tracker().list();
+  }
+
+  @Override
+  public synchronized Future<Void> close() {
+    if (closing != null) {
+      return closing;
+    }
+    registry.tracker().cancelTimers();
+    Future<Void> undeployed = managerDeployment
+      .compose(vertx::undeploy, e -> Future.succeededFuture())
+      .eventually(() -> {
+        registry.uninstall(vertx);
+        return Future.succeededFuture();
+      });
+    closing = ownsVertx ? undeployed.eventually(vertx::close) : undeployed;
+    return closing;
+  }
+}

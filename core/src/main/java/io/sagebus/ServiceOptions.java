@@ -1,0 +1,261 @@
+package io.sagebus;
+
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a registered service runs: instances, concurrency and queue limits, timeouts, retries and
+ * configuration.
+ * <p>
+ * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them, so
+ * changing an instance after registration changes nothing.
+ */
+public class ServiceOptions {
+
+  /** Default number of instances (service-task verticles): 1. */
+  public static final int DEFAULT_INSTANCES = 1;
+  /** Default calls one instance runs at once: 1, so service code need not be thread-safe (like SAGE's services and Ray actors). */
+  public static final int DEFAULT_MAX_CONCURRENCY = 1;
+  /** Default calls one instance keeps waiting while all its slots are busy: 1000. Beyond, calls fail with OVERLOADED. */
+  public static final int DEFAULT_MAX_QUEUED = 1000;
+  /** Default call timeout of this service: none ({@link Duration#ZERO}), so the environment's sync or async default applies. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ZERO;
+  /** Default time executing calls get to finish when the service is undeployed: 5 s. */
+  public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
+  /** By default calls are not retryable: a timed-out call may have run. */
+  public static final boolean DEFAULT_RETRYABLE = false;
+
+  private int instances = DEFAULT_INSTANCES;
+  private int maxConcurrency = DEFAULT_MAX_CONCURRENCY;
+  private int maxQueued = DEFAULT_MAX_QUEUED;
+  private Duration timeout = DEFAULT_TIMEOUT;
+  private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+  private boolean retryable = DEFAULT_RETRYABLE;
+  private RetryPolicy retryPolicy;
+  private JsonObject config = new JsonObject();
+
+  /** Options with the defaults. */
+  public ServiceOptions() {
+  }
+
+  /**
+   * Copy constructor.
+   *
+   * @param other the options to copy
+   */
+  public ServiceOptions(ServiceOptions other) {
+    this.instances = other.instances;
+    this.maxConcurrency = other.maxConcurrency;
+    this.maxQueued = other.maxQueued;
+    this.timeout = other.timeout;
+    this.drainTimeout = other.drainTimeout;
+    this.retryable = other.retryable;
+    this.retryPolicy = other.retryPolicy == null ? null : new RetryPolicy(other.retryPolicy);
+    this.config = other.config.copy();
+  }
+
+  /**
+   * Reads options from JSON, as written by {@link #toJson()}; absent fields keep their defaults.
+   *
+   * @param json the JSON form
+   * @throws IllegalArgumentException when a value is out of range
+   */
+  public ServiceOptions(JsonObject json) {
+    setInstances(json.getInteger("instances", DEFAULT_INSTANCES));
+    setMaxConcurrency(json.getInteger("maxConcurrency", DEFAULT_MAX_CONCURRENCY));
+    setMaxQueued(json.getInteger("maxQueued", DEFAULT_MAX_QUEUED));
+    setTimeout(Duration.ofMillis(json.getLong("timeoutMillis", DEFAULT_TIMEOUT.toMillis())));
+    setDrainTimeout(Duration.ofMillis(json.getLong("drainTimeoutMillis", DEFAULT_DRAIN_TIMEOUT.toMillis())));
+    setRetryable(json.getBoolean("retryable", DEFAULT_RETRYABLE));
+    JsonObject retry = json.getJsonObject("retryPolicy");
+    setRetryPolicy(retry == null ? null : new RetryPolicy(retry));
+    setConfig(json.getJsonObject("config", new JsonObject()));
+  }
+
+  /**
+   * @return the JSON form, read back by {@link #ServiceOptions(JsonObject)}
+   */
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject()
+      .put("instances", instances)
+      .put("maxConcurrency", maxConcurrency)
+      .put("maxQueued", maxQueued)
+      .put("timeoutMillis", timeout.toMillis())
+      .put("drainTimeoutMillis", drainTimeout.toMillis())
+      .put("retryable", retryable)
+      .put("config", config.copy());
+    if (retryPolicy != null) {
+      json.put("retryPolicy", retryPolicy.toJson());
+    }
+    return json;
+  }
+
+  /**
+   * @return the number of instances deployed
+   */
+  public int getInstances() {
+    return instances;
+  }
+
+  /**
+   * @param instances how many service-task verticles to deploy; the event bus spreads calls over them. At least 1.
+   * @return this
+   * @throws IllegalArgumentException when below 1
+   */
+  public ServiceOptions setInstances(int instances) {
+    if (instances < 1) {
+      throw new IllegalArgumentException("instances must be at least 1, got " + instances);
+    }
+    this.instances = instances;
+    return this;
+  }
+
+  /**
+   * @return how many calls one instance runs at once
+   */
+  public int getMaxConcurrency() {
+    return maxConcurrency;
+  }
+
+  /**
+   * @param maxConcurrency how many calls one instance runs at once; at least 1. Above 1 the service code must be thread-safe.
+   * @return this
+   * @throws IllegalArgumentException when below 1
+   */
+  public ServiceOptions setMaxConcurrency(int maxConcurrency) {
+    if (maxConcurrency < 1) {
+      throw new IllegalArgumentException("maxConcurrency must be at least 1, got " + maxConcurrency);
+    }
+    this.maxConcurrency = maxConcurrency;
+    return this;
+  }
+
+  /**
+   * @return how many calls one instance keeps waiting
+   */
+  public int getMaxQueued() {
+    return maxQueued;
+  }
+
+  /**
+   * @param maxQueued how many calls one instance keeps waiting while every slot is busy; 0 or more.
+   *                  A call beyond fails at once with OVERLOADED.
+   * @return this
+   * @throws IllegalArgumentException when negative
+   */
+  public ServiceOptions setMaxQueued(int maxQueued) {
+    if (maxQueued < 0) {
+      throw new IllegalArgumentException("maxQueued must be 0 or more, got " + maxQueued);
+    }
+    this.maxQueued = maxQueued;
+    return this;
+  }
+
+  /**
+   * @return this service's call timeout; {@link Duration#ZERO} means the environment's default
+   */
+  public Duration getTimeout() {
+    return timeout;
+  }
+
+  /**
+   * @param timeout the timeout of calls to this service when the call names none;
+   *                {@link Duration#ZERO} for the environment's sync or async default
+   * @return this
+   * @throws IllegalArgumentException when negative or null
+   */
+  public ServiceOptions setTimeout(Duration timeout) {
+    if (timeout == null || timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must be zero (environment default) or positive, got " + timeout);
+    }
+    this.timeout = timeout;
+    return this;
+  }
+
+  /**
+   * @return how long executing calls may finish when the service is undeployed
+   */
+  public Duration getDrainTimeout() {
+    return drainTimeout;
+  }
+
+  /**
+   * @param drainTimeout how long executing calls may finish when the service is undeployed,
+   *                     after which they are answered STOPPING; zero or positive
+   * @return this
+   * @throws IllegalArgumentException when negative or null
+   */
+  public ServiceOptions setDrainTimeout(Duration drainTimeout) {
+    if (drainTimeout == null || drainTimeout.isNegative()) {
+      throw new IllegalArgumentException("drainTimeout must be zero or positive, got " + drainTimeout);
+    }
+    this.drainTimeout = drainTimeout;
+    return this;
+  }
+
+  /**
+   * @return whether calls to this service may be retried unless the call says otherwise
+   */
+  public boolean isRetryable() {
+    return retryable;
+  }
+
+  /**
+   * @param retryable whether calls to this service may be retried (it is idempotent) unless a call says otherwise
+   * @return this
+   */
+  public ServiceOptions setRetryable(boolean retryable) {
+    this.retryable = retryable;
+    return this;
+  }
+
+  /**
+   * @return the retry policy of calls to this service, or {@code null} for none
+   */
+  public RetryPolicy getRetryPolicy() {
+    return retryPolicy;
+  }
+
+  /**
+   * @param retryPolicy the retry policy of retryable calls to this service when the call names none; {@code null} for none
+   * @return this
+   */
+  public ServiceOptions setRetryPolicy(RetryPolicy retryPolicy) {
+    this.retryPolicy = retryPolicy == null ? null : new RetryPolicy(retryPolicy);
+    return this;
+  }
+
+  /**
+   * @return the configuration handed to every instance through {@link ServiceContext#config()}
+   */
+  public JsonObject getConfig() {
+    return config;
+  }
+
+  /**
+   * @param config configuration handed to every instance through {@link ServiceContext#config()}; not null
+   * @return this
+   * @throws NullPointerException when null
+   */
+  public ServiceOptions setConfig(JsonObject config) {
+    this.config = Objects.requireNonNull(config, "config").copy();
+    return this;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ServiceOptions that && toJson().equals(that.toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return toJson().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "ServiceOptions" + toJson().encode();
+  }
+}

@@ -1,0 +1,83 @@
+package io.sagebus;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * A snapshot of one service's statistics, summed over its instances in this JVM since it was
+ * registered. Counters on the service side ({@code requests}, {@code succeeded}, {@code errors},
+ * {@code rejected}, execution times) come from its service tasks; {@code timeouts} and
+ * {@code retries} are counted by the callers in this JVM; {@code inFlight} and {@code queued}
+ * are gauges read at the moment of the snapshot.
+ *
+ * @param service              the service name
+ * @param instances            instances running now
+ * @param requests             requests received by the instances
+ * @param succeeded            calls answered with a result
+ * @param errors               calls answered with a failure, by code ({@link FailureCode#OVERLOADED} counts the rejected ones)
+ * @param rejected             calls refused because an instance was full (same as {@code errors.get(OVERLOADED)})
+ * @param timeouts             calls that ended in {@link ServiceTimeoutException} at a caller
+ * @param retries              attempts sent again by a caller's retry policy
+ * @param meanExecutionMicros  mean execution time of calls that ran, in microseconds
+ * @param maxExecutionMicros   longest execution time, in microseconds
+ * @param inFlight             calls executing now
+ * @param queued               calls waiting for a free slot now
+ */
+public record ServiceStats(String service, int instances, long requests, long succeeded, Map<FailureCode, Long> errors,
+                           long rejected, long timeouts, long retries, long meanExecutionMicros,
+                           long maxExecutionMicros, int inFlight, int queued) {
+
+  /**
+   * Keeps an unmodifiable copy of {@code errors}.
+   */
+  public ServiceStats {
+    EnumMap<FailureCode, Long> copy = new EnumMap<>(FailureCode.class);
+    copy.putAll(errors);
+    errors = Collections.unmodifiableMap(copy);
+  }
+
+  /**
+   * @param code a failure code
+   * @return how many calls failed with {@code code}
+   */
+  public long errors(FailureCode code) {
+    return errors.getOrDefault(code, 0L);
+  }
+
+  /**
+   * @return the JSON form, read back by {@link #fromJson(JsonObject)}
+   */
+  public JsonObject toJson() {
+    JsonObject errs = new JsonObject();
+    errors.forEach((code, n) -> errs.put(code.name(), n));
+    return new JsonObject()
+      .put("service", service)
+      .put("instances", instances)
+      .put("requests", requests)
+      .put("succeeded", succeeded)
+      .put("errors", errs)
+      .put("rejected", rejected)
+      .put("timeouts", timeouts)
+      .put("retries", retries)
+      .put("meanExecutionMicros", meanExecutionMicros)
+      .put("maxExecutionMicros", maxExecutionMicros)
+      .put("inFlight", inFlight)
+      .put("queued", queued);
+  }
+
+  /**
+   * @param json the form written by {@link #toJson()}
+   * @return the statistics
+   */
+  public static ServiceStats fromJson(JsonObject json) {
+    EnumMap<FailureCode, Long> errs = new EnumMap<>(FailureCode.class);
+    json.getJsonObject("errors", new JsonObject()).forEach(e -> errs.put(FailureCode.valueOf(e.getKey()), ((Number) e.getValue()).longValue()));
+    return new ServiceStats(json.getString("service"), json.getInteger("instances", 0), json.getLong("requests", 0L),
+      json.getLong("succeeded", 0L), errs, json.getLong("rejected", 0L), json.getLong("timeouts", 0L),
+      json.getLong("retries", 0L), json.getLong("meanExecutionMicros", 0L), json.getLong("maxExecutionMicros", 0L),
+      json.getInteger("inFlight", 0), json.getInteger("queued", 0));
+  }
+}

@@ -1,0 +1,52 @@
+package io.sagebus.impl;
+
+/**
+ * The call a thread is executing inside a service, so that calls it makes inherit what is left
+ * of its budget and its request id appears in their logs. Set only while a service method runs.
+ *
+ * @param service       the service being executed
+ * @param requestId     the request id of the executing call
+ * @param deadlineNanos {@link System#nanoTime()} at which the budget is spent, or 0 for none
+ */
+public record CallScope(String service, String requestId, long deadlineNanos) {
+
+  private static final ThreadLocal<CallScope> CURRENT = new ThreadLocal<>();
+
+  /**
+   * @return the scope of the executing call on this thread, or {@code null}
+   */
+  public static CallScope current() {
+    return CURRENT.get();
+  }
+
+  /**
+   * @param scope the scope to enter, or {@code null}
+   * @return the scope it replaces, to give back to {@link #restore(CallScope)}
+   */
+  public static CallScope enter(CallScope scope) {
+    CallScope previous = CURRENT.get();
+    CURRENT.set(scope);
+    return previous;
+  }
+
+  /**
+   * @param previous what {@link #enter(CallScope)} returned
+   */
+  public static void restore(CallScope previous) {
+    if (previous == null) {
+      CURRENT.remove();
+    } else {
+      CURRENT.set(previous);
+    }
+  }
+
+  /**
+   * @return milliseconds left, {@link Long#MAX_VALUE} when there is no deadline
+   */
+  public long remainingMillis() {
+    if (deadlineNanos == 0) {
+      return Long.MAX_VALUE;
+    }
+    return Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000);
+  }
+}

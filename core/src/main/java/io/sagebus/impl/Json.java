@@ -1,0 +1,152 @@
+package io.sagebus.impl;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.TypeFactory;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sagebus's own Jackson mapper and the conversions between Java values and the JSON values that
+ * travel on the event bus. Vert.x's global {@code DatabindCodec} mapper is never touched.
+ * Default typing stays off: no JSON can name a class to instantiate.
+ */
+public final class Json {
+
+  /** Configured once here and never changed afterwards; ObjectMapper is thread-safe once configured. */
+  private static final ObjectMapper MAPPER = JsonMapper.builder()
+    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+    .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+    .build();
+
+  private Json() {
+  }
+
+  /**
+   * @return Sagebus's mapper (do not reconfigure it)
+   */
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  /**
+   * @param type a Java type
+   * @return its Jackson form
+   */
+  public static JavaType javaType(Type type) {
+    return TypeFactory.defaultInstance().constructType(type);
+  }
+
+  /**
+   * Turns any Java value into a value Vert.x JSON accepts: {@code null}, String, Number, Boolean,
+   * JsonObject or JsonArray. POJOs, records, maps, lists and arrays go through the mapper.
+   *
+   * @param value a value
+   * @return its JSON form
+   * @throws IllegalArgumentException when Jackson cannot map it
+   */
+  public static Object toWire(Object value) {
+    if (value == null || value instanceof String || value instanceof Boolean || value instanceof JsonObject
+      || value instanceof JsonArray) {
+      return value;
+    }
+    if (value instanceof Integer || value instanceof Long || value instanceof Double || value instanceof Float
+      || value instanceof Short || value instanceof Byte) {
+      return value;
+    }
+    if (value instanceof Character || value instanceof Enum<?>) {
+      return value.toString();
+    }
+    Object plain = MAPPER.convertValue(value, Object.class);
+    return wrap(plain);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Object wrap(Object plain) {
+    if (plain instanceof Map<?, ?> m) {
+      return new JsonObject((Map<String, Object>) m);
+    }
+    if (plain instanceof List<?> l) {
+      return new JsonArray((List<Object>) l);
+    }
+    return plain;
+  }
+
+  /**
+   * Turns a JSON value (possibly holding JsonObject/JsonArray at any depth) into plain maps and
+   * lists that Jackson understands.
+   *
+   * @param value a JSON value
+   * @return the same data as maps, lists and scalars
+   */
+  public static Object toPlain(Object value) {
+    if (value instanceof JsonObject o) {
+      Map<String, Object> map = new LinkedHashMap<>(Math.max(4, o.size() * 2));
+      for (Map.Entry<String, Object> e : o) {
+        map.put(e.getKey(), toPlain(e.getValue()));
+      }
+      return map;
+    }
+    if (value instanceof JsonArray a) {
+      List<Object> list = new ArrayList<>(a.size());
+      for (Object v : a) {
+        list.add(toPlain(v));
+      }
+      return list;
+    }
+    if (value instanceof Map<?, ?> m) {
+      Map<Object, Object> map = new LinkedHashMap<>();
+      m.forEach((k, v) -> map.put(k, toPlain(v)));
+      return map;
+    }
+    if (value instanceof List<?> l) {
+      List<Object> list = new ArrayList<>(l.size());
+      l.forEach(v -> list.add(toPlain(v)));
+      return list;
+    }
+    return value;
+  }
+
+  /**
+   * Converts a JSON value to a Java type: as is when it already is one, else through the mapper.
+   *
+   * @param value a JSON value
+   * @param type  the wanted type
+   * @return the converted value
+   * @throws IllegalArgumentException when it cannot be converted
+   */
+  public static Object fromWire(Object value, JavaType type) {
+    Class<?> raw = type.getRawClass();
+    if (value == null) {
+      if (raw.isPrimitive()) {
+        throw new IllegalArgumentException("null cannot be passed as " + raw.getName());
+      }
+      return null;
+    }
+    if (raw == Object.class || (raw.isInstance(value) && !type.isContainerType())) {
+      return value;
+    }
+    if (raw == JsonObject.class && value instanceof Map<?, ?> m) {
+      return new JsonObject(castMap(m));
+    }
+    if (raw == JsonArray.class && value instanceof List<?> l) {
+      return new JsonArray(new ArrayList<>(l));
+    }
+    return MAPPER.convertValue(toPlain(value), type);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Map<?, ?> m) {
+    return (Map<String, Object>) m;
+  }
+}

@@ -1,0 +1,126 @@
+package io.sagebus.impl;
+
+import io.sagebus.FailureCode;
+import io.sagebus.ServiceCallException;
+import io.sagebus.ServiceOverloadedException;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The event-bus protocol between callers, service tasks and the deployment manager (see the
+ * design's protocol section). Only JSON crosses the bus.
+ */
+public final class Protocol {
+
+  /** Header: the request id, kept across retries, for logs and tracing. */
+  public static final String REQUEST_ID = "sagebus-request-id";
+  /** Header: the caller's budget left when the request was sent, in milliseconds. */
+  public static final String TIMEOUT_MS = "sagebus-timeout-ms";
+  /** Header: who calls (a service name or {@code client}). */
+  public static final String CALLER = "sagebus-caller";
+
+  /** Request body field: the method name. */
+  public static final String METHOD = "method";
+  /** Request body field: the arguments, a JSON array. */
+  public static final String ARGS = "args";
+  /** Reply body field. */
+  public static final String SUCCESS = "success";
+  /** Reply body field. */
+  public static final String RESULT = "result";
+  /** Reply body field. */
+  public static final String EXECUTION_TIME_MICROS = "executionTimeMicros";
+
+  private static final int MAX_STACK_FRAMES = 40;
+
+  private Protocol() {
+  }
+
+  /**
+   * @param environment an environment name
+   * @param service     a service name
+   * @return the service's event-bus address
+   */
+  public static String serviceAddress(String environment, String service) {
+    return "sagebus." + environment + ".service." + service;
+  }
+
+  /**
+   * @param environment an environment name
+   * @return the deployment manager's event-bus address
+   */
+  public static String managerAddress(String environment) {
+    return "sagebus." + environment + ".manager";
+  }
+
+  /**
+   * Answers a request with a failure.
+   *
+   * @param message the request
+   * @param code    why
+   * @param type    the exception type (or a short label)
+   * @param text    a message
+   * @param stack   stack frames, possibly empty
+   */
+  public static void fail(Message<?> message, FailureCode code, String type, String text, JsonArray stack) {
+    JsonObject json = new JsonObject().put("type", type).put("message", text).put("stack", stack);
+    message.fail(code.code(), json.encode());
+  }
+
+  /**
+   * @param t a throwable
+   * @return its stack frames as text, at most 40, causes appended
+   */
+  public static JsonArray stackOf(Throwable t) {
+    JsonArray frames = new JsonArray();
+    Throwable cur = t;
+    while (cur != null && frames.size() < MAX_STACK_FRAMES) {
+      if (cur != t) {
+        frames.add("Caused by: " + cur);
+      }
+      for (StackTraceElement e : cur.getStackTrace()) {
+        if (frames.size() >= MAX_STACK_FRAMES) {
+          break;
+        }
+        frames.add(e.toString());
+      }
+      cur = cur.getCause() == cur ? null : cur.getCause();
+    }
+    return frames;
+  }
+
+  /**
+   * Reads a failure sent by {@link #fail}.
+   *
+   * @param service     the called service
+   * @param method      the called method
+   * @param code        the decoded failure code
+   * @param failureText the failure's message
+   * @return the exception the caller sees
+   */
+  public static ServiceCallException toException(String service, String method, FailureCode code, String failureText) {
+    String type = null;
+    String text = failureText;
+    List<String> stack = new ArrayList<>();
+    try {
+      JsonObject json = new JsonObject(failureText);
+      type = json.getString("type");
+      text = json.getString("message");
+      JsonArray frames = json.getJsonArray("stack", new JsonArray());
+      for (Object f : frames) {
+        stack.add(String.valueOf(f));
+      }
+    } catch (DecodeException | ClassCastException | NullPointerException e) {
+      // A failure sent by something other than a Sagebus task: keep its text as the message.
+      type = null;
+    }
+    if (code == FailureCode.OVERLOADED) {
+      return new ServiceOverloadedException(service, method, text);
+    }
+    return new ServiceCallException(service, method, code, type, text, stack);
+  }
+}

@@ -1,0 +1,418 @@
+package io.sagebus.impl;
+
+import com.fasterxml.jackson.databind.JavaType;
+import io.sagebus.CallOptions;
+import io.sagebus.EnvironmentOptions;
+import io.sagebus.FailureCode;
+import io.sagebus.RetryPolicy;
+import io.sagebus.ServiceCallException;
+import io.sagebus.ServiceClient;
+import io.sagebus.ServiceNotFoundException;
+import io.sagebus.ServiceOptions;
+import io.sagebus.ServiceStats;
+import io.sagebus.ServiceTimeoutException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Proxy;
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The service client: event-bus request-reply with deadlines, retries and typed failures.
+ */
+public final class ServiceClientImpl implements ServiceClient {
+
+  private static final EnvironmentOptions DEFAULT_ENVIRONMENT = new EnvironmentOptions();
+  private static final long NO_CONSUMER_FIRST_WAIT_MS = 5;
+  private static final long NO_CONSUMER_MAX_WAIT_MS = 200;
+
+  private final Vertx vertx;
+  private final String environment;
+  private final ServiceRegistry ownRegistry;
+  private final String caller;
+  private final String idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+  private final AtomicLong sequence = new AtomicLong();
+
+  private ServiceClientImpl(Vertx vertx, String environment, ServiceRegistry ownRegistry, String caller) {
+    this.vertx = Objects.requireNonNull(vertx, "vertx");
+    this.environment = ServiceDefinition.checkName("environment", environment);
+    this.ownRegistry = ownRegistry;
+    this.caller = caller;
+  }
+
+  /**
+   * @param vertx       the Vertx
+   * @param environment an environment name
+   * @return a client that finds the environment's registry on each call
+   */
+  public static ServiceClientImpl forEnvironment(Vertx vertx, String environment) {
+    return new ServiceClientImpl(vertx, environment, null, "client");
+  }
+
+  /**
+   * @param vertx    the Vertx
+   * @param registry the environment's registry
+   * @return the environment's own client
+   */
+  public static ServiceClientImpl forRegistry(Vertx vertx, ServiceRegistry registry) {
+    return new ServiceClientImpl(vertx, registry.environment(), registry, "client");
+  }
+
+  private ServiceRegistry registry() {
+    return ownRegistry != null ? ownRegistry : ServiceRegistry.lookup(vertx, environment);
+  }
+
+  @Override
+  public String environment() {
+    return environment;
+  }
+
+  @Override
+  public <T> Future<T> callAsync(String service, Object... args) {
+    return start(service, CallOptions.create(), args, false);
+  }
+
+  @Override
+  public <T> Future<T> callAsync(String service, CallOptions options, Object... args) {
+    return start(service, options, args, false);
+  }
+
+  @Override
+  public <T> T call(String service, Object... args) {
+    return call(service, CallOptions.create(), args);
+  }
+
+  @Override
+  public <T> T call(String service, CallOptions options, Object... args) {
+    if (Context.isOnVertxThread()) {
+      throw new IllegalStateException("ServiceClient.call(\"" + service + "\", ...) blocks, so it cannot run on "
+        + Thread.currentThread().getName() + " (a Vert.x event-loop or worker thread): use callAsync(...) and "
+        + "compose the Future, or call from a virtual thread (a verticle deployed with ThreadingModel.VIRTUAL_THREAD)");
+    }
+    Future<T> f = start(service, options, args, true);
+    return f.await();
+  }
+
+  private <T> Future<T> start(String service, CallOptions options, Object[] args, boolean sync) {
+    if (service == null) {
+      return Future.failedFuture(new IllegalArgumentException("The service name must not be null"));
+    }
+    CallOptions opts = options == null ? CallOptions.create() : options;
+    ServiceRegistry reg = registry();
+    ServiceRegistry.Registration registration = reg == null ? null : reg.get(service);
+    // An unregistered name may still be consumed (a task deployed by hand): a NO_HANDLERS answer decides.
+    ServiceOptions so = registration == null ? null : registration.definition().options();
+    EnvironmentOptions eo = reg == null ? DEFAULT_ENVIRONMENT : reg.options();
+    Duration timeout = opts.getTimeout() != null ? opts.getTimeout()
+      : so != null && !so.getTimeout().isZero() ? so.getTimeout()
+      : sync ? eo.getSyncTimeout() : eo.getAsyncTimeout();
+    long budget = timeout.toMillis();
+    CallScope scope = CallScope.current();
+    String requestId = idPrefix + "-" + sequence.incrementAndGet();
+    String from = caller;
+    if (scope != null) {
+      from = scope.service();
+      long left = scope.remainingMillis();
+      if (left <= 0) {
+        return Future.failedFuture(new ServiceCallException(service, opts.getMethod(), FailureCode.DEADLINE_EXCEEDED,
+          null, "The calling service '" + scope.service() + "' has no budget left for this call", List.of()));
+      }
+      budget = Math.min(budget, left);
+    }
+    JsonArray wireArgs = new JsonArray(new java.util.ArrayList<>(args == null ? 1 : Math.max(1, args.length)));
+    if (args == null) {
+      wireArgs.addNull();
+    } else {
+      for (int i = 0; i < args.length; i++) {
+        try {
+          wireArgs.add(Json.toWire(args[i]));
+        } catch (RuntimeException e) {
+          return Future.failedFuture(new ServiceCallException(service, opts.getMethod(), FailureCode.BAD_ARGUMENTS,
+            e.getClass().getName(), "Argument " + i + " (" + args[i].getClass().getName()
+            + ") cannot be mapped to JSON: " + e.getMessage(), List.of()));
+        }
+      }
+    }
+    JsonObject body = new JsonObject(new java.util.LinkedHashMap<>(4))
+      .put(Protocol.METHOD, opts.getMethod())
+      .put(Protocol.ARGS, wireArgs);
+    boolean retryable = opts.getRetryable() != null ? opts.getRetryable() : so != null && so.isRetryable();
+    RetryPolicy policy = opts.getRetryPolicy() != null ? opts.getRetryPolicy() : so != null ? so.getRetryPolicy() : null;
+    if (!retryable || policy == null) {
+      policy = null;
+    }
+    JavaType resultType = opts.getResultType() == null ? null : Json.javaType(opts.getResultType());
+    Call<T> call = new Call<>(service, opts.getMethod(), body, requestId, from, budget, policy, resultType,
+      registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker());
+    call.send();
+    return call.promise.future();
+  }
+
+  @Override
+  public <P> P proxy(String service, Class<P> api) {
+    return proxy(service, api, CallOptions.create());
+  }
+
+  @Override
+  public <P> P proxy(String service, Class<P> api, CallOptions options) {
+    Objects.requireNonNull(service, "service");
+    if (api == null || !api.isInterface()) {
+      throw new IllegalArgumentException("proxy() needs an interface, got " + api);
+    }
+    CallOptions base = options == null ? CallOptions.create() : options;
+    InvocationHandler handler = (proxy, method, args) -> invokeProxy(service, base, proxy, method, args);
+    return api.cast(Proxy.newProxyInstance(api.getClassLoader(), new Class<?>[]{api}, handler));
+  }
+
+  private Object invokeProxy(String service, CallOptions base, Object proxy, Method method, Object[] args)
+    throws Throwable {
+    if (method.getDeclaringClass() == Object.class) {
+      return switch (method.getName()) {
+        case "equals" -> proxy == args[0];
+        case "hashCode" -> System.identityHashCode(proxy);
+        default -> "SagebusProxy[" + environment + "/" + service + "]";
+      };
+    }
+    if (method.isDefault()) {
+      return invokeDefault(proxy, method, args);
+    }
+    Object[] callArgs = args == null ? new Object[0] : args;
+    Class<?> raw = method.getReturnType();
+    Type generic = method.getGenericReturnType();
+    boolean future = Future.class.isAssignableFrom(raw);
+    boolean stage = !future && CompletionStage.class.isAssignableFrom(raw);
+    CallOptions opts = base.withMethod(method.getName());
+    if (future || stage) {
+      if (generic instanceof ParameterizedType pt) {
+        opts = withResult(opts, pt.getActualTypeArguments()[0]);
+      }
+      Future<Object> f = callAsync(service, opts, callArgs);
+      return stage ? f.toCompletionStage() : f;
+    }
+    if (raw == void.class || raw == Void.class) {
+      call(service, opts, callArgs);
+      return null;
+    }
+    return call(service, withResult(opts, generic), callArgs);
+  }
+
+  private static Object invokeDefault(Object proxy, Method method, Object[] args) throws Throwable {
+    try {
+      return InvocationHandler.invokeDefault(proxy, method, args);
+    } catch (IllegalAccessException e) {
+      // A non-public interface: reach its default method through a private lookup (the unnamed module is open).
+      Class<?> api = method.getDeclaringClass();
+      return MethodHandles.privateLookupIn(api, MethodHandles.lookup())
+        .unreflectSpecial(method, api)
+        .bindTo(proxy)
+        .invokeWithArguments(args == null ? new Object[0] : args);
+    }
+  }
+
+  private static CallOptions withResult(CallOptions opts, Type type) {
+    JavaType jt = Json.javaType(type);
+    return jt.getRawClass() == Object.class ? opts
+      : opts.resultType(new com.fasterxml.jackson.core.type.TypeReference<Object>() {
+        @Override
+        public Type getType() {
+          return type;
+        }
+      });
+  }
+
+  @Override
+  public Future<ServiceStats> stats(String service) {
+    ServiceRegistry reg = registry();
+    if (reg == null || reg.get(service) == null) {
+      return Future.failedFuture(notFound(service, reg));
+    }
+    return vertx.eventBus().<JsonObject>request(Protocol.managerAddress(environment),
+        new JsonObject().put("action", "stats").put("service", service))
+      .map(msg -> ServiceStats.fromJson(msg.body()));
+  }
+
+  private ServiceNotFoundException notFound(String service, ServiceRegistry reg) {
+    return new ServiceNotFoundException(service, environment, reg == null ? List.of() : reg.names());
+  }
+
+  /** One call: its attempts, backoff and single outcome. */
+  private final class Call<T> {
+    final String service;
+    final String method;
+    final JsonObject body;
+    final String requestId;
+    final String from;
+    final long budgetMillis;
+    final long deadline;
+    final RetryPolicy policy;
+    final JavaType resultType;
+    final ServiceMetrics metrics;
+    final ResourceTracker tracker;
+    final Promise<T> promise = Promise.promise();
+    final String address;
+    int attempts;
+    int consumerWaits;
+    String lastProblem = "no answer";
+
+    Call(String service, String method, JsonObject body, String requestId, String from, long budgetMillis,
+         RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker) {
+      this.service = service;
+      this.method = method;
+      this.body = body;
+      this.requestId = requestId;
+      this.from = from;
+      this.budgetMillis = budgetMillis;
+      this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+      this.policy = policy;
+      this.resultType = resultType;
+      this.metrics = metrics;
+      this.tracker = tracker;
+      this.address = Protocol.serviceAddress(environment, service);
+    }
+
+    long remainingMillis() {
+      return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    }
+
+    void send() {
+      long remaining = remainingMillis();
+      if (remaining <= 0) {
+        timedOut();
+        return;
+      }
+      attempts++;
+      long attemptTimeout = remaining;
+      if (policy != null && attempts < policy.getMaxAttempts() && !policy.getAttemptTimeout().isZero()) {
+        attemptTimeout = Math.min(remaining, policy.getAttemptTimeout().toMillis());
+      }
+      boolean wholeBudget = attemptTimeout == remaining;
+      DeliveryOptions delivery = new DeliveryOptions()
+        .setSendTimeout(attemptTimeout)
+        .addHeader(Protocol.REQUEST_ID, requestId)
+        .addHeader(Protocol.TIMEOUT_MS, Long.toString(remaining))
+        .addHeader(Protocol.CALLER, from);
+      vertx.eventBus().request(address, body, delivery).onComplete(ar -> {
+        if (ar.succeeded()) {
+          replied(ar.result());
+        } else {
+          failed(ar.cause(), wholeBudget);
+        }
+      });
+    }
+
+    void replied(Message<Object> reply) {
+      Object result = reply.body() instanceof JsonObject json ? json.getValue(Protocol.RESULT) : reply.body();
+      if (resultType != null) {
+        try {
+          result = Json.fromWire(result, resultType);
+        } catch (RuntimeException e) {
+          promise.fail(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
+            "The result cannot be converted to " + resultType.toCanonical() + ": " + e.getMessage(), List.of()));
+          return;
+        }
+      }
+      @SuppressWarnings("unchecked")
+      T t = (T) result;
+      promise.complete(t);
+    }
+
+    void failed(Throwable cause, boolean wholeBudget) {
+      if (!(cause instanceof ReplyException re)) {
+        promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, cause.getClass().getName(),
+          cause.getMessage(), List.of()));
+        return;
+      }
+      switch (re.failureType()) {
+        case NO_HANDLERS -> noConsumer();
+        case TIMEOUT -> {
+          long remaining = remainingMillis();
+          if (remaining <= 0 || (wholeBudget && !String.valueOf(re.getMessage()).startsWith("Discarded"))) {
+            lastProblem = "no answer";
+            timedOut();
+          } else if (canRetry()) {
+            lastProblem = "no answer within the attempt timeout of " + policy.getAttemptTimeout().toMillis() + " ms";
+            retryLater();
+          } else {
+            promise.fail(new ServiceCallException(service, method, FailureCode.STOPPING, null,
+              "The request was dropped before an answer (" + re.getMessage() + "); the service may be stopping",
+              List.of()));
+          }
+        }
+        case RECIPIENT_FAILURE -> {
+          FailureCode code = FailureCode.fromCode(re.failureCode());
+          if (code == null) {
+            promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null, re.getMessage(),
+              List.of()));
+          } else if (code == FailureCode.OVERLOADED && canRetry()) {
+            lastProblem = "overloaded";
+            retryLater();
+          } else {
+            promise.fail(Protocol.toException(service, method, code, re.getMessage()));
+          }
+        }
+        default -> promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null,
+          re.getMessage(), List.of()));
+      }
+    }
+
+    boolean canRetry() {
+      return policy != null && attempts < policy.getMaxAttempts() && remainingMillis() > 0;
+    }
+
+    void noConsumer() {
+      attempts--;
+      ServiceRegistry reg = registry();
+      if (reg == null || reg.get(service) == null) {
+        promise.fail(notFound(service, reg));
+        return;
+      }
+      lastProblem = "service '" + service + "' is registered but no instance is running (deploy it with env.start() or "
+        + "env.deploy(\"" + service + "\"))";
+      long wait = Math.min(NO_CONSUMER_MAX_WAIT_MS, NO_CONSUMER_FIRST_WAIT_MS << Math.min(consumerWaits++, 10));
+      later(Math.min(wait, Math.max(1, remainingMillis())));
+    }
+
+    void retryLater() {
+      if (metrics != null) {
+        metrics.retried();
+      }
+      long delay = Math.min(policy.backoffMillis(attempts), Math.max(0, remainingMillis()));
+      later(delay);
+    }
+
+    void later(long delay) {
+      Runnable cancelled = () -> promise.tryFail(new ServiceCallException(service, method, FailureCode.STOPPING, null,
+        "The environment closed while the call waited to be retried", List.of()));
+      if (tracker != null) {
+        tracker.timer(vertx, delay, "retry of " + service + "." + method + " " + requestId, this::send, cancelled);
+      } else {
+        vertx.setTimer(Math.max(1, delay), id -> send());
+      }
+    }
+
+    void timedOut() {
+      if (metrics != null) {
+        metrics.timedOut();
+      }
+      promise.fail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts, lastProblem));
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.sagebus.impl;
+
+import io.sagebus.SagebusService;
+import io.sagebus.ServiceContext;
+import io.sagebus.ServiceOptions;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Modifier;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * A registered service: its name, how to create an instance, and its options. Validated when it
+ * is made, so a bad registration fails at once with a message that says what to do.
+ *
+ * @param name     the service name
+ * @param factory  creates one instance, given its context
+ * @param typeName the class name (or "supplier") for messages
+ * @param options  the options (a private copy)
+ */
+public record ServiceDefinition(String name, Function<ServiceContext, Object> factory, String typeName,
+                                ServiceOptions options) {
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,99}");
+
+  /**
+   * Checks a service or environment name.
+   *
+   * @param what "service" or "environment"
+   * @param name the name
+   * @return the name
+   * @throws IllegalArgumentException when null or malformed
+   */
+  public static String checkName(String what, String name) {
+    if (name == null) {
+      throw new IllegalArgumentException("The " + what + " name must not be null");
+    }
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("Bad " + what + " name '" + name + "': use 1 to 100 letters, digits, '_' "
+        + "or '-', starting with a letter or digit (it becomes part of an event-bus address)");
+    }
+    return name;
+  }
+
+  /**
+   * @param name    the service name
+   * @param type    the service class
+   * @param options its options, or {@code null} for the defaults
+   * @return the definition
+   * @throws IllegalArgumentException when the name is bad or the class cannot be instantiated
+   */
+  public static ServiceDefinition ofClass(String name, Class<?> type, ServiceOptions options) {
+    checkName("service", name);
+    if (type == null) {
+      throw new IllegalArgumentException("The class of service '" + name + "' must not be null");
+    }
+    return new ServiceDefinition(name, constructorOf(name, type), type.getName(), copy(options));
+  }
+
+  /**
+   * @param type    a class annotated with {@link SagebusService}
+   * @param options its options, or {@code null}
+   * @return the definition, named by the annotation
+   * @throws IllegalArgumentException when the class has no annotation, or as {@link #ofClass}
+   */
+  public static ServiceDefinition ofAnnotated(Class<?> type, ServiceOptions options) {
+    if (type == null) {
+      throw new IllegalArgumentException("The service class must not be null");
+    }
+    SagebusService ann = type.getAnnotation(SagebusService.class);
+    if (ann == null) {
+      throw new IllegalArgumentException(type.getName() + " has no @SagebusService(\"name\") annotation: "
+        + "annotate it, or register it with registerService(name, " + type.getSimpleName() + ".class)");
+    }
+    return ofClass(ann.value(), type, options);
+  }
+
+  /**
+   * @param name     the service name
+   * @param supplier creates one instance per call
+   * @param options  its options, or {@code null}
+   * @return the definition
+   * @throws IllegalArgumentException when the name is bad or the supplier null
+   */
+  public static ServiceDefinition ofSupplier(String name, Supplier<?> supplier, ServiceOptions options) {
+    checkName("service", name);
+    if (supplier == null) {
+      throw new IllegalArgumentException("The supplier of service '" + name + "' must not be null");
+    }
+    Function<ServiceContext, Object> factory = ctx -> Objects.requireNonNull(supplier.get(),
+      "The supplier of service '" + name + "' returned null");
+    return new ServiceDefinition(name, factory, "supplier", copy(options));
+  }
+
+  private static ServiceOptions copy(ServiceOptions options) {
+    return options == null ? new ServiceOptions() : new ServiceOptions(options);
+  }
+
+  private static Function<ServiceContext, Object> constructorOf(String name, Class<?> type) {
+    String fix = " Give it a public constructor taking no argument or a ServiceContext, or register a Supplier"
+      + " with registerService(\"" + name + "\", () -> new " + type.getSimpleName() + "(...)).";
+    if (type.isInterface() || Modifier.isAbstract(type.getModifiers()) || type.isPrimitive() || type.isArray()
+      || type.isEnum()) {
+      throw new IllegalArgumentException("Service '" + name + "': " + type.getName() + " cannot be instantiated." + fix);
+    }
+    if (type.isMemberClass() && !Modifier.isStatic(type.getModifiers())) {
+      throw new IllegalArgumentException("Service '" + name + "': " + type.getName()
+        + " is an inner class, which needs an enclosing instance: make it static." + fix);
+    }
+    Constructor<?> withContext = find(type, ServiceContext.class);
+    Constructor<?> noArg = find(type);
+    Constructor<?> ctor = withContext != null ? withContext : noArg;
+    if (ctor == null) {
+      throw new IllegalArgumentException("Service '" + name + "': " + type.getName()
+        + " has no constructor taking no argument or a ServiceContext." + fix);
+    }
+    try {
+      ctor.setAccessible(true);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("Service '" + name + "': the constructor of " + type.getName()
+        + " is not accessible (" + e.getMessage() + ")." + fix, e);
+    }
+    boolean takesContext = ctor == withContext;
+    return ctx -> {
+      try {
+        return takesContext ? ctor.newInstance(ctx) : ctor.newInstance();
+      } catch (InvocationTargetException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException re) {
+          throw re;
+        }
+        if (cause instanceof Error err) {
+          throw err;
+        }
+        throw new IllegalStateException("Constructor of " + type.getName() + " failed: " + cause, cause);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("Cannot instantiate " + type.getName() + ": " + e, e);
+      }
+    };
+  }
+
+  private static Constructor<?> find(Class<?> type, Class<?>... params) {
+    try {
+      return type.getDeclaredConstructor(params);
+    } catch (NoSuchMethodException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,244 @@
+package io.sagebus.impl;
+
+import com.fasterxml.jackson.databind.JavaType;
+import io.sagebus.FailureCode;
+import io.sagebus.ServiceLifecycle;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The callable methods of one service class: its public instance methods, found by name and
+ * argument count, minus those of {@link Object} and the {@link ServiceLifecycle} hooks.
+ */
+public final class ServiceMethods {
+
+  private static final Set<String> LIFECYCLE = Set.of("setup", "start", "stop", "cleanup");
+
+  private final Class<?> type;
+  private final Map<String, List<Target>> byName;
+
+  private ServiceMethods(Class<?> type, Map<String, List<Target>> byName) {
+    this.type = type;
+    this.byName = byName;
+  }
+
+  /**
+   * Reads the callable methods of a class.
+   *
+   * @param type a service class
+   * @return its method table
+   */
+  public static ServiceMethods of(Class<?> type) {
+    Map<String, List<Target>> byName = new HashMap<>();
+    for (Method m : type.getMethods()) {
+      if (Modifier.isStatic(m.getModifiers()) || m.isBridge() || m.isSynthetic()
+        || m.getDeclaringClass() == Object.class || isLifecycleHook(m)) {
+        continue;
+      }
+      byName.computeIfAbsent(m.getName(), k -> new ArrayList<>()).add(new Target(m));
+    }
+    // Deterministic choice between overloads of the same arity: most specific parameter types first.
+    byName.values().forEach(list -> list.sort(Comparator.comparing(Target::signature)));
+    return new ServiceMethods(type, byName);
+  }
+
+  private static boolean isLifecycleHook(Method m) {
+    if (!ServiceLifecycle.class.isAssignableFrom(m.getDeclaringClass()) || !LIFECYCLE.contains(m.getName())) {
+      return false;
+    }
+    try {
+      ServiceLifecycle.class.getMethod(m.getName(), m.getParameterTypes());
+      return true;
+    } catch (NoSuchMethodException e) {
+      return false;
+    }
+  }
+
+  /**
+   * @return the names of the callable methods, sorted
+   */
+  public Set<String> names() {
+    return new TreeSet<>(byName.keySet());
+  }
+
+  /**
+   * Chooses the method for a call and converts its arguments.
+   *
+   * @param method the method name
+   * @param args   the JSON arguments
+   * @return the bound call
+   * @throws CallRejected with {@link FailureCode#UNKNOWN_METHOD} or {@link FailureCode#BAD_ARGUMENTS}
+   */
+  public Bound bind(String method, JsonArray args) {
+    List<Target> targets = byName.get(method);
+    if (targets == null) {
+      throw new CallRejected(FailureCode.UNKNOWN_METHOD, "No public method '" + method + "' on "
+        + type.getName() + "; callable methods: " + names());
+    }
+    int n = args.size();
+    List<String> problems = new ArrayList<>();
+    for (Target t : targets) {
+      if (t.params.length != n) {
+        continue;
+      }
+      Object[] converted = new Object[n];
+      try {
+        for (int i = 0; i < n; i++) {
+          converted[i] = Json.fromWire(args.getValue(i), t.params[i]);
+        }
+        return new Bound(t, converted);
+      } catch (IllegalArgumentException | ClassCastException e) {
+        problems.add(t.signature() + ": " + firstLine(e.getMessage()));
+      }
+    }
+    if (problems.isEmpty()) {
+      List<Integer> arities = targets.stream().map(t -> t.params.length).distinct().sorted().toList();
+      throw new CallRejected(FailureCode.BAD_ARGUMENTS, method + " takes " + describe(arities)
+        + " argument(s), got " + n);
+    }
+    throw new CallRejected(FailureCode.BAD_ARGUMENTS, "Arguments " + shorten(args.encode()) + " do not fit "
+      + String.join("; ", problems));
+  }
+
+  private static String describe(List<Integer> arities) {
+    return arities.size() == 1 ? String.valueOf(arities.get(0)) : arities.toString();
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  private static String shorten(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+
+  /** How a method answers. */
+  public enum Kind {
+    /** Returns a plain value: runs on a virtual thread and may block. */
+    BLOCKING,
+    /** Returns a Vert.x {@link Future}: runs on the event loop. */
+    FUTURE,
+    /** Returns a {@link CompletionStage}: runs on the event loop. */
+    COMPLETION_STAGE
+  }
+
+  /** One callable method. */
+  public static final class Target {
+    private final Method method;
+    private final MethodHandle handle;
+    private final JavaType[] params;
+    private final Kind kind;
+    private final String signature;
+
+    Target(Method method) {
+      this.method = method;
+      try {
+        method.setAccessible(true);
+        this.handle = MethodHandles.lookup().unreflect(method)
+          .asSpreader(Object[].class, method.getParameterCount())
+          .asType(MethodType.methodType(Object.class, Object.class, Object[].class));
+      } catch (IllegalAccessException | RuntimeException e) {
+        throw new IllegalArgumentException("Cannot access " + method + ": " + e.getMessage(), e);
+      }
+      java.lang.reflect.Type[] generic = method.getGenericParameterTypes();
+      this.params = new JavaType[generic.length];
+      for (int i = 0; i < generic.length; i++) {
+        params[i] = Json.javaType(generic[i]);
+      }
+      Class<?> rt = method.getReturnType();
+      this.kind = Future.class.isAssignableFrom(rt) ? Kind.FUTURE
+        : CompletionStage.class.isAssignableFrom(rt) ? Kind.COMPLETION_STAGE : Kind.BLOCKING;
+      StringBuilder sb = new StringBuilder(method.getName()).append('(');
+      for (int i = 0; i < params.length; i++) {
+        sb.append(i == 0 ? "" : ", ").append(method.getParameterTypes()[i].getSimpleName());
+      }
+      this.signature = sb.append(')').toString();
+    }
+
+    /**
+     * @return how the method answers
+     */
+    public Kind kind() {
+      return kind;
+    }
+
+    /**
+     * @return the method name and parameter types, for messages
+     */
+    public String signature() {
+      return signature;
+    }
+
+    /**
+     * @return the reflected method
+     */
+    public Method method() {
+      return method;
+    }
+  }
+
+  /** A method chosen for a call, with its converted arguments. */
+  public static final class Bound {
+    private final Target target;
+    private final Object[] args;
+
+    Bound(Target target, Object[] args) {
+      this.target = target;
+      this.args = args;
+    }
+
+    /**
+     * @return the chosen method
+     */
+    public Target target() {
+      return target;
+    }
+
+    /**
+     * Runs the method.
+     *
+     * @param instance the service object
+     * @return what the method returned
+     * @throws Throwable what the method threw
+     */
+    public Object invoke(Object instance) throws Throwable {
+      return (Object) target.handle.invokeExact(instance, args);
+    }
+  }
+
+  /** A call refused before the method ran. */
+  public static final class CallRejected extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final FailureCode code;
+
+    CallRejected(FailureCode code, String message) {
+      super(message, null, false, false);
+      this.code = code;
+    }
+
+    /**
+     * @return why the call was refused
+     */
+    public FailureCode code() {
+      return code;
+    }
+  }
+}

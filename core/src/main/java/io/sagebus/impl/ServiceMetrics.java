@@ -1,0 +1,97 @@
+package io.sagebus.impl;
+
+import io.sagebus.FailureCode;
+import io.sagebus.ServiceStats;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of one service in one JVM, written by its service tasks and by callers.
+ */
+public final class ServiceMetrics {
+
+  private final LongAdder requests = new LongAdder();
+  private final LongAdder succeeded = new LongAdder();
+  private final LongAdder timeouts = new LongAdder();
+  private final LongAdder retries = new LongAdder();
+  private final LongAdder executions = new LongAdder();
+  private final LongAdder executionMicros = new LongAdder();
+  private final AtomicLong maxExecutionMicros = new AtomicLong();
+  private final Map<FailureCode, LongAdder> errors = new EnumMap<>(FailureCode.class);
+
+  /** Counters at zero. */
+  public ServiceMetrics() {
+    for (FailureCode c : FailureCode.values()) {
+      errors.put(c, new LongAdder());
+    }
+  }
+
+  /** A request reached a service task. */
+  public void request() {
+    requests.increment();
+  }
+
+  /**
+   * A call ran and was answered with a result.
+   *
+   * @param micros its execution time
+   */
+  public void succeeded(long micros) {
+    succeeded.increment();
+    executed(micros);
+  }
+
+  /**
+   * A call ran and failed.
+   *
+   * @param micros its execution time
+   */
+  public void executed(long micros) {
+    executions.increment();
+    executionMicros.add(micros);
+    maxExecutionMicros.accumulateAndGet(micros, Math::max);
+  }
+
+  /**
+   * A call was answered with a failure.
+   *
+   * @param code why
+   */
+  public void failed(FailureCode code) {
+    errors.get(code).increment();
+  }
+
+  /** A caller gave up on a call: its budget ran out. */
+  public void timedOut() {
+    timeouts.increment();
+  }
+
+  /** A caller sent an attempt again. */
+  public void retried() {
+    retries.increment();
+  }
+
+  /**
+   * @param service   the service name
+   * @param instances running instances
+   * @param inFlight  calls executing now
+   * @param queued    calls waiting now
+   * @return a snapshot
+   */
+  public ServiceStats snapshot(String service, int instances, int inFlight, int queued) {
+    EnumMap<FailureCode, Long> errs = new EnumMap<>(FailureCode.class);
+    errors.forEach((code, n) -> {
+      long v = n.sum();
+      if (v > 0) {
+        errs.put(code, v);
+      }
+    });
+    long n = executions.sum();
+    return new ServiceStats(service, instances, requests.sum(), succeeded.sum(), errs,
+      errs.getOrDefault(FailureCode.OVERLOADED, 0L), timeouts.sum(), retries.sum(),
+      n == 0 ? 0 : executionMicros.sum() / n, maxExecutionMicros.get(), inFlight, queued);
+  }
+}

@@ -1,0 +1,27 @@
+package io.sagebus.testing;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Sleeps (on its virtual thread) before answering. */
+public class SlowService {
+
+  private final AtomicInteger started = new AtomicInteger();
+
+  /**
+   * @param millis how long to take
+   * @return {@code millis}
+   * @throws InterruptedException when interrupted
+   */
+  public long process(long millis) throws InterruptedException {
+    started.incrementAndGet();
+    Thread.sleep(millis);
+    return millis;
+  }
+
+  /**
+   * @return how many calls began
+   */
+  public int started() {
+    return started.get();
+  }
+}
