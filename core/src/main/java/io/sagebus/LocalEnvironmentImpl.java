@@ -5,6 +5,7 @@ import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.impl.ServiceRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
@@ -189,7 +190,14 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
         registry.uninstall(vertx);
         return Future.succeededFuture();
       });
-    closing = ownsVertx ? undeployed.eventually(vertx::close) : undeployed;
+    if (ownsVertx) {
+      // Not undeployed.eventually(...): its result would be emitted on an event loop of the Vertx being closed.
+      Promise<Void> closed = Promise.promise();
+      undeployed.onComplete(ar -> vertx.close().onComplete(closed));
+      closing = closed.future();
+    } else {
+      closing = undeployed;
+    }
     return closing;
   }
 }

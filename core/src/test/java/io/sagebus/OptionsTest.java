@@ -1,0 +1,99 @@
+package io.sagebus;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class OptionsTest {
+
+  @Test
+  void serviceOptionsDefaultsAreTheDocumentedOnes() {
+    ServiceOptions o = new ServiceOptions();
+    assertThat(o.getInstances()).isEqualTo(1);
+    assertThat(o.getMaxConcurrency()).isEqualTo(1);
+    assertThat(o.getMaxQueued()).isEqualTo(1000);
+    assertThat(o.getTimeout()).isEqualTo(Duration.ZERO);
+    assertThat(o.getDrainTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(o.isRetryable()).isFalse();
+    assertThat(o.getRetryPolicy()).isNull();
+    assertThat(new ServiceOptions(new JsonObject())).isEqualTo(o);
+  }
+
+  @Test
+  void serviceOptionsRoundTripThroughJsonAndCopy() {
+    ServiceOptions o = new ServiceOptions().setInstances(3).setMaxConcurrency(8).setMaxQueued(0)
+      .setTimeout(Duration.ofMillis(1500)).setDrainTimeout(Duration.ofMillis(250)).setRetryable(true)
+      .setRetryPolicy(new RetryPolicy().setMaxAttempts(4).setAttemptTimeout(Duration.ofMillis(300)))
+      .setConfig(new JsonObject().put("model", "small"));
+    ServiceOptions back = new ServiceOptions(o.toJson());
+    assertThat(back).isEqualTo(o);
+    assertThat(back.toJson()).isEqualTo(o.toJson());
+    ServiceOptions copy = new ServiceOptions(o);
+    o.getConfig().put("model", "large");
+    o.getRetryPolicy().setMaxAttempts(9);
+    assertThat(copy.getConfig().getString("model")).isEqualTo("small");
+    assertThat(copy.getRetryPolicy().getMaxAttempts()).isEqualTo(4);
+  }
+
+  @Test
+  void serviceOptionsRejectBadValues() {
+    assertThatThrownBy(() -> new ServiceOptions().setInstances(0)).hasMessageContaining("instances");
+    assertThatThrownBy(() -> new ServiceOptions().setMaxConcurrency(0)).hasMessageContaining("maxConcurrency");
+    assertThatThrownBy(() -> new ServiceOptions().setMaxQueued(-1)).hasMessageContaining("maxQueued");
+    assertThatThrownBy(() -> new ServiceOptions().setTimeout(Duration.ofMillis(-1))).hasMessageContaining("timeout");
+    assertThatThrownBy(() -> new ServiceOptions().setDrainTimeout(null)).hasMessageContaining("drainTimeout");
+    assertThatThrownBy(() -> new ServiceOptions(new JsonObject().put("instances", -2))).hasMessageContaining("instances");
+  }
+
+  @Test
+  void retryPolicyRoundTripsAndBoundsItsBackoff() {
+    RetryPolicy p = new RetryPolicy().setMaxAttempts(5).setInitialBackoff(Duration.ofMillis(100))
+      .setMaxBackoff(Duration.ofMillis(400)).setMultiplier(3).setJitter(0.5).setAttemptTimeout(Duration.ofSeconds(1));
+    assertThat(new RetryPolicy(p.toJson())).isEqualTo(p);
+    assertThat(new RetryPolicy(p)).isEqualTo(p);
+    for (int i = 0; i < 200; i++) {
+      assertThat(p.backoffMillis(1)).isBetween(50L, 150L);
+      assertThat(p.backoffMillis(5)).isBetween(200L, 600L);
+    }
+    RetryPolicy exact = new RetryPolicy().setJitter(0).setInitialBackoff(Duration.ofMillis(10)).setMultiplier(2);
+    assertThat(exact.backoffMillis(1)).isEqualTo(10);
+    assertThat(exact.backoffMillis(3)).isEqualTo(40);
+    assertThat(RetryPolicy.none().getMaxAttempts()).isEqualTo(1);
+    assertThatThrownBy(() -> new RetryPolicy().setMaxAttempts(0)).hasMessageContaining("maxAttempts");
+    assertThatThrownBy(() -> new RetryPolicy().setMultiplier(0.5)).hasMessageContaining("multiplier");
+    assertThatThrownBy(() -> new RetryPolicy().setJitter(2)).hasMessageContaining("jitter");
+    assertThatThrownBy(() -> new RetryPolicy().setAttemptTimeout(Duration.ofMillis(-5))).hasMessageContaining("attemptTimeout");
+  }
+
+  @Test
+  void environmentOptionsDefaultsAndRoundTrip() {
+    EnvironmentOptions o = new EnvironmentOptions();
+    assertThat(o.getSyncTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(o.getAsyncTimeout()).isEqualTo(Duration.ofSeconds(30));
+    o.setSyncTimeout(Duration.ofSeconds(2)).setAsyncTimeout(Duration.ofSeconds(3));
+    assertThat(new EnvironmentOptions(o.toJson())).isEqualTo(o);
+    assertThat(new EnvironmentOptions(o)).isEqualTo(o);
+    assertThatThrownBy(() -> o.setSyncTimeout(Duration.ZERO)).hasMessageContaining("syncTimeout");
+  }
+
+  @Test
+  void callOptionsAreImmutableAndRoundTrip() {
+    CallOptions base = CallOptions.create();
+    CallOptions named = base.withMethod("lookup");
+    assertThat(base.getMethod()).isEqualTo("process");
+    assertThat(named.getMethod()).isEqualTo("lookup");
+    CallOptions full = CallOptions.method("lookup").timeout(Duration.ofMillis(250))
+      .retry(new RetryPolicy().setMaxAttempts(2));
+    assertThat(full.getRetryable()).isTrue();
+    assertThat(CallOptions.fromJson(full.toJson())).isEqualTo(full);
+    assertThat(CallOptions.fromJson(new JsonObject())).isEqualTo(CallOptions.create());
+    assertThat(full.resultType(String.class).getResultType()).isEqualTo(String.class);
+    assertThat(full.getResultType()).isNull();
+    assertThatThrownBy(() -> CallOptions.method(" ")).hasMessageContaining("method");
+    assertThatThrownBy(() -> CallOptions.create().timeout(Duration.ZERO)).hasMessageContaining("timeout");
+  }
+}

@@ -1,0 +1,211 @@
+package io.sagebus;
+
+import io.sagebus.testing.FlakyService;
+import io.sagebus.testing.LatchService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.MDC;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+@ExtendWith(VertxExtension.class)
+class RetryAndDeadlineTest {
+
+  private static final RetryPolicy FAST = new RetryPolicy().setMaxAttempts(3)
+    .setAttemptTimeout(Duration.ofMillis(200)).setInitialBackoff(Duration.ofMillis(10));
+
+  /** Hung test calls are cut off quickly when the environment closes. */
+  private static final Duration SHORT_DRAIN = Duration.ofMillis(100);
+
+  private Vertx vertx;
+  private LocalEnvironment env;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    env = LocalEnvironment.create(vertx, "retry", new EnvironmentOptions());
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close().await();
+  }
+
+  /** Hangs on its first two calls and records the request id of every call. */
+  public static class RecordingFlaky {
+    static final List<String> IDS = new CopyOnWriteArrayList<>();
+    private final FlakyService flaky;
+
+    RecordingFlaky(AtomicInteger calls) {
+      flaky = new FlakyService(2, calls);
+    }
+
+    public Object process(Object value) throws InterruptedException {
+      IDS.add(MDC.get("sagebus-request-id"));
+      return flaky.process(value);
+    }
+  }
+
+  @Test
+  void retryableCallIsRetriedAfterAttemptTimeoutsWithTheSameRequestId() {
+    AtomicInteger calls = new AtomicInteger();
+    RecordingFlaky.IDS.clear();
+    env.registerService("flaky", () -> new RecordingFlaky(calls), new ServiceOptions().setMaxConcurrency(3).setDrainTimeout(SHORT_DRAIN));
+    env.start().await();
+    Object result = env.services().call("flaky", CallOptions.create().retry(FAST).timeout(Duration.ofSeconds(5)), "v");
+    assertThat(result).isEqualTo("v");
+    assertThat(calls).hasValue(3);
+    assertThat(RecordingFlaky.IDS).hasSize(3).doesNotContainNull();
+    assertThat(RecordingFlaky.IDS.stream().distinct()).hasSize(1);
+    assertThat(env.services().stats("flaky").await().retries()).isEqualTo(2);
+  }
+
+  @Test
+  void callNotMarkedRetryableIsSentOnceAndWaitsItsWholeBudget() {
+    AtomicInteger calls = new AtomicInteger();
+    env.registerService("flaky", () -> new FlakyService(2, calls),
+      new ServiceOptions().setMaxConcurrency(3).setRetryPolicy(FAST).setDrainTimeout(SHORT_DRAIN));
+    env.start().await();
+    long t0 = System.nanoTime();
+    ServiceTimeoutException e = catchThrowableOfType(ServiceTimeoutException.class,
+      () -> env.services().call("flaky", CallOptions.create().timeout(Duration.ofMillis(700)), "v"));
+    long took = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(e.attempts()).isEqualTo(1);
+    assertThat(took).isGreaterThanOrEqualTo(690);
+    assertThat(calls).hasValue(1);
+  }
+
+  @Test
+  void serviceOptionsCanMarkCallsRetryable() {
+    AtomicInteger calls = new AtomicInteger();
+    env.registerService("flaky", () -> new FlakyService(1, calls),
+      new ServiceOptions().setMaxConcurrency(2).setRetryable(true).setRetryPolicy(FAST).setDrainTimeout(SHORT_DRAIN));
+    env.start().await();
+    assertThat((Object) env.services().call("flaky", "w")).isEqualTo("w");
+    assertThat(calls).hasValue(2);
+  }
+
+  @Test
+  void overloadedRetryableCallSucceedsOnceThereIsRoom() {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger inside = new AtomicInteger();
+    env.registerService("held", () -> new LatchService(release, inside, new AtomicInteger()),
+      new ServiceOptions().setMaxQueued(0));
+    env.start().await();
+    Future<Object> holding = env.services().callAsync("held", "first");
+    await().atMost(Duration.ofSeconds(5)).until(() -> inside.get() == 1);
+    Future<Object> retried = env.services().callAsync("held", CallOptions.create()
+      .retry(new RetryPolicy().setMaxAttempts(50).setInitialBackoff(Duration.ofMillis(20)).setMaxBackoff(Duration.ofMillis(50))),
+      "second");
+    await().atMost(Duration.ofSeconds(5)).until(() -> env.services().stats("held").await().rejected() >= 2);
+    release.countDown();
+    assertThat(holding.await()).isEqualTo("first");
+    assertThat(retried.await()).isEqualTo("second");
+  }
+
+  @Test
+  void registeredServiceWithoutInstanceIsWaitedForUntilTheDeadline() {
+    env.registerService("late", LateService.class);
+    long t0 = System.nanoTime();
+    ServiceTimeoutException e = catchThrowableOfType(ServiceTimeoutException.class,
+      () -> env.services().call("late", CallOptions.create().timeout(Duration.ofMillis(300))));
+    assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(290);
+    assertThat(e.attempts()).isZero();
+    assertThat(e.getMessage()).contains("registered but no instance is running");
+  }
+
+  @Test
+  void callWaitingForAnInstanceSucceedsOnceItIsDeployed() {
+    env.registerService("late", LateService.class);
+    Future<String> waiting = env.services().callAsync("late", CallOptions.create().timeout(Duration.ofSeconds(10)));
+    env.deploy("late").await();
+    assertThat(waiting.await()).isEqualTo("here");
+  }
+
+  /** Deployed only when a test says so. */
+  public static class LateService {
+    public String process() {
+      return "here";
+    }
+  }
+
+  /** Calls the probe with a long timeout of its own: the budget it sends must be the caller's remainder. */
+  public static class Forwarder implements ServiceLifecycle {
+    private ServiceContext ctx;
+
+    @Override
+    public void setup(ServiceContext context) {
+      ctx = context;
+    }
+
+    public long process() {
+      long budget = ctx.services().call("probe", CallOptions.create().timeout(Duration.ofSeconds(20)));
+      return budget;
+    }
+  }
+
+  @Test
+  void nestedCallsInheritWhatIsLeftOfTheBudget() {
+    // A raw consumer on a service address, answering with the budget header it received.
+    var probe = vertx.eventBus().<JsonObject>consumer("sagebus.retry.service.probe", msg ->
+      msg.reply(new JsonObject().put("success", true)
+        .put("result", Long.parseLong(msg.headers().get("sagebus-timeout-ms")))));
+    probe.completion().await();
+    try {
+      env.registerService("forwarder", Forwarder.class);
+      env.start().await();
+      long nestedBudget = env.services().call("forwarder", CallOptions.create().timeout(Duration.ofMillis(2_000)));
+      assertThat(nestedBudget).isBetween(1_000L, 2_000L);
+      long direct = env.services().call("probe", CallOptions.create().timeout(Duration.ofMillis(4_000)));
+      assertThat(direct).isBetween(3_900L, 4_000L);
+    } finally {
+      probe.unregister().await();
+    }
+  }
+
+  @Test
+  void timeoutsFallBackFromCallToServiceToEnvironment() {
+    LocalEnvironment quick = LocalEnvironment.create(vertx, "quick", new EnvironmentOptions()
+      .setSyncTimeout(Duration.ofMillis(300)).setAsyncTimeout(Duration.ofMillis(500)));
+    try {
+      quick.registerService("probe-env", TimeoutProbe.class, new ServiceOptions().setMaxConcurrency(4).setDrainTimeout(SHORT_DRAIN))
+        .registerService("probe-svc", TimeoutProbe.class, new ServiceOptions().setTimeout(Duration.ofMillis(700))
+          .setMaxConcurrency(4).setDrainTimeout(SHORT_DRAIN));
+      quick.start().await();
+      assertThat(budgetOf(quick, () -> quick.services().call("probe-env"))).isEqualTo(300);
+      assertThat(budgetOf(quick, () -> quick.services().callAsync("probe-env").await())).isEqualTo(500);
+      assertThat(budgetOf(quick, () -> quick.services().call("probe-svc"))).isEqualTo(700);
+      assertThat(budgetOf(quick, () -> quick.services().call("probe-svc",
+        CallOptions.create().timeout(Duration.ofMillis(900))))).isEqualTo(900);
+    } finally {
+      quick.close().await();
+    }
+  }
+
+  private static long budgetOf(LocalEnvironment env, Runnable call) {
+    ServiceTimeoutException e = catchThrowableOfType(ServiceTimeoutException.class, call::run);
+    return e.timeout().toMillis();
+  }
+
+  /** Never answers in time. */
+  public static class TimeoutProbe {
+    public String process() throws InterruptedException {
+      Thread.sleep(5_000);
+      return "late";
+    }
+  }
+}
