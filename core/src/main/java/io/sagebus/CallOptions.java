@@ -42,15 +42,16 @@ public final class CallOptions {
   }
 
   /**
-   * @return options that name nothing: method {@code process}, every other setting from the service or environment
+   * {@return options that name nothing: method {@code process}, every other setting from the service or environment}
    */
   public static CallOptions create() {
     return DEFAULTS;
   }
 
   /**
+   * {@return options calling {@code method}}
+   *
    * @param method the name of the public method to call
-   * @return options calling {@code method}
    * @throws IllegalArgumentException when {@code method} is null or blank
    */
   public static CallOptions method(String method) {
@@ -83,7 +84,7 @@ public final class CallOptions {
   }
 
   /**
-   * @return the JSON form, read back by {@link #fromJson(JsonObject)}; the result type is left out
+   * {@return the JSON form, read back by {@link #fromJson(JsonObject)}; the result type is left out}
    */
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("method", method);
@@ -100,8 +101,9 @@ public final class CallOptions {
   }
 
   /**
+   * {@return a copy calling {@code method}}
+   *
    * @param method the name of the public method to call
-   * @return a copy calling {@code method}
    * @throws IllegalArgumentException when {@code method} is null or blank
    */
   public CallOptions withMethod(String method) {
@@ -112,8 +114,9 @@ public final class CallOptions {
   }
 
   /**
+   * {@return a copy with that timeout}
+   *
    * @param timeout the call's whole budget, retries included; positive
-   * @return a copy with that timeout
    * @throws IllegalArgumentException when not positive
    */
   public CallOptions timeout(Duration timeout) {
@@ -124,8 +127,9 @@ public final class CallOptions {
   }
 
   /**
+   * {@return a copy converting the result to {@code type}}
+   *
    * @param type the type the result is converted to with Jackson (a POJO, a record, {@code String}, ...)
-   * @return a copy converting the result to {@code type}
    * @throws NullPointerException when null
    */
   public CallOptions resultType(Class<?> type) {
@@ -133,8 +137,9 @@ public final class CallOptions {
   }
 
   /**
+   * {@return a copy converting the result to {@code type}}
+   *
    * @param type a generic type the result is converted to, e.g. {@code new TypeReference<List<Profile>>() {}}
-   * @return a copy converting the result to {@code type}
    * @throws NullPointerException when null
    */
   public CallOptions resultType(TypeReference<?> type) {
@@ -153,43 +158,44 @@ public final class CallOptions {
   }
 
   /**
+   * {@return a copy marked so}
+   *
    * @param retryable whether this call may be sent again after a timed-out attempt (the service may then run it twice)
-   * @return a copy marked so
    */
   public CallOptions retryable(boolean retryable) {
     return new CallOptions(method, timeout, resultType, retryPolicy, retryable);
   }
 
   /**
-   * @return the method to call
+   * {@return the method to call}
    */
   public String getMethod() {
     return method;
   }
 
   /**
-   * @return the call's timeout, or {@code null} when the service's or environment's default applies
+   * {@return the call's timeout, or {@code null} when the service's or environment's default applies}
    */
   public Duration getTimeout() {
     return timeout;
   }
 
   /**
-   * @return the type the result is converted to, or {@code null} for the JSON value as it arrived
+   * {@return the type the result is converted to, or {@code null} for the JSON value as it arrived}
    */
   public Type getResultType() {
     return resultType;
   }
 
   /**
-   * @return the call's retry policy, or {@code null} when the service's applies
+   * {@return the call's retry policy, or {@code null} when the service's applies}
    */
   public RetryPolicy getRetryPolicy() {
     return retryPolicy == null ? null : new RetryPolicy(retryPolicy);
   }
 
   /**
-   * @return whether the call is retryable, or {@code null} when the service's setting applies
+   * {@return whether the call is retryable, or {@code null} when the service's setting applies}
    */
   public Boolean getRetryable() {
     return retryable;

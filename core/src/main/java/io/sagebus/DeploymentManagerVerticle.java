@@ -79,15 +79,16 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   }
 
   /**
+   * {@return the event-bus address of its deployment manager}
+   *
    * @param environment an environment name
-   * @return the event-bus address of its deployment manager
    */
   public static String address(String environment) {
     return Protocol.managerAddress(environment);
   }
 
   /**
-   * @return the environment's name
+   * {@return the environment's name}
    */
   public String environment() {
     return registry.environment();
@@ -139,7 +140,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   }
 
   /**
-   * @return the registered service names, sorted
+   * {@return the registered service names, sorted}
    */
   public List<String> registeredServices() {
     return registry.names();

@@ -19,12 +19,12 @@ import java.util.function.Supplier;
 public interface Environment {
 
   /**
-   * @return the environment's name, part of every event-bus address it uses
+   * {@return the environment's name, part of every event-bus address it uses}
    */
   String name();
 
   /**
-   * @return the Vert.x instance the environment runs on
+   * {@return the Vert.x instance the environment runs on}
    */
   Vertx vertx();
 
@@ -91,7 +91,7 @@ public interface Environment {
   Environment registerService(String name, Supplier<?> factory, ServiceOptions options);
 
   /**
-   * @return the names of the registered services, sorted
+   * {@return the names of the registered services, sorted}
    */
   List<String> registeredServices();
 
@@ -124,7 +124,7 @@ public interface Environment {
   Future<Void> undeploy(String service);
 
   /**
-   * @return the client calling this environment's services
+   * {@return the client calling this environment's services}
    */
   ServiceClient services();
 

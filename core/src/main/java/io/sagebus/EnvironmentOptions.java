@@ -45,7 +45,7 @@ public class EnvironmentOptions {
   }
 
   /**
-   * @return the JSON form, read back by {@link #EnvironmentOptions(JsonObject)}
+   * {@return the JSON form, read back by {@link #EnvironmentOptions(JsonObject)}}
    */
   public JsonObject toJson() {
     return new JsonObject()
@@ -54,15 +54,16 @@ public class EnvironmentOptions {
   }
 
   /**
-   * @return the timeout of sync calls that name none and whose service names none
+   * {@return the timeout of sync calls that name none and whose service names none}
    */
   public Duration getSyncTimeout() {
     return syncTimeout;
   }
 
   /**
+   * {@return this}
+   *
    * @param syncTimeout the timeout of sync calls that name none and whose service names none; positive
-   * @return this
    * @throws IllegalArgumentException when not positive
    */
   public EnvironmentOptions setSyncTimeout(Duration syncTimeout) {
@@ -71,15 +72,16 @@ public class EnvironmentOptions {
   }
 
   /**
-   * @return the timeout of async calls that name none and whose service names none
+   * {@return the timeout of async calls that name none and whose service names none}
    */
   public Duration getAsyncTimeout() {
     return asyncTimeout;
   }
 
   /**
+   * {@return this}
+   *
    * @param asyncTimeout the timeout of async calls that name none and whose service names none; positive
-   * @return this
    * @throws IllegalArgumentException when not positive
    */
   public EnvironmentOptions setAsyncTimeout(Duration asyncTimeout) {

@@ -36,14 +36,14 @@ public enum FailureCode {
   }
 
   /**
-   * @return the integer sent as the event-bus failure code
+   * {@return the integer sent as the event-bus failure code}
    */
   public int code() {
     return code;
   }
 
   /**
-   * @return {@code true} when the method certainly did not run, so a retry cannot run it twice
+   * {@return {@code true} when the method certainly did not run, so a retry cannot run it twice}
    */
   public boolean retryable() {
     return retryable;

@@ -45,10 +45,11 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   }
 
   /**
+   * {@return the environment}
+   *
    * @param vertx   a Vertx the caller owns, or {@code null} to create one owned by the environment
    * @param name    the environment name
    * @param options its options
-   * @return the environment
    */
   static LocalEnvironment create(Vertx vertx, String name, EnvironmentOptions options) {
     ServiceDefinition.checkName("environment", name);

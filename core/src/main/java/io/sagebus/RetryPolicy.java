@@ -77,14 +77,14 @@ public class RetryPolicy {
   }
 
   /**
-   * @return a policy of a single attempt: nothing is retried
+   * {@return a policy of a single attempt: nothing is retried}
    */
   public static RetryPolicy none() {
     return new RetryPolicy().setMaxAttempts(1);
   }
 
   /**
-   * @return the JSON form, read back by {@link #RetryPolicy(JsonObject)}
+   * {@return the JSON form, read back by {@link #RetryPolicy(JsonObject)}}
    */
   public JsonObject toJson() {
     return new JsonObject()
@@ -97,15 +97,16 @@ public class RetryPolicy {
   }
 
   /**
-   * @return the number of attempts, the first one included
+   * {@return the number of attempts, the first one included}
    */
   public int getMaxAttempts() {
     return maxAttempts;
   }
 
   /**
+   * {@return this}
+   *
    * @param maxAttempts the number of attempts, the first one included; at least 1
-   * @return this
    * @throws IllegalArgumentException when below 1
    */
   public RetryPolicy setMaxAttempts(int maxAttempts) {
@@ -117,15 +118,16 @@ public class RetryPolicy {
   }
 
   /**
-   * @return the delay before the second attempt
+   * {@return the delay before the second attempt}
    */
   public Duration getInitialBackoff() {
     return initialBackoff;
   }
 
   /**
+   * {@return this}
+   *
    * @param initialBackoff the delay before the second attempt; not negative
-   * @return this
    * @throws IllegalArgumentException when negative or null
    */
   public RetryPolicy setInitialBackoff(Duration initialBackoff) {
@@ -134,15 +136,16 @@ public class RetryPolicy {
   }
 
   /**
-   * @return the upper bound of the delay between attempts
+   * {@return the upper bound of the delay between attempts}
    */
   public Duration getMaxBackoff() {
     return maxBackoff;
   }
 
   /**
+   * {@return this}
+   *
    * @param maxBackoff the upper bound of the delay between attempts; not negative
-   * @return this
    * @throws IllegalArgumentException when negative or null
    */
   public RetryPolicy setMaxBackoff(Duration maxBackoff) {
@@ -151,15 +154,16 @@ public class RetryPolicy {
   }
 
   /**
-   * @return the factor between successive delays
+   * {@return the factor between successive delays}
    */
   public double getMultiplier() {
     return multiplier;
   }
 
   /**
+   * {@return this}
+   *
    * @param multiplier the factor between successive delays; at least 1.0
-   * @return this
    * @throws IllegalArgumentException when below 1.0
    */
   public RetryPolicy setMultiplier(double multiplier) {
@@ -171,15 +175,16 @@ public class RetryPolicy {
   }
 
   /**
-   * @return the jitter, a fraction of each delay
+   * {@return the jitter, a fraction of each delay}
    */
   public double getJitter() {
     return jitter;
   }
 
   /**
+   * {@return this}
+   *
    * @param jitter how much each delay varies at random, as a fraction from 0.0 to 1.0
-   * @return this
    * @throws IllegalArgumentException when outside [0, 1]
    */
   public RetryPolicy setJitter(double jitter) {
@@ -191,16 +196,17 @@ public class RetryPolicy {
   }
 
   /**
-   * @return the per-attempt timeout; {@link Duration#ZERO} means an attempt may use the whole remaining budget
+   * {@return the per-attempt timeout; {@link Duration#ZERO} means an attempt may use the whole remaining budget}
    */
   public Duration getAttemptTimeout() {
     return attemptTimeout;
   }
 
   /**
+   * {@return this}
+   *
    * @param attemptTimeout how long one attempt may wait for its answer before the next is sent;
    *                       {@link Duration#ZERO} for the whole remaining budget
-   * @return this
    * @throws IllegalArgumentException when negative or null
    */
   public RetryPolicy setAttemptTimeout(Duration attemptTimeout) {

@@ -23,7 +23,7 @@ import java.lang.annotation.Target;
 public @interface SagebusService {
 
   /**
-   * @return the service name: letters, digits, {@code _} and {@code -}, starting with a letter or digit
+   * {@return the service name: letters, digits, {@code _} and {@code -}, starting with a letter or digit}
    */
   String value();
 }

@@ -20,6 +20,8 @@ public class ServiceCallException extends ServiceException {
   private final List<String> remoteStack;
 
   /**
+   * Creates the exception from the failure a service task answered.
+   *
    * @param service       the called service
    * @param method        the called method
    * @param code          why the call failed
@@ -39,28 +41,28 @@ public class ServiceCallException extends ServiceException {
   }
 
   /**
-   * @return why the call failed
+   * {@return why the call failed}
    */
   public FailureCode code() {
     return code;
   }
 
   /**
-   * @return the class name of the exception raised on the service side, or {@code null}
+   * {@return the class name of the exception raised on the service side, or {@code null}}
    */
   public String remoteType() {
     return remoteType;
   }
 
   /**
-   * @return the message of the exception raised on the service side, or {@code null}
+   * {@return the message of the exception raised on the service side, or {@code null}}
    */
   public String remoteMessage() {
     return remoteMessage;
   }
 
   /**
-   * @return the stack frames of the exception raised on the service side, one string each
+   * {@return the stack frames of the exception raised on the service side, one string each}
    */
   public List<String> remoteStack() {
     return remoteStack;

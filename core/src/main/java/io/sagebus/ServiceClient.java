@@ -43,7 +43,7 @@ public interface ServiceClient {
   }
 
   /**
-   * @return the name of the environment whose services this client calls
+   * {@return the name of the environment whose services this client calls}
    */
   String environment();
 

@@ -12,32 +12,32 @@ import org.slf4j.Logger;
 public interface ServiceContext {
 
   /**
-   * @return the service name
+   * {@return the service name}
    */
   String name();
 
   /**
-   * @return the name of the environment the service belongs to
+   * {@return the name of the environment the service belongs to}
    */
   String environment();
 
   /**
-   * @return the index of this instance, from 0 to {@code instances - 1}
+   * {@return the index of this instance, from 0 to {@code instances - 1}}
    */
   int instanceIndex();
 
   /**
-   * @return the event-bus address the instance consumes
+   * {@return the event-bus address the instance consumes}
    */
   String address();
 
   /**
-   * @return a copy of the configuration given in {@link ServiceOptions#getConfig()}
+   * {@return a copy of the configuration given in {@link ServiceOptions#getConfig()}}
    */
   JsonObject config();
 
   /**
-   * @return a logger named after the service
+   * {@return a logger named after the service}
    */
   Logger logger();
 
@@ -50,7 +50,7 @@ public interface ServiceContext {
   ServiceClient services();
 
   /**
-   * @return the Vert.x instance the service runs on
+   * {@return the Vert.x instance the service runs on}
    */
   Vertx vertx();
 }

@@ -12,6 +12,8 @@ public class ServiceDeploymentException extends ServiceException {
   private final String remoteType;
 
   /**
+   * Creates the exception.
+   *
    * @param service    the service
    * @param remoteType the class name of the failure, or {@code null}
    * @param message    what went wrong
@@ -22,7 +24,7 @@ public class ServiceDeploymentException extends ServiceException {
   }
 
   /**
-   * @return the class name of the failure behind it, or {@code null}
+   * {@return the class name of the failure behind it, or {@code null}}
    */
   public String remoteType() {
     return remoteType;

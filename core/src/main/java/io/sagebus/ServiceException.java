@@ -15,6 +15,8 @@ public abstract class ServiceException extends RuntimeException {
   private final String method;
 
   /**
+   * Creates the exception.
+   *
    * @param service the called service
    * @param method  the called method, or {@code null} when it does not apply
    * @param message the detail message
@@ -27,21 +29,21 @@ public abstract class ServiceException extends RuntimeException {
   }
 
   /**
-   * @return the name of the called service
+   * {@return the name of the called service}
    */
   public String service() {
     return service;
   }
 
   /**
-   * @return the name of the called method, or {@code null} when it does not apply
+   * {@return the name of the called method, or {@code null} when it does not apply}
    */
   public String method() {
     return method;
   }
 
   /**
-   * @return {@code true} when sending the same call again cannot make the service run it twice
+   * {@return {@code true} when sending the same call again cannot make the service run it twice}
    */
   public boolean retryable() {
     return false;

@@ -13,6 +13,8 @@ public class ServiceNotFoundException extends ServiceException {
   private final List<String> registered;
 
   /**
+   * Creates the exception.
+   *
    * @param service     the name that was called
    * @param environment the environment it was looked up in
    * @param registered  the names that are registered there
@@ -24,7 +26,7 @@ public class ServiceNotFoundException extends ServiceException {
   }
 
   /**
-   * @return the names of the services that are registered, sorted
+   * {@return the names of the services that are registered, sorted}
    */
   public List<String> registered() {
     return registered;

@@ -75,7 +75,7 @@ public class ServiceOptions {
   }
 
   /**
-   * @return the JSON form, read back by {@link #ServiceOptions(JsonObject)}
+   * {@return the JSON form, read back by {@link #ServiceOptions(JsonObject)}}
    */
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
@@ -93,15 +93,16 @@ public class ServiceOptions {
   }
 
   /**
-   * @return the number of instances deployed
+   * {@return the number of instances deployed}
    */
   public int getInstances() {
     return instances;
   }
 
   /**
+   * {@return this}
+   *
    * @param instances how many service-task verticles to deploy; the event bus spreads calls over them. At least 1.
-   * @return this
    * @throws IllegalArgumentException when below 1
    */
   public ServiceOptions setInstances(int instances) {
@@ -113,15 +114,16 @@ public class ServiceOptions {
   }
 
   /**
-   * @return how many calls one instance runs at once
+   * {@return how many calls one instance runs at once}
    */
   public int getMaxConcurrency() {
     return maxConcurrency;
   }
 
   /**
+   * {@return this}
+   *
    * @param maxConcurrency how many calls one instance runs at once; at least 1. Above 1 the service code must be thread-safe.
-   * @return this
    * @throws IllegalArgumentException when below 1
    */
   public ServiceOptions setMaxConcurrency(int maxConcurrency) {
@@ -133,16 +135,17 @@ public class ServiceOptions {
   }
 
   /**
-   * @return how many calls one instance keeps waiting
+   * {@return how many calls one instance keeps waiting}
    */
   public int getMaxQueued() {
     return maxQueued;
   }
 
   /**
+   * {@return this}
+   *
    * @param maxQueued how many calls one instance keeps waiting while every slot is busy; 0 or more.
    *                  A call beyond fails at once with OVERLOADED.
-   * @return this
    * @throws IllegalArgumentException when negative
    */
   public ServiceOptions setMaxQueued(int maxQueued) {
@@ -154,16 +157,17 @@ public class ServiceOptions {
   }
 
   /**
-   * @return this service's call timeout; {@link Duration#ZERO} means the environment's default
+   * {@return this service's call timeout; {@link Duration#ZERO} means the environment's default}
    */
   public Duration getTimeout() {
     return timeout;
   }
 
   /**
+   * {@return this}
+   *
    * @param timeout the timeout of calls to this service when the call names none;
    *                {@link Duration#ZERO} for the environment's sync or async default
-   * @return this
    * @throws IllegalArgumentException when negative or null
    */
   public ServiceOptions setTimeout(Duration timeout) {
@@ -175,16 +179,17 @@ public class ServiceOptions {
   }
 
   /**
-   * @return how long executing calls may finish when the service is undeployed
+   * {@return how long executing calls may finish when the service is undeployed}
    */
   public Duration getDrainTimeout() {
     return drainTimeout;
   }
 
   /**
+   * {@return this}
+   *
    * @param drainTimeout how long executing calls may finish when the service is undeployed,
    *                     after which they are answered STOPPING; zero or positive
-   * @return this
    * @throws IllegalArgumentException when negative or null
    */
   public ServiceOptions setDrainTimeout(Duration drainTimeout) {
@@ -196,15 +201,16 @@ public class ServiceOptions {
   }
 
   /**
-   * @return whether calls to this service may be retried unless the call says otherwise
+   * {@return whether calls to this service may be retried unless the call says otherwise}
    */
   public boolean isRetryable() {
     return retryable;
   }
 
   /**
+   * {@return this}
+   *
    * @param retryable whether calls to this service may be retried (it is idempotent) unless a call says otherwise
-   * @return this
    */
   public ServiceOptions setRetryable(boolean retryable) {
     this.retryable = retryable;
@@ -212,15 +218,16 @@ public class ServiceOptions {
   }
 
   /**
-   * @return the retry policy of calls to this service, or {@code null} for none
+   * {@return the retry policy of calls to this service, or {@code null} for none}
    */
   public RetryPolicy getRetryPolicy() {
     return retryPolicy;
   }
 
   /**
+   * {@return this}
+   *
    * @param retryPolicy the retry policy of retryable calls to this service when the call names none; {@code null} for none
-   * @return this
    */
   public ServiceOptions setRetryPolicy(RetryPolicy retryPolicy) {
     this.retryPolicy = retryPolicy == null ? null : new RetryPolicy(retryPolicy);
@@ -228,15 +235,16 @@ public class ServiceOptions {
   }
 
   /**
-   * @return the configuration handed to every instance through {@link ServiceContext#config()}
+   * {@return the configuration handed to every instance through {@link ServiceContext#config()}}
    */
   public JsonObject getConfig() {
     return config;
   }
 
   /**
+   * {@return this}
+   *
    * @param config configuration handed to every instance through {@link ServiceContext#config()}; not null
-   * @return this
    * @throws NullPointerException when null
    */
   public ServiceOptions setConfig(JsonObject config) {

@@ -10,6 +10,8 @@ public class ServiceOverloadedException extends ServiceCallException {
   private static final long serialVersionUID = 1L;
 
   /**
+   * Creates the exception.
+   *
    * @param service       the called service
    * @param method        the called method
    * @param remoteMessage what the service said about its limits

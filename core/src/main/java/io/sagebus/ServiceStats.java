@@ -40,15 +40,16 @@ public record ServiceStats(String service, int instances, long requests, long su
   }
 
   /**
+   * {@return how many calls failed with {@code code}}
+   *
    * @param code a failure code
-   * @return how many calls failed with {@code code}
    */
   public long errors(FailureCode code) {
     return errors.getOrDefault(code, 0L);
   }
 
   /**
-   * @return the JSON form, read back by {@link #fromJson(JsonObject)}
+   * {@return the JSON form, read back by {@link #fromJson(JsonObject)}}
    */
   public JsonObject toJson() {
     JsonObject errs = new JsonObject();
@@ -69,8 +70,9 @@ public record ServiceStats(String service, int instances, long requests, long su
   }
 
   /**
+   * {@return the statistics}
+   *
    * @param json the form written by {@link #toJson()}
-   * @return the statistics
    */
   public static ServiceStats fromJson(JsonObject json) {
     EnumMap<FailureCode, Long> errs = new EnumMap<>(FailureCode.class);

@@ -113,14 +113,14 @@ public final class ServiceTaskVerticle extends VerticleBase {
   }
 
   /**
-   * @return the address this task consumes
+   * {@return the address this task consumes}
    */
   public String address() {
     return address;
   }
 
   /**
-   * @return calls executing now
+   * {@return calls executing now}
    */
   public int inFlight() {
     lock.lock();
@@ -132,7 +132,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
   }
 
   /**
-   * @return calls waiting for a slot now
+   * {@return calls waiting for a slot now}
    */
   public int queued() {
     lock.lock();

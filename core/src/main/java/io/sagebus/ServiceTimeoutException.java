@@ -14,6 +14,8 @@ public class ServiceTimeoutException extends ServiceException {
   private final int attempts;
 
   /**
+   * Creates the exception.
+   *
    * @param service  the called service
    * @param method   the called method
    * @param timeout  the call's whole budget
@@ -28,14 +30,14 @@ public class ServiceTimeoutException extends ServiceException {
   }
 
   /**
-   * @return the call's whole budget
+   * {@return the call's whole budget}
    */
   public Duration timeout() {
     return timeout;
   }
 
   /**
-   * @return how many requests were sent before the budget ran out (0 when no instance was running)
+   * {@return how many requests were sent before the budget ran out (0 when no instance was running)}
    */
   public int attempts() {
     return attempts;

@@ -13,15 +13,16 @@ public record CallScope(String service, String requestId, long deadlineNanos) {
   private static final ThreadLocal<CallScope> CURRENT = new ThreadLocal<>();
 
   /**
-   * @return the scope of the executing call on this thread, or {@code null}
+   * {@return the scope of the executing call on this thread, or {@code null}}
    */
   public static CallScope current() {
     return CURRENT.get();
   }
 
   /**
+   * {@return the scope it replaces, to give back to {@link #restore(CallScope)}}
+   *
    * @param scope the scope to enter, or {@code null}
-   * @return the scope it replaces, to give back to {@link #restore(CallScope)}
    */
   public static CallScope enter(CallScope scope) {
     CallScope previous = CURRENT.get();
@@ -30,6 +31,8 @@ public record CallScope(String service, String requestId, long deadlineNanos) {
   }
 
   /**
+   * Gives this thread back the scope it had before {@link #enter(CallScope)}.
+   *
    * @param previous what {@link #enter(CallScope)} returned
    */
   public static void restore(CallScope previous) {
@@ -41,7 +44,7 @@ public record CallScope(String service, String requestId, long deadlineNanos) {
   }
 
   /**
-   * @return milliseconds left, {@link Long#MAX_VALUE} when there is no deadline
+   * {@return milliseconds left, {@link Long#MAX_VALUE} when there is no deadline}
    */
   public long remainingMillis() {
     if (deadlineNanos == 0) {

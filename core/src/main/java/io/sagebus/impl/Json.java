@@ -33,15 +33,16 @@ public final class Json {
   }
 
   /**
-   * @return Sagebus's mapper (do not reconfigure it)
+   * {@return Sagebus's mapper (do not reconfigure it)}
    */
   public static ObjectMapper mapper() {
     return MAPPER;
   }
 
   /**
+   * {@return its Jackson form}
+   *
    * @param type a Java type
-   * @return its Jackson form
    */
   public static JavaType javaType(Type type) {
     return TypeFactory.defaultInstance().constructType(type);

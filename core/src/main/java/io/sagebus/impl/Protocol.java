@@ -41,17 +41,19 @@ public final class Protocol {
   }
 
   /**
+   * {@return the service's event-bus address}
+   *
    * @param environment an environment name
    * @param service     a service name
-   * @return the service's event-bus address
    */
   public static String serviceAddress(String environment, String service) {
     return "sagebus." + environment + ".service." + service;
   }
 
   /**
+   * {@return the deployment manager's event-bus address}
+   *
    * @param environment an environment name
-   * @return the deployment manager's event-bus address
    */
   public static String managerAddress(String environment) {
     return "sagebus." + environment + ".manager";
@@ -72,8 +74,9 @@ public final class Protocol {
   }
 
   /**
+   * {@return its stack frames as text, at most 40, causes appended}
+   *
    * @param t a throwable
-   * @return its stack frames as text, at most 40, causes appended
    */
   public static JsonArray stackOf(Throwable t) {
     JsonArray frames = new JsonArray();

@@ -20,6 +20,10 @@ public final class ResourceTracker {
   private final Map<Long, Runnable> timers = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
+  /** A tracker with nothing open. */
+  public ResourceTracker() {
+  }
+
   /**
    * Records an open resource.
    *
@@ -84,7 +88,7 @@ public final class ResourceTracker {
   }
 
   /**
-   * @return one line per open resource, sorted
+   * {@return one line per open resource, sorted}
    */
   public List<String> list() {
     List<String> list = new ArrayList<>(open.values());

@@ -59,18 +59,20 @@ public final class ServiceClientImpl implements ServiceClient {
   }
 
   /**
+   * {@return a client that finds the environment's registry on each call}
+   *
    * @param vertx       the Vertx
    * @param environment an environment name
-   * @return a client that finds the environment's registry on each call
    */
   public static ServiceClientImpl forEnvironment(Vertx vertx, String environment) {
     return new ServiceClientImpl(vertx, environment, null, "client");
   }
 
   /**
+   * {@return the environment's own client}
+   *
    * @param vertx    the Vertx
    * @param registry the environment's registry
-   * @return the environment's own client
    */
   public static ServiceClientImpl forRegistry(Vertx vertx, ServiceRegistry registry) {
     return new ServiceClientImpl(vertx, registry.environment(), registry, "client");

@@ -46,10 +46,11 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
   }
 
   /**
+   * {@return the definition}
+   *
    * @param name    the service name
    * @param type    the service class
    * @param options its options, or {@code null} for the defaults
-   * @return the definition
    * @throws IllegalArgumentException when the name is bad or the class cannot be instantiated
    */
   public static ServiceDefinition ofClass(String name, Class<?> type, ServiceOptions options) {
@@ -61,9 +62,10 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
   }
 
   /**
+   * {@return the definition, named by the annotation}
+   *
    * @param type    a class annotated with {@link SagebusService}
    * @param options its options, or {@code null}
-   * @return the definition, named by the annotation
    * @throws IllegalArgumentException when the class has no annotation, or as {@link #ofClass}
    */
   public static ServiceDefinition ofAnnotated(Class<?> type, ServiceOptions options) {
@@ -79,10 +81,11 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
   }
 
   /**
+   * {@return the definition}
+   *
    * @param name     the service name
    * @param supplier creates one instance per call
    * @param options  its options, or {@code null}
-   * @return the definition
    * @throws IllegalArgumentException when the name is bad or the supplier null
    */
   public static ServiceDefinition ofSupplier(String name, Supplier<?> supplier, ServiceOptions options) {

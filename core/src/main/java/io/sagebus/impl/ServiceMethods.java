@@ -69,7 +69,7 @@ public final class ServiceMethods {
   }
 
   /**
-   * @return the names of the callable methods, sorted
+   * {@return the names of the callable methods, sorted}
    */
   public Set<String> names() {
     return new TreeSet<>(byName.keySet());
@@ -174,21 +174,21 @@ public final class ServiceMethods {
     }
 
     /**
-     * @return how the method answers
+     * {@return how the method answers}
      */
     public Kind kind() {
       return kind;
     }
 
     /**
-     * @return the method name and parameter types, for messages
+     * {@return the method name and parameter types, for messages}
      */
     public String signature() {
       return signature;
     }
 
     /**
-     * @return the reflected method
+     * {@return the reflected method}
      */
     public Method method() {
       return method;
@@ -206,7 +206,7 @@ public final class ServiceMethods {
     }
 
     /**
-     * @return the chosen method
+     * {@return the chosen method}
      */
     public Target target() {
       return target;
@@ -235,7 +235,7 @@ public final class ServiceMethods {
     }
 
     /**
-     * @return why the call was refused
+     * {@return why the call was refused}
      */
     public FailureCode code() {
       return code;

@@ -75,11 +75,12 @@ public final class ServiceMetrics {
   }
 
   /**
+   * {@return a snapshot}
+   *
    * @param service   the service name
    * @param instances running instances
    * @param inFlight  calls executing now
    * @param queued    calls waiting now
-   * @return a snapshot
    */
   public ServiceStats snapshot(String service, int instances, int inFlight, int queued) {
     EnumMap<FailureCode, Long> errs = new EnumMap<>(FailureCode.class);

@@ -25,6 +25,8 @@ public final class ServiceRegistry implements Shareable {
   private final Map<String, Registration> services = new ConcurrentHashMap<>();
 
   /**
+   * Creates an empty registry.
+   *
    * @param environment the environment name
    * @param options     its options (copied)
    */
@@ -72,29 +74,30 @@ public final class ServiceRegistry implements Shareable {
   }
 
   /**
-   * @return the environment name
+   * {@return the environment name}
    */
   public String environment() {
     return environment;
   }
 
   /**
-   * @return the environment's options
+   * {@return the environment's options}
    */
   public EnvironmentOptions options() {
     return options;
   }
 
   /**
-   * @return the environment's resource tracker
+   * {@return the environment's resource tracker}
    */
   public ResourceTracker tracker() {
     return tracker;
   }
 
   /**
+   * {@return its registration}
+   *
    * @param definition a validated definition
-   * @return its registration
    * @throws IllegalArgumentException when the name is taken
    */
   public Registration register(ServiceDefinition definition) {
@@ -108,15 +111,16 @@ public final class ServiceRegistry implements Shareable {
   }
 
   /**
+   * {@return its registration, or {@code null}}
+   *
    * @param service a service name
-   * @return its registration, or {@code null}
    */
   public Registration get(String service) {
     return services.get(service);
   }
 
   /**
-   * @return the registered names, sorted
+   * {@return the registered names, sorted}
    */
   public List<String> names() {
     return services.keySet().stream().sorted().toList();

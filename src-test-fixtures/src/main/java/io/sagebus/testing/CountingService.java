@@ -20,7 +20,7 @@ public class CountingService {
   }
 
   /**
-   * @return the count after this call
+   * {@return the count after this call}
    */
   public int process() {
     return count.incrementAndGet();

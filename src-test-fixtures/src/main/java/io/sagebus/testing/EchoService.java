@@ -10,66 +10,74 @@ import java.util.Map;
 public class EchoService {
 
   /**
+   * {@return {@code value}}
+   *
    * @param value anything
-   * @return {@code value}
    */
   public Object process(Object value) {
     return value;
   }
 
   /**
+   * {@return {@code value}, from the event loop}
+   *
    * @param value anything
-   * @return {@code value}, from the event loop
    */
   public Future<Object> async(Object value) {
     return Future.succeededFuture(value);
   }
 
   /**
+   * {@return their sum}
+   *
    * @param a a number
    * @param b a number
-   * @return their sum
    */
   public int add(int a, int b) {
     return a + b;
   }
 
   /**
+   * {@return {@code text} repeated}
+   *
    * @param text a string
    * @param times how often
-   * @return {@code text} repeated
    */
   public String repeat(String text, int times) {
     return text.repeat(times);
   }
 
   /**
+   * {@return the point moved by one on both axes}
+   *
    * @param point a record converted from JSON
-   * @return the point moved by one on both axes
    */
   public Point move(Point point) {
     return new Point(point.x() + 1, point.y() + 1);
   }
 
   /**
+   * {@return their sum}
+   *
    * @param values a list converted from JSON
-   * @return their sum
    */
   public long sum(List<Long> values) {
     return values.stream().mapToLong(Long::longValue).sum();
   }
 
   /**
+   * {@return the object with {@code "seen": true}}
+   *
    * @param json a JSON object
-   * @return the object with {@code "seen": true}
    */
   public JsonObject mark(JsonObject json) {
     return json.copy().put("seen", true);
   }
 
   /**
+   * {@return its size}
+   *
    * @param map a map
-   * @return its size
    */
   public int size(Map<String, Object> map) {
     return map.size();

@@ -18,16 +18,18 @@ public class FailingService {
   }
 
   /**
+   * {@return never}
+   *
    * @param userId a user id
-   * @return never
    */
   public String process(String userId) {
     throw new ProfileMissingException("no profile for " + userId);
   }
 
   /**
+   * {@return a failed future}
+   *
    * @param userId a user id
-   * @return a failed future
    */
   public Future<String> async(String userId) {
     return Future.failedFuture(new ProfileMissingException("no async profile for " + userId));

@@ -22,8 +22,9 @@ public class FlakyService {
   }
 
   /**
+   * {@return {@code value} once the first calls have hung}
+   *
    * @param value anything
-   * @return {@code value} once the first calls have hung
    * @throws InterruptedException when interrupted (the task's drain does that)
    */
   public Object process(Object value) throws InterruptedException {

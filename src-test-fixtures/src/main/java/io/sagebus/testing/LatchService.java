@@ -26,8 +26,9 @@ public class LatchService {
   }
 
   /**
+   * {@return {@code value} once released}
+   *
    * @param value anything
-   * @return {@code value} once released
    * @throws InterruptedException when interrupted
    */
   public Object process(Object value) throws InterruptedException {

@@ -8,8 +8,9 @@ public class SlowService {
   private final AtomicInteger started = new AtomicInteger();
 
   /**
+   * {@return {@code millis}}
+   *
    * @param millis how long to take
-   * @return {@code millis}
    * @throws InterruptedException when interrupted
    */
   public long process(long millis) throws InterruptedException {
@@ -19,7 +20,7 @@ public class SlowService {
   }
 
   /**
-   * @return how many calls began
+   * {@return how many calls began}
    */
   public int started() {
     return started.get();
