@@ -1,0 +1,116 @@
+package io.sagebus.samples;
+
+import java.io.PrintStream;
+import java.util.List;
+
+/**
+ * Runs one sample by name: {@code java -jar samples/target/sagebus-samples.jar quickstart}.
+ * <p>
+ * Without an argument it lists the samples; with an unknown name it lists them on standard error
+ * and exits with status {@value #EXIT_UNKNOWN_SAMPLE}. A sample that fails prints its failure and
+ * exits with status {@value #EXIT_FAILED}. A sample that succeeds simply returns, so the JVM ends
+ * only once the sample has closed everything it started.
+ * <p>
+ * A new sample is one more line in {@link #SAMPLES}.
+ */
+public final class Samples {
+
+  /** Exit status when the sample named on the command line does not exist. */
+  public static final int EXIT_UNKNOWN_SAMPLE = 2;
+  /** Exit status when the sample threw. */
+  public static final int EXIT_FAILED = 1;
+
+  /** Every sample, in the order they are listed. */
+  private static final List<Entry> SAMPLES = List.of(
+    new Entry("quickstart", "register two services, call them sync, typed and async, and see a typed error",
+      QuickstartSample::run),
+    new Entry("manual", "deploy the deployment manager and a service task by hand in a Vertx you own",
+      ManualDeploySample::run));
+
+  private Samples() {
+  }
+
+  /**
+   * A runnable sample.
+   */
+  @FunctionalInterface
+  public interface Sample {
+
+    /**
+     * Runs the sample to its end, having closed everything it started.
+     *
+     * @param out where the sample prints what it shows
+     * @throws Exception when the sample fails
+     */
+    void run(PrintStream out) throws Exception;
+  }
+
+  /**
+   * A sample's name, its one-line description, and the sample.
+   *
+   * @param name        the name given on the command line
+   * @param description what the sample shows, in one line
+   * @param sample      the sample
+   */
+  public record Entry(String name, String description, Sample sample) {
+  }
+
+  /**
+   * @return every sample, in the order they are listed
+   */
+  public static List<Entry> samples() {
+    return SAMPLES;
+  }
+
+  /**
+   * Runs the sample named by the first argument and exits with a non-zero status when it is unknown
+   * or fails.
+   *
+   * @param args the sample name; further arguments are ignored
+   */
+  public static void main(String[] args) {
+    int status = run(args, System.out, System.err);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  /**
+   * Runs the sample named by the first argument, or lists the samples.
+   *
+   * @param args the command-line arguments: the sample name first
+   * @param out  where the sample and the list are printed
+   * @param err  where an unknown name, the list that follows it, and a failure are printed
+   * @return the exit status: 0 when the sample ran or no name was given,
+   *     {@value #EXIT_UNKNOWN_SAMPLE} for an unknown name, {@value #EXIT_FAILED} when the sample threw
+   */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0) {
+      usage(out);
+      return 0;
+    }
+    Entry entry = SAMPLES.stream().filter(e -> e.name().equals(args[0])).findFirst().orElse(null);
+    if (entry == null) {
+      err.println("Unknown sample '" + args[0] + "'.");
+      usage(err);
+      return EXIT_UNKNOWN_SAMPLE;
+    }
+    try {
+      entry.sample().run(out);
+      return 0;
+    } catch (Exception e) {
+      err.println("Sample '" + entry.name() + "' failed: " + e);
+      e.printStackTrace(err);
+      return EXIT_FAILED;
+    }
+  }
+
+  private static void usage(PrintStream out) {
+    out.println("Usage: java -jar sagebus-samples.jar SAMPLE");
+    out.println("Samples:");
+    int width = SAMPLES.stream().mapToInt(e -> e.name().length()).max().orElse(0);
+    for (Entry e : SAMPLES) {
+      out.println("  " + e.name() + " ".repeat(width - e.name().length() + 2) + e.description());
+    }
+  }
+}

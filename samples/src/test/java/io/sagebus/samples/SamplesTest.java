@@ -1,0 +1,65 @@
+package io.sagebus.samples;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SamplesTest {
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+      return Samples.run(args, o, e);
+    }
+  }
+
+  private static List<String> lines(ByteArrayOutputStream bytes) {
+    return bytes.toString(StandardCharsets.UTF_8).lines().toList();
+  }
+
+  @Test
+  void noArgumentListsEverySampleWithItsDescription() {
+    assertThat(run()).isZero();
+    assertThat(lines(out)).containsExactly(
+      "Usage: java -jar sagebus-samples.jar SAMPLE",
+      "Samples:",
+      "  quickstart  register two services, call them sync, typed and async, and see a typed error",
+      "  manual      deploy the deployment manager and a service task by hand in a Vertx you own");
+    assertThat(lines(err)).isEmpty();
+  }
+
+  @Test
+  void unknownNameExitsWithStatus2AndListsTheSamples() {
+    assertThat(run("nope")).isEqualTo(Samples.EXIT_UNKNOWN_SAMPLE).isEqualTo(2);
+    assertThat(lines(err)).first().isEqualTo("Unknown sample 'nope'.");
+    for (Samples.Entry e : Samples.samples()) {
+      assertThat(lines(err)).anySatisfy(line -> assertThat(line).contains(e.name()).endsWith(e.description()));
+    }
+    assertThat(lines(out)).isEmpty();
+  }
+
+  @Test
+  void dispatchesByName() {
+    assertThat(run("manual")).isZero();
+    assertThat(lines(out)).containsExactly(ManualDeploySampleTest.EXPECTED);
+    assertThat(lines(err)).isEmpty();
+  }
+
+  @Test
+  void samplesHaveDistinctNamesAndOneLineDescriptions() {
+    List<Samples.Entry> all = Samples.samples();
+    assertThat(all).extracting(Samples.Entry::name).doesNotHaveDuplicates().contains("quickstart", "manual");
+    assertThat(all).allSatisfy(e -> {
+      assertThat(e.name()).matches("[a-z][a-z0-9-]*");
+      assertThat(e.description()).isNotBlank().doesNotContain("\n");
+    });
+  }
+}
