@@ -1,11 +1,15 @@
 package io.sagebus;
 
 import io.sagebus.impl.Protocol;
+import io.sagebus.impl.pipeline.JobImpl;
+import io.sagebus.impl.pipeline.LogicalNode;
+import io.sagebus.impl.pipeline.PipelineCompiler;
 import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.impl.ServiceRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -32,7 +36,11 @@ import java.util.function.Supplier;
  *   <li>{@code {"action": "deploy", "service": name}}: deploys the service's instances
  *       (virtual-thread {@link ServiceTaskVerticle}s); answers {@code {"service", "instances"}}
  *       once every consumer is registered. When one instance fails to start, the others are
- *       undeployed again and the request fails. Deploying a running service does nothing.</li>
+ *       undeployed again and the request fails. Deploying a running service does nothing. An
+ *       optional {@code "owner"} (default {@code "user"}) records who needs the service: a job
+ *       names itself, so that its services stop when it ends.</li>
+ *   <li>{@code {"action": "release", "owner": owner}}: the owner no longer needs its services;
+ *       those that no other owner holds are undeployed.</li>
  *   <li>{@code {"action": "undeploy", "service": name}}: undeploys them, each draining as
  *       {@link ServiceTaskVerticle} describes.</li>
  *   <li>{@code {"action": "list"}}: answers {@code {"services": [{"name", "type", "running",
@@ -57,9 +65,15 @@ import java.util.function.Supplier;
 public final class DeploymentManagerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeploymentManagerVerticle.class);
+  /** The owner of deployments asked for without one: the user, who also undeploys them. */
+  private static final String USER = "user";
+  /** Deploys may run user setup code that blocks; requests to the manager wait this long. */
+  static final long MANAGER_TIMEOUT_MS = 10 * 60 * 1000L;
 
   private final ServiceRegistry registry;
   private final Map<String, Deployed> deployed = new HashMap<>();
+  private final Map<String, JobImpl> jobs = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong jobCounter = new java.util.concurrent.atomic.AtomicLong();
   private MessageConsumer<JsonObject> consumer;
   private long consumerKey;
 
@@ -92,6 +106,44 @@ public final class DeploymentManagerVerticle extends VerticleBase {
    */
   public String environment() {
     return registry.environment();
+  }
+
+  /**
+   * Compiles the operators built since the last submit, and runs them as a job: the job's
+   * services are deployed (owned by the job), then its operators.
+   */
+  Future<Job> submit(List<LogicalNode> nodes, JobOptions options, ServiceClient client) {
+    PipelineCompiler.ExecutionGraph graph;
+    try {
+      graph = PipelineCompiler.compile(nodes, registry, options == null ? new JobOptions() : options);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    String id = registry.environment() + "-job-" + jobCounter.incrementAndGet();
+    JobImpl job = new JobImpl(id, vertx, client, new JobLease(), graph, j -> jobs.remove(j.id()));
+    jobs.put(id, job);
+    return job.start().onFailure(e -> jobs.remove(id));
+  }
+
+  /** Deploys and releases a job's services through this manager's own bus actions. */
+  private final class JobLease implements JobImpl.ServiceLease {
+    @Override
+    public Future<Void> acquire(String jobId) {
+      List<Future<Object>> deploys = new ArrayList<>();
+      for (String name : registry.names()) {
+        deploys.add(vertx.eventBus().request(address(registry.environment()),
+          new JsonObject().put("action", "deploy").put("service", name).put("owner", jobId),
+          new DeliveryOptions().setSendTimeout(MANAGER_TIMEOUT_MS)).map(m -> m.body()));
+      }
+      return Future.all(deploys).mapEmpty();
+    }
+
+    @Override
+    public Future<Void> release(String jobId) {
+      return vertx.eventBus().request(address(registry.environment()),
+        new JsonObject().put("action", "release").put("owner", jobId),
+        new DeliveryOptions().setSendTimeout(MANAGER_TIMEOUT_MS)).mapEmpty();
+    }
   }
 
   ServiceRegistry registry() {
@@ -158,13 +210,18 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     JsonObject body = message.body();
     String action = body == null ? null : body.getString("action");
     String service = body == null ? null : body.getString("service");
+    String owner = body == null ? null : body.getString("owner", USER);
     if ("list".equals(action)) {
       message.reply(list());
       return;
     }
+    if ("release".equals(action)) {
+      release(owner).onComplete(ar -> message.reply(new JsonObject().put("owner", owner).put("undeployed", ar.result())));
+      return;
+    }
     if (!"deploy".equals(action) && !"undeploy".equals(action) && !"stats".equals(action)) {
       Protocol.fail(message, FailureCode.BAD_REQUEST, "BadRequest", "Unknown action '" + action
-        + "': use deploy, undeploy, list or stats", new JsonArray());
+        + "': use deploy, undeploy, release, list or stats", new JsonArray());
       return;
     }
     ServiceRegistry.Registration reg = service == null ? null : registry.get(service);
@@ -174,7 +231,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
       return;
     }
     switch (action) {
-      case "deploy" -> deploy(reg).onComplete(ar -> {
+      case "deploy" -> deploy(reg, owner).onComplete(ar -> {
         if (ar.succeeded()) {
           message.reply(new JsonObject().put("service", service).put("instances", ar.result()));
         } else {
@@ -188,13 +245,15 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     }
   }
 
-  private Future<Integer> deploy(ServiceRegistry.Registration reg) {
+  private Future<Integer> deploy(ServiceRegistry.Registration reg, String owner) {
     String name = reg.definition().name();
     Deployed existing = deployed.get(name);
     if (existing != null) {
+      existing.owners.add(owner);
       return existing.ready;
     }
     Deployed d = new Deployed();
+    d.owners.add(owner);
     deployed.put(name, d);
     int n = reg.definition().options().getInstances();
     List<Future<String>> starts = new ArrayList<>(n);
@@ -223,6 +282,17 @@ public final class DeploymentManagerVerticle extends VerticleBase {
       return undeploy(name).transform(v -> Future.failedFuture(cause));
     });
     return d.ready;
+  }
+
+  /** Removes an owner from every service it holds; undeploys those nobody holds any more. */
+  private Future<Integer> release(String owner) {
+    List<Future<Integer>> undeploys = new ArrayList<>();
+    for (Map.Entry<String, Deployed> e : new ArrayList<>(deployed.entrySet())) {
+      if (e.getValue().owners.remove(owner) && e.getValue().owners.isEmpty()) {
+        undeploys.add(e.getValue().ready.transform(ar -> undeploy(e.getKey())));
+      }
+    }
+    return Future.join(undeploys).transform(ar -> Future.succeededFuture(undeploys.size()));
   }
 
   private Future<Integer> undeploy(String service) {
@@ -272,6 +342,14 @@ public final class DeploymentManagerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    List<Future<JobResult>> cancels = new ArrayList<>();
+    for (JobImpl job : List.copyOf(jobs.values())) {
+      cancels.add(job.cancel());
+    }
+    return Future.join(cancels).transform(ar -> stopServices());
+  }
+
+  private Future<?> stopServices() {
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     return unregistered.eventually(() -> {
       registry.tracker().closed(consumerKey);
@@ -290,6 +368,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   private static final class Deployed {
     final List<ServiceTaskVerticle> tasks = new ArrayList<>();
     final List<String> ids = new ArrayList<>();
+    final java.util.Set<String> owners = new java.util.HashSet<>();
     Future<Integer> ready;
   }
 }

@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.List;
+import java.util.stream.Stream;
+import java.util.stream.Stream;
 import java.util.function.Supplier;
 
 /**
@@ -122,6 +124,63 @@ public interface Environment {
    * @return completes when every instance has stopped
    */
   Future<Void> undeploy(String service);
+
+  /**
+   * Starts a pipeline from a finite collection. The iterable is read lazily, once, by the source
+   * when the job runs.
+   *
+   * @param records the records; none may be {@code null}
+   * @param <T>     the record type
+   * @return the stream of those records
+   */
+  <T> DataStream<T> fromBatch(Iterable<? extends T> records);
+
+  /**
+   * Starts a pipeline from a (possibly lazy) Java stream, read once when the job runs.
+   *
+   * @param records the records; none may be {@code null}
+   * @param <T>     the record type
+   * @return the stream of those records
+   */
+  <T> DataStream<T> fromBatch(Stream<? extends T> records);
+
+  /**
+   * Starts a pipeline from a batch function, read until it returns {@code null}.
+   *
+   * @param batch the batch
+   * @param <T>   the record type
+   * @return the stream of its records
+   */
+  <T> DataStream<T> fromBatch(BatchFunction<T> batch);
+
+  /**
+   * Starts a pipeline from a source that runs until it returns or the job is cancelled.
+   *
+   * @param source the source
+   * @param <T>    the record type
+   * @return the stream of its records
+   */
+  <T> DataStream<T> fromSource(SourceFunction<T> source);
+
+  /**
+   * Submits every pipeline built on this environment since the last submit, as one job with the
+   * default {@link JobOptions}. The job's services (every registered service, as in SAGE) are
+   * deployed first unless already running, and stopped when the job ends unless something else
+   * still needs them.
+   *
+   * @return completes with the running job; fails at once for a graph that cannot run (no sink,
+   *     an output nobody reads, an undeclared service: {@link ServiceNotFoundException}), or with
+   *     {@link JobFailedException} when it cannot be deployed
+   */
+  Future<Job> submit();
+
+  /**
+   * Like {@link #submit()}, with limits.
+   *
+   * @param options in-flight cap and queue depth (copied)
+   * @return as {@link #submit()}
+   */
+  Future<Job> submit(JobOptions options);
 
   /**
    * {@return the client calling this environment's services}

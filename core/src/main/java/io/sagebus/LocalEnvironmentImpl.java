@@ -1,6 +1,8 @@
 package io.sagebus;
 
 import io.sagebus.impl.ServiceClientImpl;
+import io.sagebus.impl.pipeline.LogicalNode;
+import io.sagebus.impl.pipeline.PipelineBuilder;
 import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.impl.ServiceRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -14,6 +16,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
 import java.util.function.Supplier;
 
 /**
@@ -21,8 +25,6 @@ import java.util.function.Supplier;
  */
 final class LocalEnvironmentImpl implements LocalEnvironment {
 
-  /** Deploys may run user setup code that blocks; the manager request waits this long. */
-  private static final long MANAGER_REQUEST_TIMEOUT_MS = 10 * 60 * 1000L;
 
   private final Vertx vertx;
   private final boolean ownsVertx;
@@ -31,6 +33,7 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   private final ServiceRegistry registry;
   private final ServiceClientImpl client;
   private final Future<String> managerDeployment;
+  private final PipelineBuilder pipelines = new PipelineBuilder();
   private Future<Void> closing;
 
   private LocalEnvironmentImpl(Vertx vertx, boolean ownsVertx, String name, EnvironmentOptions options) {
@@ -152,7 +155,7 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
     JsonObject request = new JsonObject().put("action", action).put("service", service);
     return managerDeployment
       .compose(id -> vertx.eventBus().<JsonObject>request(DeploymentManagerVerticle.address(name), request,
-        new DeliveryOptions().setSendTimeout(MANAGER_REQUEST_TIMEOUT_MS)))
+        new DeliveryOptions().setSendTimeout(DeploymentManagerVerticle.MANAGER_TIMEOUT_MS)))
       .map(msg -> msg.body())
       .recover(e -> Future.failedFuture(deploymentFailure(service, e)));
   }
@@ -167,6 +170,45 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
       }
     }
     return e;
+  }
+
+  @Override
+  public <T> DataStream<T> fromBatch(Iterable<? extends T> records) {
+    checkOpen();
+    return pipelines.batch(Objects.requireNonNull(records, "records").iterator(), "iterable");
+  }
+
+  @Override
+  public <T> DataStream<T> fromBatch(Stream<? extends T> records) {
+    checkOpen();
+    return pipelines.batch(Objects.requireNonNull(records, "records").iterator(), "stream");
+  }
+
+  @Override
+  public <T> DataStream<T> fromBatch(BatchFunction<T> batch) {
+    checkOpen();
+    Objects.requireNonNull(batch, "batch");
+    return pipelines.batch(batch, batch.getClass().isAnonymousClass() ? null : batch.getClass().getSimpleName());
+  }
+
+  @Override
+  public <T> DataStream<T> fromSource(SourceFunction<T> source) {
+    checkOpen();
+    return pipelines.source(source);
+  }
+
+  @Override
+  public Future<Job> submit() {
+    return submit(new JobOptions());
+  }
+
+  @Override
+  public Future<Job> submit(JobOptions options) {
+    if (closing != null) {
+      return Future.failedFuture(new IllegalStateException("Environment '" + name + "' is closed"));
+    }
+    List<LogicalNode> nodes = pipelines.drain();
+    return managerDeployment.compose(id -> manager.submit(nodes, options, client));
   }
 
   @Override

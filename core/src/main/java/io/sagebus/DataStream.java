@@ -1,0 +1,273 @@
+package io.sagebus;
+
+import io.vertx.core.Future;
+
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * A stream of records in a pipeline under construction. Each method adds an operator and returns
+ * the stream it produces; nothing runs until {@link Environment#submit()}.
+ * <p>
+ * Operators take a function object (a subclass of {@link MapFunction}, {@link FilterFunction},
+ * ...) or a lambda, and an optional parallelism (default 1). Each operator instance runs on a
+ * virtual thread of its own, so functions may call services synchronously. Records move between
+ * operator instances over bounded in-JVM queues ({@link JobOptions#getQueueCapacity()}); a full
+ * queue holds the upstream operator back, down to the source. Records are handed over, not copied:
+ * treat them as immutable.
+ * <p>
+ * The settings methods ({@link #name(String)}, {@link #onError(OnError)}, {@link #uses(String...)},
+ * {@link #retry(RetryPolicy)}) apply to the operator that produced this stream.
+ *
+ * @param <T> the record type
+ */
+public interface DataStream<T> {
+
+  /**
+   * Maps each record with a function object.
+   *
+   * @param function the function; shared by the instances
+   * @param <R>      the output type
+   * @return the mapped stream
+   */
+  <R> DataStream<R> map(MapFunction<? super T, ? extends R> function);
+
+  /**
+   * Maps each record with a function object, in parallel instances.
+   *
+   * @param function    the function; shared by the instances, so thread-safe when parallelism &gt; 1
+   * @param parallelism instances, at least 1
+   * @param <R>         the output type
+   * @return the mapped stream
+   * @throws IllegalArgumentException when parallelism is below 1
+   */
+  <R> DataStream<R> map(MapFunction<? super T, ? extends R> function, int parallelism);
+
+  /**
+   * Maps each record with a lambda.
+   *
+   * @param function the mapping; must not return {@code null}
+   * @param <R>      the output type
+   * @return the mapped stream
+   */
+  <R> DataStream<R> map(Function<? super T, ? extends R> function);
+
+  /**
+   * Maps each record with a lambda, in parallel instances.
+   *
+   * @param function    the mapping; must not return {@code null}
+   * @param parallelism instances, at least 1
+   * @param <R>         the output type
+   * @return the mapped stream
+   * @throws IllegalArgumentException when parallelism is below 1
+   */
+  <R> DataStream<R> map(Function<? super T, ? extends R> function, int parallelism);
+
+  /**
+   * Keeps the records the function object accepts.
+   *
+   * @param function the filter
+   * @return the filtered stream
+   */
+  DataStream<T> filter(FilterFunction<? super T> function);
+
+  /**
+   * Keeps the records the function object accepts, in parallel instances.
+   *
+   * @param function    the filter
+   * @param parallelism instances, at least 1
+   * @return the filtered stream
+   * @throws IllegalArgumentException when parallelism is below 1
+   */
+  DataStream<T> filter(FilterFunction<? super T> function, int parallelism);
+
+  /**
+   * Keeps the records the predicate accepts.
+   *
+   * @param predicate the filter
+   * @return the filtered stream
+   */
+  DataStream<T> filter(Predicate<? super T> predicate);
+
+  /**
+   * Keeps the records the predicate accepts, in parallel instances.
+   *
+   * @param predicate   the filter
+   * @param parallelism instances, at least 1
+   * @return the filtered stream
+   * @throws IllegalArgumentException when parallelism is below 1
+   */
+  DataStream<T> filter(Predicate<? super T> predicate, int parallelism);
+
+  /**
+   * Maps each record to zero or more records with a function object.
+   *
+   * @param function the function
+   * @param <R>      the output type
+   * @return the stream of emitted records
+   */
+  <R> DataStream<R> flatMap(FlatMapFunction<? super T, R> function);
+
+  /**
+   * Maps each record to zero or more records with a function object, in parallel instances.
+   *
+   * @param function    the function
+   * @param parallelism instances, at least 1
+   * @param <R>         the output type
+   * @return the stream of emitted records
+   * @throws IllegalArgumentException when parallelism is below 1
+   */
+  <R> DataStream<R> flatMap(FlatMapFunction<? super T, R> function, int parallelism);
+
+  /**
+   * Maps each record to the records of an {@code Iterable} (a list, say).
+   *
+   * @param function the mapping; an empty result drops the record
+   * @param <R>      the output type
+   * @return the stream of emitted records
+   */
+  <R> DataStream<R> flatMap(Function<? super T, ? extends Iterable<? extends R>> function);
+
+  /**
+   * Maps each record to the records of an {@code Iterable}, in parallel instances.
+   *
+   * @param function    the mapping
+   * @param parallelism instances, at least 1
+   * @param <R>         the output type
+   * @return the stream of emitted records
+   * @throws IllegalArgumentException when parallelism is below 1
+   */
+  <R> DataStream<R> flatMap(Function<? super T, ? extends Iterable<? extends R>> function, int parallelism);
+
+  /**
+   * Maps each record through a {@link Future} (a service called with {@code callServiceAsync}),
+   * with at most {@code capacity} records in flight per instance, as Flink's Async I/O does.
+   *
+   * @param function the asynchronous mapping
+   * @param capacity records in flight per instance, at least 1
+   * @param order    whether results keep the input order
+   * @param <R>      the output type
+   * @return the mapped stream
+   * @throws IllegalArgumentException when capacity is below 1
+   */
+  <R> DataStream<R> mapAsync(AsyncMapFunction<? super T, ? extends R> function, int capacity, AsyncOrder order);
+
+  /**
+   * Like {@link #mapAsync(AsyncMapFunction, int, AsyncOrder)}, with a lambda returning a Future.
+   *
+   * @param function the asynchronous mapping
+   * @param capacity records in flight per instance, at least 1
+   * @param order    whether results keep the input order
+   * @param <R>      the output type
+   * @return the mapped stream
+   * @throws IllegalArgumentException when capacity is below 1
+   */
+  <R> DataStream<R> mapAsync(Function<? super T, Future<R>> function, int capacity, AsyncOrder order);
+
+  /**
+   * Like {@link #mapAsync(AsyncMapFunction, int, AsyncOrder)}, in parallel instances.
+   *
+   * @param function    the asynchronous mapping
+   * @param capacity    records in flight per instance, at least 1
+   * @param order       whether results keep the input order
+   * @param parallelism instances, at least 1
+   * @param <R>         the output type
+   * @return the mapped stream
+   * @throws IllegalArgumentException when capacity or parallelism is below 1
+   */
+  <R> DataStream<R> mapAsync(AsyncMapFunction<? super T, ? extends R> function, int capacity, AsyncOrder order, int parallelism);
+
+  /**
+   * Consumes each record with a function object. Returns this stream, as in SAGE.
+   *
+   * @param function the sink
+   * @return this stream
+   */
+  DataStream<T> sink(SinkFunction<? super T> function);
+
+  /**
+   * Consumes each record with a function object, in parallel instances.
+   *
+   * @param function    the sink
+   * @param parallelism instances, at least 1
+   * @return this stream
+   * @throws IllegalArgumentException when parallelism is below 1
+   */
+  DataStream<T> sink(SinkFunction<? super T> function, int parallelism);
+
+  /**
+   * Consumes each record with a lambda.
+   *
+   * @param consumer the sink
+   * @return this stream
+   */
+  DataStream<T> sink(Consumer<? super T> consumer);
+
+  /**
+   * Prints each record on standard output, one line each ({@code toString()}; JSON for Vert.x JSON types).
+   *
+   * @return this stream
+   */
+  DataStream<T> print();
+
+  /**
+   * Partitions this stream by key for the next operator: records with equal keys go to the same
+   * instance of it.
+   *
+   * @param key the key of a record; equal keys by {@code equals}/{@code hashCode}
+   * @return a stream whose next operator is keyed
+   */
+  DataStream<T> keyBy(Function<? super T, ?> key);
+
+  /**
+   * Connects two streams for an operator that reads both ({@link ConnectedStreams#coMap}).
+   *
+   * @param other the second stream
+   * @param <U>   its record type
+   * @return the connected streams
+   */
+  <U> ConnectedStreams<T, U> connect(DataStream<U> other);
+
+  /**
+   * Names the operator that produced this stream (for results, errors and logs).
+   *
+   * @param name a short name
+   * @return this stream
+   */
+  DataStream<T> name(String name);
+
+  /**
+   * Says what the operator that produced this stream does with a record its function fails on.
+   *
+   * @param policy fail the job (default), skip the record, or send it to {@link #failures()}
+   * @return this stream
+   */
+  DataStream<T> onError(OnError policy);
+
+  /**
+   * The records the operator that produced this stream failed on, as {@link FailedRecord}s.
+   * Using it sets that operator's error policy to {@link OnError#SIDE_OUTPUT}.
+   *
+   * @return the side output stream
+   */
+  DataStream<FailedRecord> failures();
+
+  /**
+   * Declares the services the operator that produced this stream calls. {@code submit()} fails
+   * with {@link ServiceNotFoundException} when one is not registered.
+   *
+   * @param services service names
+   * @return this stream
+   */
+  DataStream<T> uses(String... services);
+
+  /**
+   * Retries the service calls that the operator's function makes without options
+   * ({@code callService(name, args)}), marking them retryable.
+   *
+   * @param policy the retry policy
+   * @return this stream
+   */
+  DataStream<T> retry(RetryPolicy policy);
+}

@@ -1,0 +1,317 @@
+package io.sagebus.impl.pipeline;
+
+import io.sagebus.Job;
+import io.sagebus.JobFailedException;
+import io.sagebus.JobOptions;
+import io.sagebus.JobResult;
+import io.sagebus.JobStatus;
+import io.sagebus.OperatorStats;
+import io.sagebus.ServiceClient;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A running job: its operator tasks, deployed as virtual-thread verticles, its in-flight gate,
+ * and its end: operators undeployed, then the job's services released.
+ */
+public final class JobImpl implements Job {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobImpl.class);
+  private static final int MAX_ERRORS = 100;
+
+  /** Deploys and releases the services a job needs; the deployment manager implements it. */
+  public interface ServiceLease {
+    /**
+     * Deploys what the job needs.
+     *
+     * @param jobId the job
+     * @return completes when the services run
+     */
+    Future<Void> acquire(String jobId);
+
+    /**
+     * Stops what only this job needed.
+     *
+     * @param jobId the job
+     * @return completes when they have stopped
+     */
+    Future<Void> release(String jobId);
+  }
+
+  private final String id;
+  private final Vertx vertx;
+  private final ServiceClient services;
+  private final ServiceLease lease;
+  private final long submitted = System.nanoTime();
+  final InFlightGate gate;
+  private final List<LogicalNode> nodes;
+  private final Map<LogicalNode, OperatorTask.NodeStats> stats = new LinkedHashMap<>();
+  private final List<OperatorTask> tasks = new ArrayList<>();
+  private final List<String> errors = new CopyOnWriteArrayList<>();
+  private final Promise<JobResult> done = Promise.promise();
+  private final List<String> deploymentIds = new CopyOnWriteArrayList<>();
+  private final AtomicInteger running = new AtomicInteger();
+  private volatile JobStatus status = JobStatus.DEPLOYING;
+  private volatile boolean stopping;
+  private volatile Throwable failure;
+  private java.util.function.Consumer<JobImpl> onEnd = j -> { };
+
+  /**
+   * Creates a job from a compiled graph; {@link #start()} runs it.
+   *
+   * @param id       the job id
+   * @param vertx    the Vertx
+   * @param services the environment's client, for the operators
+   * @param lease    deploys and releases the job's services
+   * @param graph    the compiled pipeline
+   * @param onEnd    runs once the job has ended and cleaned up
+   */
+  public JobImpl(String id, Vertx vertx, ServiceClient services, ServiceLease lease,
+                 PipelineCompiler.ExecutionGraph graph, java.util.function.Consumer<JobImpl> onEnd) {
+    this(id, vertx, services, lease, graph.nodes(), graph.options());
+    this.onEnd = onEnd;
+  }
+
+  private JobImpl(String id, Vertx vertx, ServiceClient services, ServiceLease lease, List<LogicalNode> nodes, JobOptions options) {
+    this.id = id;
+    this.vertx = vertx;
+    this.services = services;
+    this.lease = lease;
+    this.nodes = nodes;
+    this.gate = new InFlightGate(options.getMaxRecordsInFlight());
+    for (LogicalNode n : nodes) {
+      OperatorTask.NodeStats s = new OperatorTask.NodeStats();
+      stats.put(n, s);
+      OperatorTask[] instances = new OperatorTask[n.parallelism];
+      for (int i = 0; i < n.parallelism; i++) {
+        instances[i] = new OperatorTask(this, n, i, s, options.getQueueCapacity());
+        tasks.add(instances[i]);
+      }
+      byNode.put(n, instances);
+    }
+    for (LogicalNode consumer : nodes) {
+      OperatorTask[] targets = byNode.get(consumer);
+      for (LogicalNode.Input in : consumer.inputs) {
+        for (OperatorTask target : targets) {
+          target.expectedEnds += in.from().parallelism;
+        }
+        for (OperatorTask sender : byNode.get(in.from())) {
+          (in.failures() ? sender.failureOutputs : sender.outputs).add(new OperatorTask.Output(targets, in, sender.index));
+        }
+      }
+    }
+  }
+
+  private final Map<LogicalNode, OperatorTask[]> byNode = new LinkedHashMap<>();
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public JobStatus status() {
+    return status;
+  }
+
+  @Override
+  public Future<JobResult> completion() {
+    return done.future();
+  }
+
+  ServiceClient services() {
+    return services;
+  }
+
+  boolean stopping() {
+    return stopping;
+  }
+
+  /**
+   * Deploys the services, then the operators, then lets the records flow.
+   *
+   * @return completes with the job once it runs; fails with {@link JobFailedException} when it cannot be deployed
+   */
+  public Future<Job> start() {
+    return lease.acquire(id)
+      .compose(v -> {
+        List<Future<String>> deploys = new ArrayList<>();
+        for (OperatorTask t : tasks) {
+          deploys.add(vertx.deployVerticle(new OperatorVerticle(t),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
+            .onSuccess(deploymentIds::add));
+        }
+        return Future.all(deploys);
+      })
+      .transform(ar -> {
+        if (ar.failed()) {
+          stopping = true;
+          failure = ar.cause();
+          status = JobStatus.FAILED;
+          return cleanUp().transform(x -> Future.failedFuture(new JobFailedException("Job " + id
+            + " could not be deployed: " + ar.cause().getMessage(), ar.cause(), result())));
+        }
+        status = JobStatus.RUNNING;
+        running.set(tasks.size());
+        for (OperatorTask t : tasks) {
+          launch(t);
+        }
+        return Future.succeededFuture(this);
+      });
+  }
+
+  private final Map<OperatorTask, OperatorVerticle> verticles = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private void launch(OperatorTask task) {
+    OperatorVerticle v = verticles.get(task);
+    v.launch().onComplete(ar -> {
+      if (ar.failed()) {
+        Throwable cause = ar.cause();
+        if (cause instanceof OperatorTask.SourceFailure sf) {
+          taskFailed(task, null, sf.getCause());
+        } else if (!(cause instanceof InterruptedException) || !stopping) {
+          taskFailed(task, null, cause);
+        }
+      }
+      if (running.decrementAndGet() == 0) {
+        end();
+      }
+    });
+  }
+
+  void operatorFailed(OperatorTask task, Object record, Throwable cause) {
+    taskFailed(task, record, cause);
+  }
+
+  private synchronized void taskFailed(OperatorTask task, Object record, Throwable cause) {
+    if (failure != null || status == JobStatus.CANCELLED) {
+      return;
+    }
+    String msg = "Job " + id + " failed in operator " + task.node.name + " (instance " + task.index + ")"
+      + (record == null ? "" : " on the record " + shorten(record)) + ": " + cause;
+    failure = new JobFailedException(msg, cause, null);
+    recordError(msg);
+    status = JobStatus.FAILED;
+    stopAll();
+  }
+
+  void recordError(String error) {
+    if (errors.size() < MAX_ERRORS) {
+      errors.add(error.length() > 500 ? error.substring(0, 500) + "..." : error);
+    }
+  }
+
+  @Override
+  public synchronized Future<JobResult> cancel() {
+    if (!status.isFinal() && !stopping) {
+      status = JobStatus.CANCELLED;
+      stopAll();
+    }
+    return done.future().recover(e -> Future.succeededFuture(result()));
+  }
+
+  private void stopAll() {
+    stopping = true;
+    for (OperatorTask t : tasks) {
+      t.interrupt();
+    }
+  }
+
+  private void end() {
+    cleanUp().onComplete(ar -> {
+      JobResult result;
+      synchronized (this) {
+        if (failure != null) {
+          status = JobStatus.FAILED;
+        } else if (status != JobStatus.CANCELLED) {
+          status = JobStatus.COMPLETED;
+        }
+        result = result();
+      }
+      onEnd.accept(this);
+      if (failure != null) {
+        Throwable cause = failure instanceof JobFailedException jfe ? jfe.getCause() : failure;
+        done.fail(new JobFailedException(failure.getMessage(), cause, result));
+      } else {
+        done.complete(result);
+      }
+    });
+  }
+
+  /** Undeploys the operators, then releases the services: never stops half-way. */
+  private Future<Void> cleanUp() {
+    List<Future<Void>> undeploys = new ArrayList<>();
+    for (String deploymentId : deploymentIds) {
+      undeploys.add(vertx.undeploy(deploymentId).onFailure(e ->
+        LOG.warn("Job {}: undeploying an operator failed", id, e)));
+    }
+    return Future.join(undeploys)
+      .transform(ar -> lease.release(id))
+      .transform(ar -> {
+        if (ar.failed()) {
+          LOG.warn("Job {}: stopping its services failed", id, ar.cause());
+        }
+        return Future.succeededFuture();
+      });
+  }
+
+  private JobResult result() {
+    List<OperatorStats> ops = new ArrayList<>();
+    stats.forEach((n, s) -> ops.add(new OperatorStats(n.name, n.parallelism, s.in.sum(), s.out.sum(), s.errors.sum())));
+    return new JobResult(id, status, Duration.ofNanos(System.nanoTime() - submitted), ops, List.copyOf(errors),
+      gate.peak(), gate.cap());
+  }
+
+  /**
+   * {@return a short text of a record, for messages: JSON for JSON types, else toString, at most 200 characters}
+   *
+   * @param record a record
+   */
+  static String shorten(Object record) {
+    String s;
+    try {
+      s = record instanceof JsonObject o ? o.encode() : record instanceof JsonArray a ? a.encode() : String.valueOf(record);
+    } catch (RuntimeException e) {
+      s = record.getClass().getName();
+    }
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+
+  /** The verticle of one operator instance: its loop runs on a virtual thread of its context. */
+  private final class OperatorVerticle extends VerticleBase {
+    private final OperatorTask task;
+
+    OperatorVerticle(OperatorTask task) {
+      this.task = task;
+      verticles.put(task, this);
+    }
+
+    Future<Void> launch() {
+      return context.executeBlocking(() -> {
+        task.run();
+        return null;
+      }, false);
+    }
+
+    @Override
+    public Future<?> start() {
+      return Future.succeededFuture();
+    }
+  }
+}

@@ -1,0 +1,492 @@
+package io.sagebus.impl.pipeline;
+
+import io.sagebus.AsyncMapFunction;
+import io.sagebus.BatchFunction;
+import io.sagebus.CallOptions;
+import io.sagebus.CoMapFunction;
+import io.sagebus.FailedRecord;
+import io.sagebus.FilterFunction;
+import io.sagebus.FlatMapFunction;
+import io.sagebus.MapFunction;
+import io.sagebus.OnError;
+import io.sagebus.OperatorFunction;
+import io.sagebus.ServiceClient;
+import io.sagebus.SinkFunction;
+import io.sagebus.SourceFunction;
+import io.sagebus.TaskContext;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One instance of an operator: its input queue, its outputs, and the loop that runs its function
+ * on a virtual thread.
+ */
+public final class OperatorTask implements TaskContext {
+
+  private static final ThreadLocal<OperatorTask> CURRENT = new ThreadLocal<>();
+
+  /** Marks the end of one upstream instance's records. */
+  static final Object END = new Object() {
+    @Override
+    public String toString() {
+      return "END";
+    }
+  };
+
+  /** A record of a coMap's second input. */
+  record Second(Object value) {
+  }
+
+  final JobImpl job;
+  final LogicalNode node;
+  final int index;
+  final NodeStats stats;
+  final BlockingQueue<Object> inbox;
+  final List<Output> outputs = new ArrayList<>();
+  final List<Output> failureOutputs = new ArrayList<>();
+  int expectedEnds;
+  private final Logger log;
+  private final CallOptions callDefaults;
+  private final List<Thread> threads = new ArrayList<>();
+
+  OperatorTask(JobImpl job, LogicalNode node, int index, NodeStats stats, int queueCapacity) {
+    this.job = job;
+    this.node = node;
+    this.index = index;
+    this.stats = stats;
+    this.inbox = node.kind.isSource() ? null : new ArrayBlockingQueue<>(queueCapacity);
+    this.log = LoggerFactory.getLogger("io.sagebus.operator." + node.name);
+    this.callDefaults = node.retry == null ? CallOptions.create() : CallOptions.create().retry(node.retry);
+  }
+
+  /**
+   * {@return the operator instance whose thread this is, or {@code null}}
+   */
+  public static TaskContext current() {
+    return CURRENT.get();
+  }
+
+  /**
+   * {@return the options of service calls made without options on this operator's thread}
+   */
+  public static CallOptions callDefaults() {
+    OperatorTask t = CURRENT.get();
+    return t == null ? CallOptions.create() : t.callDefaults;
+  }
+
+  @Override
+  public String name() {
+    return node.name;
+  }
+
+  @Override
+  public int index() {
+    return index;
+  }
+
+  @Override
+  public int parallelism() {
+    return node.parallelism;
+  }
+
+  @Override
+  public String jobId() {
+    return job.id();
+  }
+
+  @Override
+  public Logger logger() {
+    return log;
+  }
+
+  @Override
+  public ServiceClient services() {
+    return job.services();
+  }
+
+  @Override
+  public boolean isCancelled() {
+    return job.stopping();
+  }
+
+  synchronized void interrupt() {
+    threads.forEach(Thread::interrupt);
+  }
+
+  private synchronized void enter() throws InterruptedException {
+    if (job.stopping()) {
+      throw new InterruptedException("the job is stopping");
+    }
+    threads.add(Thread.currentThread());
+  }
+
+  private synchronized void leave() {
+    threads.remove(Thread.currentThread());
+  }
+
+  /** Runs the instance to its end, on a virtual thread. */
+  void run() throws Exception {
+    enter();
+    CURRENT.set(this);
+    OperatorFunction fn = node.function;
+    try {
+      fn.open();
+      try {
+        switch (node.kind) {
+          case BATCH -> runBatch((BatchFunction<?>) fn);
+          case SOURCE -> runSource((SourceFunction<?>) fn);
+          case MAP_ASYNC -> runAsync((AsyncMapFunction<?, ?>) fn);
+          default -> runOperator(fn);
+        }
+        sendEnd();
+      } finally {
+        try {
+          fn.close();
+        } catch (Exception e) {
+          log.warn("{} instance {}: close() failed", node.name, index, e);
+        }
+      }
+    } finally {
+      CURRENT.remove();
+      leave();
+    }
+  }
+
+  private void runBatch(BatchFunction<?> fn) throws Exception {
+    while (!job.stopping()) {
+      Object value;
+      try {
+        value = fn.execute();
+      } catch (Exception e) {
+        throw new SourceFailure(e);
+      }
+      if (value == null) {
+        return;
+      }
+      job.gate.acquire();
+      new Emission(value).emit(value);
+    }
+    throw new InterruptedException("cancelled");
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void runSource(SourceFunction fn) throws Exception {
+    try {
+      fn.run(record -> {
+        if (job.stopping()) {
+          throw new StopSource();
+        }
+        try {
+          job.gate.acquire();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new StopSource();
+        }
+        new Emission(record).emit(record);
+      });
+    } catch (StopSource e) {
+      throw new InterruptedException("cancelled");
+    } catch (Exception e) {
+      if (job.stopping()) {
+        throw new InterruptedException("cancelled");
+      }
+      throw new SourceFailure(e);
+    }
+  }
+
+  private void runOperator(OperatorFunction fn) throws InterruptedException {
+    int ends = 0;
+    while (ends < expectedEnds) {
+      Object element = inbox.take();
+      if (element == END) {
+        ends++;
+        continue;
+      }
+      stats.in.increment();
+      process(fn, element);
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void process(OperatorFunction fn, Object element) throws InterruptedException {
+    Object value = element instanceof Second s ? s.value : element;
+    Emission out = new Emission(value);
+    try {
+      switch (node.kind) {
+        case MAP -> out.emit(((MapFunction) fn).execute(value));
+        case FILTER -> {
+          if (((FilterFunction) fn).execute(value)) {
+            out.emit(value);
+          }
+        }
+        case FLAT_MAP -> ((FlatMapFunction) fn).execute(value, out::emit);
+        case CO_MAP -> out.emit(element instanceof Second
+          ? ((CoMapFunction) fn).map2(value) : ((CoMapFunction) fn).map1(value));
+        case SINK -> ((SinkFunction) fn).execute(value);
+        default -> throw new IllegalStateException("not an operator: " + node.kind);
+      }
+    } catch (Emission.Interrupted e) {
+      throw e.cause;
+    } catch (Exception | StackOverflowError e) {
+      failed(out, value, e);
+    }
+    out.done();
+  }
+
+  private void failed(Emission out, Object value, Throwable e) throws InterruptedException {
+    stats.errors.increment();
+    if (e instanceof InterruptedException ie && job.stopping()) {
+      throw ie;
+    }
+    OnError policy = node.onError;
+    if (policy == OnError.FAIL) {
+      job.operatorFailed(this, value, e);
+      throw new InterruptedException("the job failed");
+    }
+    job.recordError(node.name + " skipped " + JobImpl.shorten(value) + ": " + e);
+    if (policy == OnError.SIDE_OUTPUT) {
+      out.emitTo(failureOutputs, new FailedRecord(node.name, value, e.getClass().getName(), e.getMessage()));
+    }
+  }
+
+  /** mapAsync: this thread starts calls, a second one emits their results. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void runAsync(AsyncMapFunction fn) throws Exception {
+    int capacity = node.asyncCapacity;
+    boolean ordered = node.asyncOrder == io.sagebus.AsyncOrder.ORDERED;
+    Semaphore slots = new Semaphore(capacity);
+    BlockingQueue<Pending> results = new LinkedBlockingQueue<>();
+    Thread emitter = Thread.ofVirtual().name(node.name + "#" + index + "-emitter").unstarted(() -> emitResults(results, slots, ordered));
+    synchronized (this) {
+      threads.add(emitter);
+    }
+    emitter.start();
+    try {
+      int ends = 0;
+      while (ends < expectedEnds) {
+        Object element = inbox.take();
+        if (element == END) {
+          ends++;
+          continue;
+        }
+        stats.in.increment();
+        slots.acquire();
+        Pending p = new Pending(element);
+        Future<?> f;
+        try {
+          f = (Future<?>) fn.execute(element);
+          if (f == null) {
+            throw new NullPointerException(node.name + " returned a null Future");
+          }
+        } catch (Exception e) {
+          f = Future.failedFuture(e);
+        }
+        p.future = f;
+        if (ordered) {
+          results.put(p);
+        } else {
+          f.onComplete(ar -> results.add(p));
+        }
+      }
+      if (!ordered) {
+        // Every started call must have been emitted (its slot released) before the end goes out.
+        slots.acquire(capacity);
+      }
+      results.put(Pending.LAST);
+      emitter.join();
+      if (emitterFailure != null) {
+        throw emitterFailure;
+      }
+    } finally {
+      emitter.interrupt();
+      synchronized (this) {
+        threads.remove(emitter);
+      }
+    }
+  }
+
+  private volatile InterruptedException emitterFailure;
+
+  private void emitResults(BlockingQueue<Pending> results, Semaphore slots, boolean ordered) {
+    CURRENT.set(this);
+    try {
+      while (true) {
+        Pending p = results.take();
+        if (p == Pending.LAST) {
+          return;
+        }
+        Emission out = new Emission(p.record);
+        try {
+          if (!ordered && p.future.failed()) {
+            throw p.future.cause();
+          }
+          out.emit(ordered ? p.future.await() : p.future.result());
+        } catch (Emission.Interrupted e) {
+          throw e.cause;
+        } catch (Throwable e) {
+          if (e instanceof InterruptedException ie) {
+            throw ie;
+          }
+          failed(out, p.record, e);
+        }
+        out.done();
+        slots.release();
+      }
+    } catch (InterruptedException e) {
+      emitterFailure = e;
+    } finally {
+      CURRENT.remove();
+    }
+  }
+
+  /** A record handed to mapAsync and its result. */
+  private static final class Pending {
+    static final Pending LAST = new Pending(null);
+    final Object record;
+    volatile Future<?> future;
+
+    Pending(Object record) {
+      this.record = record;
+    }
+  }
+
+  private void sendEnd() throws InterruptedException {
+    for (Output o : outputs) {
+      o.sendEnd();
+    }
+    for (Output o : failureOutputs) {
+      o.sendEnd();
+    }
+  }
+
+  /**
+   * What one input record yields. It arrived holding one in-flight token; every copy sent
+   * downstream holds one, so the first emission reuses the input's and later ones add.
+   */
+  private final class Emission {
+    private final Object input;
+    private int emitted;
+
+    Emission(Object input) {
+      this.input = input;
+    }
+
+    void emit(Object record) {
+      if (record == null) {
+        throw new NullPointerException(node.name + " produced null for the record " + JobImpl.shorten(input)
+          + ": null records are not allowed (use filter to drop a record)");
+      }
+      emitTo(outputs, record);
+    }
+
+    void emitTo(List<Output> targets, Object record) {
+      int copies = targets.size();
+      long extra = emitted == 0 ? copies - 1 : copies;
+      if (extra > 0) {
+        job.gate.add(extra);
+      } else if (extra < 0) {
+        job.gate.release(-extra);
+      }
+      emitted++;
+      stats.out.increment();
+      try {
+        for (Output o : targets) {
+          o.send(record);
+        }
+      } catch (InterruptedException e) {
+        throw new Interrupted(e);
+      }
+    }
+
+    void done() {
+      if (emitted == 0) {
+        job.gate.release(1);
+      }
+    }
+
+    /** Carries an interruption through a function's {@code collect} call. */
+    static final class Interrupted extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+      final transient InterruptedException cause;
+
+      Interrupted(InterruptedException cause) {
+        super(cause);
+        this.cause = cause;
+      }
+    }
+  }
+
+  /** A source's own failure (not a cancellation). */
+  static final class SourceFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    SourceFailure(Throwable cause) {
+      super(cause);
+    }
+  }
+
+  /** Thrown out of a source's {@code collect} when the job stops. */
+  private static final class StopSource extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    StopSource() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** Per-operator counters, shared by its instances. */
+  static final class NodeStats {
+    final LongAdder in = new LongAdder();
+    final LongAdder out = new LongAdder();
+    final LongAdder errors = new LongAdder();
+  }
+
+  /** One edge out of this instance, to the instances of a consuming operator. */
+  static final class Output {
+    private final OperatorTask[] targets;
+    private final LogicalNode.Partitioning partitioning;
+    private final java.util.function.Function<Object, Object> key;
+    private final boolean second;
+    private final int senderIndex;
+    private int next;
+
+    Output(OperatorTask[] targets, LogicalNode.Input input, int senderIndex) {
+      this.targets = targets;
+      this.partitioning = input.partitioning();
+      this.key = input.key();
+      this.second = input.inputIndex() == 1;
+      this.senderIndex = senderIndex;
+      this.next = senderIndex;
+    }
+
+    void send(Object record) throws InterruptedException {
+      OperatorTask target = switch (partitioning) {
+        case FORWARD -> targets[senderIndex % targets.length];
+        case REBALANCE -> targets[Math.floorMod(next++, targets.length)];
+        case KEY -> {
+          Object k = key.apply(record);
+          if (k == null) {
+            throw new NullPointerException("keyBy returned a null key for the record " + JobImpl.shorten(record));
+          }
+          yield targets[Math.floorMod(k.hashCode(), targets.length)];
+        }
+      };
+      target.inbox.put(second ? new Second(record) : record);
+    }
+
+    void sendEnd() throws InterruptedException {
+      for (OperatorTask t : targets) {
+        t.inbox.put(END);
+      }
+    }
+  }
+}
