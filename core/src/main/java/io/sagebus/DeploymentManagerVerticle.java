@@ -1,5 +1,6 @@
 package io.sagebus;
 
+import io.sagebus.impl.Deployments;
 import io.sagebus.impl.Protocol;
 import io.sagebus.impl.pipeline.JobImpl;
 import io.sagebus.impl.pipeline.LogicalNode;
@@ -73,6 +74,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   private final ServiceRegistry registry;
   private final Map<String, Deployed> deployed = new HashMap<>();
   private final Map<String, JobImpl> jobs = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Set<String> pipelineServices = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.atomic.AtomicLong jobCounter = new java.util.concurrent.atomic.AtomicLong();
   private MessageConsumer<JsonObject> consumer;
   private long consumerKey;
@@ -131,6 +133,9 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     public Future<Void> acquire(String jobId) {
       List<Future<Object>> deploys = new ArrayList<>();
       for (String name : registry.names()) {
+        if (pipelineServices.contains(name)) {
+          continue;
+        }
         deploys.add(vertx.eventBus().request(address(registry.environment()),
           new JsonObject().put("action", "deploy").put("service", name).put("owner", jobId),
           new DeliveryOptions().setSendTimeout(MANAGER_TIMEOUT_MS)).map(m -> m.body()));
@@ -189,6 +194,15 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   public DeploymentManagerVerticle registerService(String name, Supplier<?> factory, ServiceOptions options) {
     registry.register(ServiceDefinition.ofSupplier(name, factory, options));
     return this;
+  }
+
+  /**
+   * Registers a pipeline served as a service: like a supplier registration, and its jobs do not
+   * deploy pipeline services (one would wait for itself).
+   */
+  void registerPipelineService(String name, Supplier<?> factory, ServiceOptions options) {
+    registry.register(ServiceDefinition.ofSupplier(name, factory, options));
+    pipelineServices.add(name);
   }
 
   /**
@@ -260,7 +274,8 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     for (int i = 0; i < n; i++) {
       ServiceTaskVerticle task = new ServiceTaskVerticle(registry.environment(), reg.definition(), i, reg.metrics(), registry);
       d.tasks.add(task);
-      starts.add(vertx.deployVerticle(task, new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)));
+      starts.add(Deployments.deployDetached(vertx, task,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)));
     }
     d.ready = Future.join(starts).transform(ar -> {
       List<String> ids = new ArrayList<>();
@@ -303,7 +318,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     List<Future<Void>> stops = new ArrayList<>();
     for (String id : d.ids) {
       if (!vertx.deploymentIDs().contains(id)) {
-        continue; // already undeployed by Vert.x as a child of this manager
+        continue; // already undeployed (Vert.x closing undeploys everything)
       }
       stops.add(vertx.undeploy(id).onFailure(e ->
         LOG.warn("Undeploying an instance of service '{}' failed", service, e)));

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.Stream;
 import java.util.function.Supplier;
@@ -181,6 +182,33 @@ public interface Environment {
    * @return as {@link #submit()}
    */
   Future<Job> submit(JobOptions options);
+
+  /**
+   * Registers a pipeline as a service ("Pipeline as Service"). Each instance of the service runs
+   * the pipeline as a streaming job; each call's arguments enter it as one record (a single
+   * argument as itself, several as a JSON array), and the call answers the JSON array of every
+   * record that reached the pipeline's end for it: empty when it was filtered out, several when
+   * a flatMap split it. Records of concurrent calls never mix. The service runs 64 calls at once
+   * unless {@code options} say otherwise.
+   *
+   * @param name     the service name
+   * @param pipeline builds the pipeline from its input stream and returns its last stream
+   * @param options  instances, limits, timeouts (copied), or {@code null}
+   * @return this
+   * @throws IllegalArgumentException when the name is malformed or taken
+   */
+  Environment servePipeline(String name, Function<DataStream<Object>, DataStream<?>> pipeline, ServiceOptions options);
+
+  /**
+   * Registers a pipeline as a service, with the default options of pipeline services (64 calls
+   * at once); see {@link #servePipeline(String, Function, ServiceOptions)}.
+   *
+   * @param name     the service name
+   * @param pipeline builds the pipeline from its input stream and returns its last stream
+   * @return this
+   * @throws IllegalArgumentException when the name is malformed or taken
+   */
+  Environment servePipeline(String name, Function<DataStream<Object>, DataStream<?>> pipeline);
 
   /**
    * {@return the client calling this environment's services}

@@ -2,6 +2,7 @@ package io.sagebus;
 
 import io.vertx.core.Vertx;
 
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -59,4 +60,11 @@ public interface LocalEnvironment extends Environment {
 
   @Override
   LocalEnvironment registerService(String name, Supplier<?> factory, ServiceOptions options);
+
+  @Override
+  LocalEnvironment servePipeline(String name, Function<DataStream<Object>, DataStream<?>> pipeline,
+                                 ServiceOptions options);
+
+  @Override
+  LocalEnvironment servePipeline(String name, Function<DataStream<Object>, DataStream<?>> pipeline);
 }

@@ -3,6 +3,7 @@ package io.sagebus;
 import io.sagebus.impl.ServiceClientImpl;
 import io.sagebus.impl.pipeline.LogicalNode;
 import io.sagebus.impl.pipeline.PipelineBuilder;
+import io.sagebus.impl.pipeline.PipelineService;
 import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.impl.ServiceRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Stream;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -118,6 +120,22 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   public LocalEnvironment registerService(String service, Supplier<?> factory, ServiceOptions options) {
     checkOpen();
     manager.registerService(service, factory, options);
+    return this;
+  }
+
+  @Override
+  public LocalEnvironment servePipeline(String service, Function<DataStream<Object>, DataStream<?>> pipeline) {
+    return servePipeline(service, pipeline, null);
+  }
+
+  @Override
+  public LocalEnvironment servePipeline(String service, Function<DataStream<Object>, DataStream<?>> pipeline,
+                                        ServiceOptions options) {
+    checkOpen();
+    Objects.requireNonNull(pipeline, "pipeline");
+    ServiceOptions opts = options != null ? options : new ServiceOptions().setMaxConcurrency(64);
+    manager.registerPipelineService(service, () -> new PipelineService(pipeline,
+      (nodes, jobOptions) -> manager.submit(nodes, jobOptions, client), opts.getMaxQueued() + 1), opts);
     return this;
   }
 

@@ -92,13 +92,24 @@ public final class ServiceMethods {
     int n = args.size();
     List<String> problems = new ArrayList<>();
     for (Target t : targets) {
-      if (t.params.length != n) {
+      boolean varargs = t.method.isVarArgs();
+      int fixed = varargs ? t.params.length - 1 : t.params.length;
+      if (varargs ? n < fixed : n != fixed) {
         continue;
       }
-      Object[] converted = new Object[n];
+      Object[] converted = new Object[t.params.length];
       try {
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < fixed; i++) {
           converted[i] = Json.fromWire(args.getValue(i), t.params[i]);
+        }
+        if (varargs) {
+          // The trailing arguments of a varargs method travel as separate JSON values.
+          JavaType component = t.params[fixed].getContentType();
+          Object rest = java.lang.reflect.Array.newInstance(component.getRawClass(), n - fixed);
+          for (int i = fixed; i < n; i++) {
+            java.lang.reflect.Array.set(rest, i - fixed, Json.fromWire(args.getValue(i), component));
+          }
+          converted[fixed] = rest;
         }
         return new Bound(t, converted);
       } catch (IllegalArgumentException | ClassCastException e) {
@@ -106,7 +117,8 @@ public final class ServiceMethods {
       }
     }
     if (problems.isEmpty()) {
-      List<Integer> arities = targets.stream().map(t -> t.params.length).distinct().sorted().toList();
+      List<Integer> arities = targets.stream().filter(t -> !t.method.isVarArgs()).map(t -> t.params.length)
+        .distinct().sorted().toList();
       throw new CallRejected(FailureCode.BAD_ARGUMENTS, method + " takes " + describe(arities)
         + " argument(s), got " + n);
     }
@@ -152,7 +164,7 @@ public final class ServiceMethods {
       this.method = method;
       try {
         method.setAccessible(true);
-        this.handle = MethodHandles.lookup().unreflect(method)
+        this.handle = MethodHandles.lookup().unreflect(method).asFixedArity()
           .asSpreader(Object[].class, method.getParameterCount())
           .asType(MethodType.methodType(Object.class, Object.class, Object[].class));
       } catch (IllegalAccessException | RuntimeException e) {

@@ -7,6 +7,7 @@ import io.sagebus.JobResult;
 import io.sagebus.JobStatus;
 import io.sagebus.OperatorStats;
 import io.sagebus.ServiceClient;
+import io.sagebus.impl.Deployments;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -153,7 +154,7 @@ public final class JobImpl implements Job {
       .compose(v -> {
         List<Future<String>> deploys = new ArrayList<>();
         for (OperatorTask t : tasks) {
-          deploys.add(vertx.deployVerticle(new OperatorVerticle(t),
+          deploys.add(Deployments.deployDetached(vertx, new OperatorVerticle(t),
             new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
             .onSuccess(deploymentIds::add));
         }

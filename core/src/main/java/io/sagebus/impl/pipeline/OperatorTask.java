@@ -46,6 +46,20 @@ public final class OperatorTask implements TaskContext {
   record Second(Object value) {
   }
 
+  /** A record that belongs to one call of a pipeline served as a service. */
+  record Tagged(CallTag tag, Object value) {
+  }
+
+  private static Object unwrap(Object element) {
+    Object e = element instanceof Second s ? s.value : element;
+    return e instanceof Tagged t ? t.value : e;
+  }
+
+  private static CallTag tagOf(Object element) {
+    Object e = element instanceof Second s ? s.value : element;
+    return e instanceof Tagged t ? t.tag : null;
+  }
+
   final JobImpl job;
   final LogicalNode node;
   final int index;
@@ -218,8 +232,8 @@ public final class OperatorTask implements TaskContext {
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private void process(OperatorFunction fn, Object element) throws InterruptedException {
-    Object value = element instanceof Second s ? s.value : element;
-    Emission out = new Emission(value);
+    Emission out = new Emission(element);
+    Object value = out.input;
     try {
       switch (node.kind) {
         case MAP -> out.emit(((MapFunction) fn).execute(value));
@@ -231,7 +245,13 @@ public final class OperatorTask implements TaskContext {
         case FLAT_MAP -> ((FlatMapFunction) fn).execute(value, out::emit);
         case CO_MAP -> out.emit(element instanceof Second
           ? ((CoMapFunction) fn).map2(value) : ((CoMapFunction) fn).map1(value));
-        case SINK -> ((SinkFunction) fn).execute(value);
+        case SINK -> {
+          if (fn instanceof CallTag.Collecting && out.tag != null) {
+            out.tag.collect(value);
+          } else {
+            ((SinkFunction) fn).execute(value);
+          }
+        }
         default -> throw new IllegalStateException("not an operator: " + node.kind);
       }
     } catch (Emission.Interrupted e) {
@@ -283,7 +303,7 @@ public final class OperatorTask implements TaskContext {
         Pending p = new Pending(element);
         Future<?> f;
         try {
-          f = (Future<?>) fn.execute(element);
+          f = (Future<?>) fn.execute(unwrap(element));
           if (f == null) {
             throw new NullPointerException(node.name + " returned a null Future");
           }
@@ -325,6 +345,7 @@ public final class OperatorTask implements TaskContext {
           return;
         }
         Emission out = new Emission(p.record);
+        Object input = out.input;
         try {
           if (!ordered && p.future.failed()) {
             throw p.future.cause();
@@ -336,7 +357,7 @@ public final class OperatorTask implements TaskContext {
           if (e instanceof InterruptedException ie) {
             throw ie;
           }
-          failed(out, p.record, e);
+          failed(out, input, e);
         }
         out.done();
         slots.release();
@@ -373,11 +394,13 @@ public final class OperatorTask implements TaskContext {
    * downstream holds one, so the first emission reuses the input's and later ones add.
    */
   private final class Emission {
-    private final Object input;
+    final Object input;
+    final CallTag tag;
     private int emitted;
 
-    Emission(Object input) {
-      this.input = input;
+    Emission(Object element) {
+      this.input = unwrap(element);
+      this.tag = tagOf(element);
     }
 
     void emit(Object record) {
@@ -388,19 +411,23 @@ public final class OperatorTask implements TaskContext {
       emitTo(outputs, record);
     }
 
-    void emitTo(List<Output> targets, Object record) {
+    void emitTo(List<Output> targets, Object emitted) {
+      Object record = unwrap(emitted);
       int copies = targets.size();
-      long extra = emitted == 0 ? copies - 1 : copies;
+      long extra = this.emitted == 0 ? copies - 1 : copies;
       if (extra > 0) {
         job.gate.add(extra);
       } else if (extra < 0) {
         job.gate.release(-extra);
       }
-      emitted++;
+      if (tag != null) {
+        tag.add(extra);
+      }
+      this.emitted++;
       stats.out.increment();
       try {
         for (Output o : targets) {
-          o.send(record);
+          o.send(record, tag);
         }
       } catch (InterruptedException e) {
         throw new Interrupted(e);
@@ -410,6 +437,9 @@ public final class OperatorTask implements TaskContext {
     void done() {
       if (emitted == 0) {
         job.gate.release(1);
+        if (tag != null) {
+          tag.add(-1);
+        }
       }
     }
 
@@ -468,7 +498,7 @@ public final class OperatorTask implements TaskContext {
       this.next = senderIndex;
     }
 
-    void send(Object record) throws InterruptedException {
+    void send(Object record, CallTag tag) throws InterruptedException {
       OperatorTask target = switch (partitioning) {
         case FORWARD -> targets[senderIndex % targets.length];
         case REBALANCE -> targets[Math.floorMod(next++, targets.length)];
@@ -480,7 +510,8 @@ public final class OperatorTask implements TaskContext {
           yield targets[Math.floorMod(k.hashCode(), targets.length)];
         }
       };
-      target.inbox.put(second ? new Second(record) : record);
+      Object element = tag == null ? record : new Tagged(tag, record);
+      target.inbox.put(second ? new Second(element) : element);
     }
 
     void sendEnd() throws InterruptedException {
