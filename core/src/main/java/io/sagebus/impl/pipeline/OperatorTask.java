@@ -34,6 +34,14 @@ public final class OperatorTask implements TaskContext {
 
   private static final ThreadLocal<OperatorTask> CURRENT = new ThreadLocal<>();
 
+  /** Tells a task whose job is stopping to leave its loop, should its interruption have been swallowed. */
+  static final Object STOP = new Object() {
+    @Override
+    public String toString() {
+      return "STOP";
+    }
+  };
+
   /** Marks the end of one upstream instance's records. */
   static final Object END = new Object() {
     @Override
@@ -134,6 +142,11 @@ public final class OperatorTask implements TaskContext {
 
   synchronized void interrupt() {
     threads.forEach(Thread::interrupt);
+    if (inbox != null) {
+      // Records of a stopping job are dropped; the marker wakes a consumer that missed its interrupt.
+      inbox.clear();
+      inbox.offer(STOP);
+    }
   }
 
   private synchronized void enter() throws InterruptedException {
@@ -225,6 +238,9 @@ public final class OperatorTask implements TaskContext {
         ends++;
         continue;
       }
+      if (element == STOP) {
+        throw new InterruptedException("the job is stopping");
+      }
       stats.in.increment();
       process(fn, element);
     }
@@ -263,10 +279,11 @@ public final class OperatorTask implements TaskContext {
   }
 
   private void failed(Emission out, Object value, Throwable e) throws InterruptedException {
-    stats.errors.increment();
-    if (e instanceof InterruptedException ie && job.stopping()) {
-      throw ie;
+    if (job.stopping()) {
+      // Whatever the function threw, it was most likely our interruption: the job is ending anyway.
+      throw new InterruptedException("the job is stopping");
     }
+    stats.errors.increment();
     OnError policy = node.onError;
     if (policy == OnError.FAIL) {
       job.operatorFailed(this, value, e);
@@ -297,6 +314,9 @@ public final class OperatorTask implements TaskContext {
         if (element == END) {
           ends++;
           continue;
+        }
+        if (element == STOP) {
+          throw new InterruptedException("the job is stopping");
         }
         stats.in.increment();
         slots.acquire();
