@@ -231,19 +231,27 @@ public final class OperatorTask implements TaskContext {
   }
 
   private void runOperator(OperatorFunction fn) throws InterruptedException {
-    int ends = 0;
-    while (ends < expectedEnds) {
-      Object element = inbox.take();
-      if (element == END) {
-        ends++;
-        continue;
-      }
-      if (element == STOP) {
-        throw new InterruptedException("the job is stopping");
-      }
-      stats.in.increment();
+    for (Object element = nextInput(); element != null; element = nextInput()) {
       process(fn, element);
     }
+  }
+
+  private int endsSeen;
+
+  /** {@return the next input record, or {@code null} once every upstream instance has ended} */
+  private Object nextInput() throws InterruptedException {
+    while (endsSeen < expectedEnds) {
+      Object element = inbox.take();
+      if (element == END) {
+        endsSeen++;
+      } else if (element == STOP) {
+        throw new InterruptedException("the job is stopping");
+      } else {
+        stats.in.increment();
+        return element;
+      }
+    }
+    return null;
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -308,17 +316,7 @@ public final class OperatorTask implements TaskContext {
     }
     emitter.start();
     try {
-      int ends = 0;
-      while (ends < expectedEnds) {
-        Object element = inbox.take();
-        if (element == END) {
-          ends++;
-          continue;
-        }
-        if (element == STOP) {
-          throw new InterruptedException("the job is stopping");
-        }
-        stats.in.increment();
+      for (Object element = nextInput(); element != null; element = nextInput()) {
         slots.acquire();
         Pending p = new Pending(element);
         Future<?> f;
