@@ -7,6 +7,7 @@ import io.sagebus.impl.pipeline.LogicalNode;
 import io.sagebus.impl.pipeline.PipelineCompiler;
 import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.impl.ServiceRegistry;
+import io.vertx.core.Closeable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -14,6 +15,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -78,6 +80,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   private final java.util.concurrent.atomic.AtomicLong jobCounter = new java.util.concurrent.atomic.AtomicLong();
   private MessageConsumer<JsonObject> consumer;
   private long consumerKey;
+  private Closeable closeHook;
 
   /**
    * A manager for an environment.
@@ -215,6 +218,18 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     registry.install(vertx);
+    // Closing the Vertx undeploys every top-level deployment at once, this manager and its service tasks
+    // alike, while this manager's stop undeploys those tasks too: one side then fails with "Already
+    // undeployed" or "Unknown deployment". Close hooks run before that, so the hook undeploys the manager
+    // first, and the manager stops its jobs and services in its own order.
+    String deploymentId = context.deploymentID();
+    closeHook = completion -> vertx.undeploy(deploymentId).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.debug("Undeploying the deployment manager of '{}' on close", registry.environment(), ar.cause());
+      }
+      completion.succeed();
+    });
+    ((VertxInternal) vertx).addCloseHook(closeHook);
     consumer = vertx.eventBus().localConsumer(address(registry.environment()), this::handle);
     consumerKey = registry.tracker().opened("consumer", address(registry.environment()));
     return consumer.completion();
@@ -357,6 +372,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    ((VertxInternal) vertx).removeCloseHook(closeHook);
     List<Future<JobResult>> cancels = new ArrayList<>();
     for (JobImpl job : List.copyOf(jobs.values())) {
       cancels.add(job.cancel());

@@ -5,6 +5,7 @@ import java.util.List;
 
 /**
  * Runs one sample by name: {@code java -jar samples/target/sagebus-samples.jar quickstart}.
+ * Arguments after the name go to the sample ({@code async 5000}).
  * <p>
  * Without an argument it lists the samples; with an unknown name it lists them on standard error
  * and exits with status {@value #EXIT_UNKNOWN_SAMPLE}. A sample that fails prints its failure and
@@ -25,7 +26,10 @@ public final class Samples {
     new Entry("quickstart", "register two services, call them sync, typed and async, and see a typed error",
       QuickstartSample::run),
     new Entry("manual", "deploy the deployment manager and a service task by hand in a Vertx you own",
-      ManualDeploySample::run));
+      ManualDeploySample::run),
+    new Entry("enrich", "a batch of records through a map that calls a service, into a sink", EnrichSample::run),
+    new Entry("async", "mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]",
+      (args, out) -> AsyncSample.run(out, AsyncSample.records(args))));
 
   private Samples() {
   }
@@ -46,17 +50,45 @@ public final class Samples {
   }
 
   /**
+   * A runnable sample that reads the command-line arguments given after its name.
+   */
+  @FunctionalInterface
+  public interface SampleWithArguments {
+
+    /**
+     * Runs the sample to its end, having closed everything it started.
+     *
+     * @param args the arguments after the sample's name
+     * @param out  where the sample prints what it shows
+     * @throws IllegalArgumentException when the arguments are wrong
+     * @throws Exception when the sample fails
+     */
+    void run(List<String> args, PrintStream out) throws Exception;
+  }
+
+  /**
    * A sample's name, its one-line description, and the sample.
    *
    * @param name        the name given on the command line
    * @param description what the sample shows, in one line
-   * @param sample      the sample
+   * @param sample      the sample, given the arguments after its name
    */
-  public record Entry(String name, String description, Sample sample) {
+  public record Entry(String name, String description, SampleWithArguments sample) {
+
+    /**
+     * An entry for a sample that takes no arguments; further arguments are ignored.
+     *
+     * @param name        the name given on the command line
+     * @param description what the sample shows, in one line
+     * @param sample      the sample
+     */
+    public Entry(String name, String description, Sample sample) {
+      this(name, description, (args, out) -> sample.run(out));
+    }
   }
 
   /**
-   * @return every sample, in the order they are listed
+   * {@return every sample, in the order they are listed}
    */
   public static List<Entry> samples() {
     return SAMPLES;
@@ -66,7 +98,7 @@ public final class Samples {
    * Runs the sample named by the first argument and exits with a non-zero status when it is unknown
    * or fails.
    *
-   * @param args the sample name; further arguments are ignored
+   * @param args the sample name, then the sample's own arguments
    */
   public static void main(String[] args) {
     int status = run(args, System.out, System.err);
@@ -96,7 +128,7 @@ public final class Samples {
       return EXIT_UNKNOWN_SAMPLE;
     }
     try {
-      entry.sample().run(out);
+      entry.sample().run(List.of(args).subList(1, args.length), out);
       return 0;
     } catch (Exception e) {
       err.println("Sample '" + entry.name() + "' failed: " + e);

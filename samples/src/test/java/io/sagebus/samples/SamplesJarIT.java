@@ -70,6 +70,23 @@ class SamplesJarIT {
   }
 
   @Test
+  void enrichPrintsTheEnrichedRecordsAndExits0() throws Exception {
+    Run run = java("enrich");
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.err()).isZero();
+    assertThat(run.out()).containsExactly(EnrichSampleTest.EXPECTED);
+    assertThat(run.err()).noneMatch(line -> line.contains("Exception"));
+  }
+
+  @Test
+  void asyncTakesItsRecordCountAndExits0() throws Exception {
+    // Its progress timer is cancelled and its environment closed: the JVM ends on its own.
+    Run run = java("async", "3000");
+    assertThat(run.exitCode()).as("exit code; stderr: %s", run.err()).isZero();
+    AsyncSampleTest.assertOutput(run.out(), 3_000);
+    assertThat(run.err()).noneMatch(line -> line.contains("Exception"));
+  }
+
+  @Test
   void unknownSampleExits2WithTheList() throws Exception {
     Run run = java("no-such-sample");
     assertThat(run.exitCode()).isEqualTo(2);

@@ -32,7 +32,9 @@ class SamplesTest {
       "Usage: java -jar sagebus-samples.jar SAMPLE",
       "Samples:",
       "  quickstart  register two services, call them sync, typed and async, and see a typed error",
-      "  manual      deploy the deployment manager and a service task by hand in a Vertx you own");
+      "  manual      deploy the deployment manager and a service task by hand in a Vertx you own",
+      "  enrich      a batch of records through a map that calls a service, into a sink",
+      "  async       mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]");
     assertThat(lines(err)).isEmpty();
   }
 
@@ -54,9 +56,25 @@ class SamplesTest {
   }
 
   @Test
+  void passesTheArgumentsAfterTheNameToTheSample() {
+    assertThat(run("async", "300")).isZero();
+    assertThat(AsyncSampleTest.assertOutput(lines(out), 300)).isGreaterThanOrEqualTo(0);
+    assertThat(lines(err)).isEmpty();
+  }
+
+  @Test
+  void aSampleRefusingItsArgumentsExitsWithStatus1() {
+    assertThat(run("async", "many")).isEqualTo(Samples.EXIT_FAILED).isEqualTo(1);
+    assertThat(lines(err)).first().isEqualTo("Sample 'async' failed: java.lang.IllegalArgumentException: "
+      + "The record count must be a positive integer, got 'many'");
+    assertThat(lines(out)).isEmpty();
+  }
+
+  @Test
   void samplesHaveDistinctNamesAndOneLineDescriptions() {
     List<Samples.Entry> all = Samples.samples();
-    assertThat(all).extracting(Samples.Entry::name).doesNotHaveDuplicates().contains("quickstart", "manual");
+    assertThat(all).extracting(Samples.Entry::name).doesNotHaveDuplicates()
+      .contains("quickstart", "manual", "enrich", "async");
     assertThat(all).allSatisfy(e -> {
       assertThat(e.name()).matches("[a-z][a-z0-9-]*");
       assertThat(e.description()).isNotBlank().doesNotContain("\n");
