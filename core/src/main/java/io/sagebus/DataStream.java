@@ -151,10 +151,10 @@ public interface DataStream<T> {
    * @return the mapped stream
    * @throws IllegalArgumentException when capacity is below 1
    */
-  <R> DataStream<R> mapAsync(AsyncMapFunction<? super T, ? extends R> function, int capacity, AsyncOrder order);
+  <R> DataStream<R> mapAsync(AsyncFunction<? super T, ? extends R> function, int capacity, AsyncOrder order);
 
   /**
-   * Like {@link #mapAsync(AsyncMapFunction, int, AsyncOrder)}, with a lambda returning a Future.
+   * Like {@link #mapAsync(AsyncFunction, int, AsyncOrder)}, with a lambda returning a Future.
    *
    * @param function the asynchronous mapping
    * @param capacity records in flight per instance, at least 1
@@ -166,7 +166,7 @@ public interface DataStream<T> {
   <R> DataStream<R> mapAsync(Function<? super T, Future<R>> function, int capacity, AsyncOrder order);
 
   /**
-   * Like {@link #mapAsync(AsyncMapFunction, int, AsyncOrder)}, in parallel instances.
+   * Like {@link #mapAsync(AsyncFunction, int, AsyncOrder)}, in parallel instances.
    *
    * @param function    the asynchronous mapping
    * @param capacity    records in flight per instance, at least 1
@@ -176,7 +176,7 @@ public interface DataStream<T> {
    * @return the mapped stream
    * @throws IllegalArgumentException when capacity or parallelism is below 1
    */
-  <R> DataStream<R> mapAsync(AsyncMapFunction<? super T, ? extends R> function, int capacity, AsyncOrder order, int parallelism);
+  <R> DataStream<R> mapAsync(AsyncFunction<? super T, ? extends R> function, int capacity, AsyncOrder order, int parallelism);
 
   /**
    * Consumes each record with a function object. Returns this stream, as in SAGE.

@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 /**
  * Base of the function classes of a pipeline ({@link MapFunction}, {@link FilterFunction},
  * {@link FlatMapFunction}, {@link SinkFunction}, {@link SourceFunction}, {@link BatchFunction},
- * {@link AsyncMapFunction}, {@link CoMapFunction}): lifecycle hooks, the operator's context, and
+ * {@link AsyncFunction}, {@link CoMapFunction}): lifecycle hooks, the operator's context, and
  * service calls by name, as SAGE's functions have.
  * <p>
  * One function object serves every parallel instance of its operator: {@link #open()} and

@@ -307,6 +307,26 @@ class PipelineTest {
   }
 
   @Test
+  void anOperatorsRetryPolicyAppliesToItsServiceCalls() {
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    env.registerService("flaky", () -> new io.sagebus.testing.FlakyService(1, calls),
+      new ServiceOptions().setMaxConcurrency(2).setDrainTimeout(Duration.ofMillis(100)));
+    List<Object> out = new CopyOnWriteArrayList<>();
+    env.fromBatch(List.of("only"))
+      .map(new MapFunction<String, Object>() {
+        @Override
+        public Object execute(String value) {
+          return callService("flaky", value);
+        }
+      })
+      .retry(new RetryPolicy().setAttemptTimeout(Duration.ofMillis(200)).setInitialBackoff(Duration.ofMillis(10)))
+      .sink(out::add);
+    env.submit().await().completion().await();
+    assertThat(out).containsExactly("only");
+    assertThat(calls).hasValue(2);
+  }
+
+  @Test
   void mapAsyncKeepsOrderWhenAskedAndBoundsItsCalls() {
     env.registerService("echo", EchoService.class, new ServiceOptions().setMaxConcurrency(16));
     List<Integer> ordered = new CopyOnWriteArrayList<>();
@@ -321,7 +341,7 @@ class PipelineTest {
       }, 8, AsyncOrder.ORDERED)
       .sink(ordered::add);
     env.fromBatch(IntStream.range(0, 200).boxed().toList())
-      .mapAsync(new AsyncMapFunction<Integer, Integer>() {
+      .mapAsync(new AsyncFunction<Integer, Integer>() {
         @Override
         public Future<Integer> execute(Integer i) {
           return vertx.timer(1 + i % 7).map(x -> i);

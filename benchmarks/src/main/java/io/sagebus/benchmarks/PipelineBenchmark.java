@@ -1,6 +1,6 @@
 package io.sagebus.benchmarks;
 
-import io.sagebus.AsyncMapFunction;
+import io.sagebus.AsyncFunction;
 import io.sagebus.AsyncOrder;
 import io.sagebus.CallOptions;
 import io.sagebus.EnvironmentOptions;
@@ -170,7 +170,7 @@ public final class PipelineBenchmark {
     LongAdder seen = new LongAdder();
     var source = env.fromBatch(IntStream.range(0, n).boxed());
     if (async) {
-      source.mapAsync(new AsyncMapFunction<Integer, Object>() {
+      source.mapAsync(new AsyncFunction<Integer, Object>() {
         @Override
         public Future<Object> execute(Integer i) {
           long t0 = System.nanoTime();

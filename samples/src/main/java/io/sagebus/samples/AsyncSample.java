@@ -1,6 +1,6 @@
 package io.sagebus.samples;
 
-import io.sagebus.AsyncMapFunction;
+import io.sagebus.AsyncFunction;
 import io.sagebus.AsyncOrder;
 import io.sagebus.LocalEnvironment;
 import io.sagebus.ServiceContext;
@@ -140,7 +140,7 @@ public final class AsyncSample {
   }
 
   /** Calls the slow service without waiting: the operator holds up to its capacity of these futures. */
-  static final class CallSlow extends AsyncMapFunction<Integer, Integer> {
+  static final class CallSlow extends AsyncFunction<Integer, Integer> {
 
     @Override
     public Future<Integer> execute(Integer n) {

@@ -1,6 +1,6 @@
 package io.sagebus.impl.pipeline;
 
-import io.sagebus.AsyncMapFunction;
+import io.sagebus.AsyncFunction;
 import io.sagebus.AsyncOrder;
 import io.sagebus.CoMapFunction;
 import io.sagebus.Collector;
@@ -150,14 +150,14 @@ final class DataStreamImpl<T> implements DataStream<T> {
   }
 
   @Override
-  public <R> DataStream<R> mapAsync(AsyncMapFunction<? super T, ? extends R> function, int capacity, AsyncOrder order) {
+  public <R> DataStream<R> mapAsync(AsyncFunction<? super T, ? extends R> function, int capacity, AsyncOrder order) {
     return mapAsync(function, capacity, order, 1);
   }
 
   @Override
   public <R> DataStream<R> mapAsync(Function<? super T, Future<R>> function, int capacity, AsyncOrder order) {
     Objects.requireNonNull(function, "function");
-    return mapAsync(new AsyncMapFunction<T, R>() {
+    return mapAsync(new AsyncFunction<T, R>() {
       @Override
       public Future<R> execute(T value) {
         return function.apply(value);
@@ -166,7 +166,7 @@ final class DataStreamImpl<T> implements DataStream<T> {
   }
 
   @Override
-  public <R> DataStream<R> mapAsync(AsyncMapFunction<? super T, ? extends R> function, int capacity, AsyncOrder order, int parallelism) {
+  public <R> DataStream<R> mapAsync(AsyncFunction<? super T, ? extends R> function, int capacity, AsyncOrder order, int parallelism) {
     if (capacity < 1) {
       throw new IllegalArgumentException("The capacity of mapAsync must be at least 1, got " + capacity);
     }

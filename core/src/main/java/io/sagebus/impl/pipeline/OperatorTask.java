@@ -1,6 +1,6 @@
 package io.sagebus.impl.pipeline;
 
-import io.sagebus.AsyncMapFunction;
+import io.sagebus.AsyncFunction;
 import io.sagebus.BatchFunction;
 import io.sagebus.CallOptions;
 import io.sagebus.CoMapFunction;
@@ -171,7 +171,7 @@ public final class OperatorTask implements TaskContext {
         switch (node.kind) {
           case BATCH -> runBatch((BatchFunction<?>) fn);
           case SOURCE -> runSource((SourceFunction<?>) fn);
-          case MAP_ASYNC -> runAsync((AsyncMapFunction<?, ?>) fn);
+          case MAP_ASYNC -> runAsync((AsyncFunction<?, ?>) fn);
           default -> runOperator(fn);
         }
         sendEnd();
@@ -305,7 +305,7 @@ public final class OperatorTask implements TaskContext {
 
   /** mapAsync: this thread starts calls, a second one emits their results. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private void runAsync(AsyncMapFunction fn) throws Exception {
+  private void runAsync(AsyncFunction fn) throws Exception {
     int capacity = node.asyncCapacity;
     boolean ordered = node.asyncOrder == io.sagebus.AsyncOrder.ORDERED;
     Semaphore slots = new Semaphore(capacity);

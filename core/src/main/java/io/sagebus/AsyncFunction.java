@@ -9,10 +9,10 @@ package io.sagebus;
  * @param <T> the input record type
  * @param <R> the output record type
  */
-public abstract class AsyncMapFunction<T, R> extends OperatorFunction {
+public abstract class AsyncFunction<T, R> extends OperatorFunction {
 
   /** For subclasses. */
-  protected AsyncMapFunction() {
+  protected AsyncFunction() {
   }
 
   /**
