@@ -1,6 +1,7 @@
 package io.sagebus;
 
 import io.sagebus.impl.CallScope;
+import io.sagebus.impl.EnvelopeCodec;
 import io.sagebus.impl.Json;
 import io.sagebus.impl.Protocol;
 import io.sagebus.impl.ResourceTracker;
@@ -12,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -25,10 +27,10 @@ import org.slf4j.MDC;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -65,6 +67,8 @@ import java.util.function.Supplier;
 public final class ServiceTaskVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ServiceTaskVerticle.class);
+  /** Replies travel with the envelope codec: by reference in this JVM, as JSON between nodes. */
+  private static final DeliveryOptions REPLY = new DeliveryOptions().setCodecName(EnvelopeCodec.NAME);
 
   private final ServiceDefinition definition;
   private final int index;
@@ -75,7 +79,8 @@ public final class ServiceTaskVerticle extends VerticleBase {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Invocation> queue = new ArrayDeque<>();
-  private final Map<Invocation, Thread> executing = new ConcurrentHashMap<>();
+  /** Invocations holding a slot, guarded by {@code lock}; identity-hashed. */
+  private final Set<Invocation> executing = new HashSet<>();
   private int active;
   private boolean stopping;
   private Promise<Void> idle;
@@ -87,6 +92,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
   private Object instance;
   private ServiceMethods methods;
   private Logger serviceLog;
+  private String runnerDescription;
 
   /**
    * A task for a service, for deployment by hand (outside a {@link DeploymentManagerVerticle}).
@@ -152,7 +158,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
     }
     ServiceRegistry reg = registry != null ? registry : ServiceRegistry.lookup(vertx, environment);
     tracker = reg != null ? reg.tracker() : new ResourceTracker();
+    EnvelopeCodec.register(vertx);
     serviceLog = LoggerFactory.getLogger("io.sagebus.service." + definition.name());
+    runnerDescription = "service runner " + definition.name() + " #" + index;
     ServiceContext ctx = new Context(ServiceClient.create(vertx, environment));
     instance = definition.factory().apply(ctx);
     methods = ServiceMethods.of(instance.getClass());
@@ -220,6 +228,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
         admission = Admission.FULL;
       } else if (active < opts.getMaxConcurrency()) {
         active++;
+        executing.add(inv);
         admission = Admission.RUN;
       } else {
         queue.add(inv);
@@ -248,16 +257,22 @@ public final class ServiceTaskVerticle extends VerticleBase {
   /** Runs an invocation that holds a slot, on the thread its method needs. */
   private void dispatch(Invocation inv) {
     if (inv.bound.target().kind() == ServiceMethods.Kind.BLOCKING) {
-      long key = tracker.opened("thread", "service runner " + definition.name() + " #" + index);
+      long key = tracker.opened("thread", runnerDescription);
       context.executeBlocking(() -> {
         runBlocking(inv, key);
         return null;
       }, false);
-    } else if (ContextInternal.current() == loop && loop.inThread()) {
+    } else if (onLoop()) {
       runOnLoop(inv);
     } else {
       loop.runOnContext(v -> runOnLoop(inv));
     }
+  }
+
+  /** @return whether this thread runs {@code loop} now (the consumer's handler runs on a duplicate of it) */
+  private boolean onLoop() {
+    ContextInternal current = ContextInternal.current();
+    return current != null && current.unwrap() == loop && loop.inThread();
   }
 
   /** On a virtual thread: runs blocking invocations one after another while work is queued. */
@@ -271,7 +286,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
         return;
       }
       if (!deadlinePassed(inv)) {
-        executing.put(inv, Thread.currentThread());
+        inv.thread = Thread.currentThread();
         long start = System.nanoTime();
         CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline));
         if (inv.requestId != null) {
@@ -285,22 +300,21 @@ public final class ServiceTaskVerticle extends VerticleBase {
         } finally {
           MDC.remove(Protocol.REQUEST_ID);
           CallScope.restore(previous);
-          executing.remove(inv);
+          inv.thread = null;
           Thread.interrupted();
         }
       }
-      inv = next(threadKey);
+      inv = next(threadKey, inv);
     }
   }
 
   /** On the event loop: runs a method returning a Future or CompletionStage. */
   private void runOnLoop(Invocation inv) {
     if (deadlinePassed(inv)) {
-      release();
+      release(inv);
       return;
     }
     long start = System.nanoTime();
-    executing.put(inv, Thread.currentThread());
     CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline));
     Future<?> future;
     try {
@@ -318,13 +332,12 @@ public final class ServiceTaskVerticle extends VerticleBase {
       CallScope.restore(previous);
     }
     future.onComplete(ar -> {
-      executing.remove(inv);
       if (ar.succeeded()) {
         answer(inv, ar.result(), start);
       } else {
         answerError(inv, ar.cause(), start);
       }
-      release();
+      release(inv);
     });
   }
 
@@ -357,7 +370,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
       inv.message.reply(new JsonObject(new java.util.LinkedHashMap<>(4))
         .put(Protocol.SUCCESS, true)
         .put(Protocol.RESULT, wire)
-        .put(Protocol.EXECUTION_TIME_MICROS, micros));
+        .put(Protocol.EXECUTION_TIME_MICROS, micros), REPLY);
     }
   }
 
@@ -370,14 +383,17 @@ public final class ServiceTaskVerticle extends VerticleBase {
     }
   }
 
-  /** Takes the next queued invocation for a runner, or gives its slot back. */
-  private Invocation next(long threadKey) {
+  /** A runner finished {@code done}: it takes the next queued invocation, or gives its slot back. */
+  private Invocation next(long threadKey, Invocation done) {
     lock.lock();
     try {
+      executing.remove(done);
       Invocation next = queue.poll();
       if (next == null) {
         tracker.closed(threadKey);
         freeSlot();
+      } else {
+        executing.add(next);
       }
       return next;
     } finally {
@@ -386,13 +402,16 @@ public final class ServiceTaskVerticle extends VerticleBase {
   }
 
   /** An event-loop invocation finished: hand its slot to the next queued one, or free it. */
-  private void release() {
+  private void release(Invocation done) {
     Invocation next;
     lock.lock();
     try {
+      executing.remove(done);
       next = queue.poll();
       if (next == null) {
         freeSlot();
+      } else {
+        executing.add(next);
       }
     } finally {
       lock.unlock();
@@ -444,14 +463,22 @@ public final class ServiceTaskVerticle extends VerticleBase {
     try {
       idle.future().await(drainMillis, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
+      List<Invocation> late;
+      lock.lock();
+      try {
+        late = new ArrayList<>(executing);
+      } finally {
+        lock.unlock();
+      }
       LOG.warn("Service '{}' instance {}: {} call(s) still executing after the drain timeout of {} ms; answering STOPPING",
-        definition.name(), index, executing.size(), drainMillis);
-      executing.forEach((inv, thread) -> {
+        definition.name(), index, late.size(), drainMillis);
+      for (Invocation inv : late) {
         answerStopping(inv, "it was still executing after the drain timeout of " + drainMillis + " ms");
-        if (thread.isVirtual()) {
+        Thread thread = inv.thread;
+        if (thread != null && thread.isVirtual()) {
           thread.interrupt();
         }
-      });
+      }
     }
     if (instance instanceof ServiceLifecycle hooks) {
       runHook("stop", hooks::stop);
@@ -489,6 +516,8 @@ public final class ServiceTaskVerticle extends VerticleBase {
     final long deadline;
     final String requestId;
     private final AtomicBoolean answered = new AtomicBoolean();
+    /** The virtual thread running the method, while it runs (interrupted after the drain timeout). */
+    volatile Thread thread;
 
     Invocation(Message<Object> message, String method, ServiceMethods.Bound bound, long received, long deadline,
                String requestId) {

@@ -62,6 +62,7 @@ class SecurityTest {
     LocalEnvironment env = LocalEnvironment.create(vertx, "sec2", new EnvironmentOptions());
     try {
       env.registerService("echo", EchoService.class);
+      env.start().await(); // the manager is deployed and listening
       ReplyException e = catchThrowableOfType(ReplyException.class, () -> vertx.eventBus()
         .request(DeploymentManagerVerticle.address("sec2"), new JsonObject().put("action", "deploy")
           .put("service", SecurityTest.class.getName() + "$Marker")).await());

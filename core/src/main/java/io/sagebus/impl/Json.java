@@ -57,9 +57,14 @@ public final class Json {
    * @throws IllegalArgumentException when Jackson cannot map it
    */
   public static Object toWire(Object value) {
-    if (value == null || value instanceof String || value instanceof Boolean || value instanceof JsonObject
-      || value instanceof JsonArray) {
+    if (value == null || value instanceof String || value instanceof Boolean) {
       return value;
+    }
+    if (value instanceof JsonObject o) {
+      return o.copy(); // the envelope travels by reference locally: no one else may hold what is in it
+    }
+    if (value instanceof JsonArray a) {
+      return a.copy();
     }
     if (value instanceof Integer || value instanceof Long || value instanceof Double || value instanceof Float
       || value instanceof Short || value instanceof Byte) {

@@ -56,6 +56,7 @@ public final class ServiceClientImpl implements ServiceClient {
     this.environment = ServiceDefinition.checkName("environment", environment);
     this.ownRegistry = ownRegistry;
     this.caller = caller;
+    EnvelopeCodec.register(vertx);
   }
 
   /**
@@ -308,10 +309,12 @@ public final class ServiceClientImpl implements ServiceClient {
       boolean wholeBudget = attemptTimeout == remaining;
       DeliveryOptions delivery = new DeliveryOptions()
         .setSendTimeout(attemptTimeout)
+        .setCodecName(EnvelopeCodec.NAME)
         .addHeader(Protocol.REQUEST_ID, requestId)
         .addHeader(Protocol.TIMEOUT_MS, Long.toString(remaining))
         .addHeader(Protocol.CALLER, from);
-      vertx.eventBus().request(address, body, delivery).onComplete(ar -> {
+      // Passed by reference locally: a retryable call keeps its own body and sends a copy per attempt.
+      vertx.eventBus().request(address, policy == null ? body : body.copy(), delivery).onComplete(ar -> {
         if (ar.succeeded()) {
           replied(ar.result());
         } else {

@@ -90,7 +90,7 @@ public final class ServiceMethods {
         + type.getName() + "; callable methods: " + names());
     }
     int n = args.size();
-    List<String> problems = new ArrayList<>();
+    List<String> problems = null;
     for (Target t : targets) {
       boolean varargs = t.method.isVarArgs();
       int fixed = varargs ? t.params.length - 1 : t.params.length;
@@ -113,10 +113,13 @@ public final class ServiceMethods {
         }
         return new Bound(t, converted);
       } catch (IllegalArgumentException | ClassCastException e) {
+        if (problems == null) {
+          problems = new ArrayList<>();
+        }
         problems.add(t.signature() + ": " + firstLine(e.getMessage()));
       }
     }
-    if (problems.isEmpty()) {
+    if (problems == null) {
       List<Integer> arities = targets.stream().filter(t -> !t.method.isVarArgs()).map(t -> t.params.length)
         .distinct().sorted().toList();
       throw new CallRejected(FailureCode.BAD_ARGUMENTS, method + " takes " + describe(arities)

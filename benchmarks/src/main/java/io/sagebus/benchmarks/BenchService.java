@@ -1,0 +1,36 @@
+package io.sagebus.benchmarks;
+
+import io.vertx.core.Future;
+
+/**
+ * The service the benchmark calls: one method per way a Sagebus method can answer, each doing no work.
+ */
+public class BenchService {
+
+  /**
+   * Returns a Vert.x Future: Sagebus runs it on the service task's event loop.
+   *
+   * @param v the argument
+   * @return {@code v}, already completed
+   */
+  public Future<Object> echo(Object v) {
+    return Future.succeededFuture(v);
+  }
+
+  /**
+   * Returns a plain value: Sagebus runs it on a virtual thread.
+   *
+   * @param v the argument
+   * @return {@code v}
+   */
+  public Object process(Object v) {
+    return v;
+  }
+
+  /**
+   * @return the name of the thread the service task's event-loop methods run on (to place the benchmark driver)
+   */
+  public Future<String> where() {
+    return Future.succeededFuture(Thread.currentThread().getName());
+  }
+}

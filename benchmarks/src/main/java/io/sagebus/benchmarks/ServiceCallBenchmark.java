@@ -1,0 +1,380 @@
+package io.sagebus.benchmarks;
+
+import io.sagebus.CallOptions;
+import io.sagebus.EnvironmentOptions;
+import io.sagebus.LocalEnvironment;
+import io.sagebus.ServiceClient;
+import io.sagebus.ServiceOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Measures what a Sagebus service call costs over a raw Vert.x event-bus request-reply, in one
+ * JVM run, on one Vertx:
+ * <ol>
+ *   <li>raw request-reply to an event-loop consumer echoing a small JsonObject: (1a) async with
+ *       256 in flight, (1b) sequential from a virtual thread, p50/p99 latency;</li>
+ *   <li>Sagebus {@code callAsync} of a method returning a Vert.x Future, 256 in flight;</li>
+ *   <li>Sagebus {@code callAsync} of a method returning a plain value (virtual thread), 256 in
+ *       flight, with tuned options, and (3d) with the default options;</li>
+ *   <li>Sagebus sync {@code call} from a virtual thread, p50/p99, beside (1b).</li>
+ * </ol>
+ * Each case warms up, then runs measured rounds; the median round is reported with its ratio to
+ * the same run's raw baseline, and each target of the issue is printed PASS or MISS. Not a test:
+ * run it by hand, {@code java -jar benchmarks/target/sagebus-benchmarks.jar --help}.
+ */
+public final class ServiceCallBenchmark {
+
+  static final String ENVIRONMENT = "bench";
+  static final String SERVICE = "bench";
+  static final String DEFAULT_SERVICE = "bench-default";
+  static final String RAW_ADDRESS = "bench.raw.echo";
+
+  /** Targets from the issue. */
+  static final double FUTURE_ASYNC_TARGET = 0.7;
+  static final double PLAIN_ASYNC_TARGET = 0.5;
+  static final double SEQUENTIAL_P50_TARGET_MICROS = 20;
+
+  private static final CallOptions ECHO = CallOptions.method("echo");
+  private static final CallOptions WHERE = CallOptions.method("where");
+
+  private ServiceCallBenchmark() {
+  }
+
+  /** The raw baseline's consumer: a standard verticle echoing the request body. */
+  static final class RawEchoVerticle extends VerticleBase {
+    volatile String thread;
+
+    @Override
+    public Future<?> start() {
+      thread = Thread.currentThread().getName();
+      MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(RAW_ADDRESS, m -> m.reply(m.body()));
+      return consumer.completion();
+    }
+  }
+
+  /**
+   * @param args see {@code --help}
+   */
+  public static void main(String[] args) {
+    Settings settings;
+    try {
+      settings = Settings.parse(args);
+    } catch (Settings.UsageException e) {
+      if (e.getMessage() != null) {
+        System.err.println("error: " + e.getMessage());
+      }
+      (e.getMessage() == null ? System.out : System.err).printf(Settings.USAGE, Settings.CASES);
+      System.exit(e.getMessage() == null ? 0 : 2);
+      return;
+    }
+    int status = new ServiceCallBenchmark().run(settings);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  private final Map<String, Load.Measured> results = new LinkedHashMap<>();
+
+  private int run(Settings s) {
+    ServiceOptions tuned = new ServiceOptions().setMaxConcurrency(s.maxConcurrency()).setMaxQueued(s.maxQueued());
+    ServiceOptions defaults = new ServiceOptions();
+    JsonObject payload = new JsonObject().put("id", 42).put("name", "sagebus").put("ok", true);
+    printHeader(s, tuned, defaults, payload);
+
+    Load.RERUNS_LEFT.set(s.maxReruns());
+    Vertx vertx = Vertx.vertx();
+    LocalEnvironment env = null;
+    int status = 0;
+    List<String> drivers = new ArrayList<>();
+    try {
+      RawEchoVerticle raw = new RawEchoVerticle();
+      Load.await(vertx.deployVerticle(raw), 30);
+
+      env = LocalEnvironment.create(vertx, ENVIRONMENT, new EnvironmentOptions());
+      env.registerService(SERVICE, BenchService.class, tuned);
+      env.registerService(DEFAULT_SERVICE, BenchService.class, defaults);
+      Load.await(env.start(), 60);
+      ServiceClient client = env.services();
+      String benchThread = Load.await(client.<String>callAsync(SERVICE, WHERE), 30);
+      String defaultThread = Load.await(client.<String>callAsync(DEFAULT_SERVICE, WHERE), 30);
+      // Every case must echo the payload; check once before timing anything.
+      check("raw request-reply", Load.await(vertx.eventBus().<JsonObject>request(RAW_ADDRESS, payload), 30).body(),
+        payload);
+      check("Sagebus echo", Load.await(client.callAsync(SERVICE, ECHO, payload), 30), payload);
+      check("Sagebus process", Load.await(client.callAsync(SERVICE, payload), 30), payload);
+      check("Sagebus process (default options)", Load.await(client.callAsync(DEFAULT_SERVICE, payload), 30), payload);
+
+      List<Case> cases = List.of(
+        Case.async("1a", "raw event bus, async", raw.thread,
+          () -> vertx.eventBus().request(RAW_ADDRESS, payload)),
+        Case.sequential("1b", "raw event bus, sequential (virtual thread)",
+          () -> vertx.eventBus().request(RAW_ADDRESS, payload).await()),
+        Case.async("2", "Sagebus callAsync, Future method", benchThread,
+          () -> client.callAsync(SERVICE, ECHO, payload)),
+        Case.async("3", "Sagebus callAsync, plain method", benchThread,
+          () -> client.callAsync(SERVICE, payload)),
+        Case.async("3d", "Sagebus callAsync, plain method, default options", defaultThread,
+          () -> client.callAsync(DEFAULT_SERVICE, payload)),
+        Case.sequential("4", "Sagebus call(), sequential (virtual thread)",
+          () -> client.call(SERVICE, payload)),
+        Case.async("1a-end", "raw event bus, async, again at the end", raw.thread,
+          () -> vertx.eventBus().request(RAW_ADDRESS, payload)));
+
+      if (s.jvmWarmupSeconds() > 0) {
+        Settings pass = s.jvmWarmupPass();
+        System.out.printf(Locale.ROOT, "JVM warm-up: every case %d s, unmeasured ...%n", s.jvmWarmupSeconds());
+        for (Case c : cases) {
+          if (s.runs(c.id()) && !c.id().equals("1a-end")) {
+            run(c, vertx, drivers, pass, false);
+          }
+        }
+      }
+      for (Case c : cases) {
+        if (s.runs(c.id())) {
+          run(c, vertx, drivers, s, true);
+        }
+      }
+      printTable(s);
+    } catch (Exception e) {
+      System.out.flush();
+      System.err.println("benchmark failed: " + e);
+      e.printStackTrace();
+      status = 1;
+    } finally {
+      try {
+        if (env != null) {
+          Load.await(env.close(), 60);
+          if (!env.openResources().isEmpty()) {
+            System.err.println("left open after close: " + env.openResources());
+            status = 1;
+          }
+        }
+      } catch (Exception e) {
+        System.err.println("closing the environment failed: " + e);
+        status = 1;
+      }
+      try {
+        Load.await(vertx.close(), 60);
+      } catch (Exception e) {
+        System.err.println("closing Vert.x failed: " + e);
+        status = 1;
+      }
+    }
+    return status;
+  }
+
+  private static void check(String what, Object got, JsonObject expected) {
+    if (!expected.equals(got)) {
+      throw new IllegalStateException(what + " answered " + got + ", expected " + expected);
+    }
+  }
+
+  /** One benchmark case: an async load (with its consumer's thread) or a blocking call. */
+  record Case(String id, String label, String consumerThread, Supplier<Future<?>> async, Load.BlockingCall blocking) {
+    static Case async(String id, String label, String consumerThread, Supplier<Future<?>> call) {
+      return new Case(id, label, consumerThread, call, null);
+    }
+
+    static Case sequential(String id, String label, Load.BlockingCall call) {
+      return new Case(id, label, null, null, call);
+    }
+  }
+
+  private void run(Case c, Vertx vertx, List<String> drivers, Settings s, boolean measured) throws Exception {
+    System.gc();
+    Load.Measured m;
+    if (c.async() != null) {
+      Load.DriverVerticle driver = Load.deployDriver(vertx, c.consumerThread(), s.sameThread(), drivers);
+      String placement = "driver " + driver.thread + ", consumer " + c.consumerThread();
+      if (measured) {
+        System.out.printf(Locale.ROOT, "[%s] %s, %d in flight (%s) ...%n", c.id(), c.label(), s.inFlight(), placement);
+      }
+      try {
+        m = Load.async(driver.ctx, c.async(), s, placement);
+      } finally {
+        while (!drivers.isEmpty()) {
+          Load.await(vertx.undeploy(drivers.remove(drivers.size() - 1)), 30);
+        }
+      }
+    } else {
+      if (measured) {
+        System.out.printf(Locale.ROOT, "[%s] %s ...%n", c.id(), c.label());
+      }
+      m = Load.sequential(vertx, c.blocking(), s);
+    }
+    if (!measured) {
+      if (m.failures() > 0) {
+        System.out.printf(Locale.ROOT, "  warm-up of %s: %,d calls failed, first: %s%n", c.id(), m.failures(),
+          m.firstFailure());
+      }
+      return;
+    }
+    results.put(c.id(), m);
+    StringBuilder sb = new StringBuilder("     rounds:");
+    for (Load.Round r : m.rounds()) {
+      if (Double.isNaN(r.p50Micros())) {
+        sb.append(String.format(Locale.ROOT, " [%,.0f /s, cpu %.2f µs/call, caller loop %.2f, others %.2f CPU]",
+          r.perSecond(), r.cpuMicrosPerCall(), r.loopCpuMicrosPerCall(), r.othersCpus()));
+      } else {
+        sb.append(String.format(Locale.ROOT, " [p50 %.1f µs, p99 %.1f µs, %,.0f /s, cpu %.1f µs/call, others %.2f CPU]",
+          r.p50Micros(), r.p99Micros(), r.perSecond(), r.cpuMicrosPerCall(), r.othersCpus()));
+      }
+    }
+    if (Double.isNaN(m.medianP50())) {
+      sb.append(String.format(Locale.ROOT, "; median %,.0f /s", m.medianRate()));
+    }
+    if (m.rerun() > 0) {
+      sb.append(String.format(Locale.ROOT, "; %d disturbed round(s) measured again", m.rerun()));
+    }
+    if (m.failures() > 0) {
+      sb.append(String.format(Locale.ROOT, "; %,d FAILED calls, first: %s", m.failures(), m.firstFailure()));
+    }
+    System.out.println(sb);
+  }
+
+  private static void printHeader(Settings s, ServiceOptions tuned, ServiceOptions defaults, JsonObject payload) {
+    System.out.println("Sagebus service-call benchmark, "
+      + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+    System.out.printf(Locale.ROOT, "  Java %s (%s %s), %s %s, %d available processors, Vert.x %s%n",
+      System.getProperty("java.version"), System.getProperty("java.vm.vendor"), System.getProperty("java.vm.name"),
+      System.getProperty("os.name"), System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(),
+      vertxVersion());
+    System.out.printf(Locale.ROOT, "  JVM warm-up: every case %d s unmeasured; then each case: %d s warm-up, %d rounds "
+      + "of %d s, median reported; async cases keep %d calls in flight%n", s.jvmWarmupSeconds(), s.warmupSeconds(),
+      s.rounds(), s.roundSeconds(), s.inFlight());
+    System.out.printf(Locale.ROOT, "  a round during which other processes used more than %.2f CPU is measured again, at most "
+      + "%d times per case and %d in the run%n", Load.DISTURBED_CPUS, Load.RERUNS_PER_CASE, s.maxReruns());
+    System.out.println("  placement: " + (s.sameThread()
+      ? "same (each async case's caller runs on its consumer's event loop: no cross-thread hand-off on the caller side)"
+      : "different (each async case's caller runs on another event loop than its consumer)"));
+    System.out.println("  service '" + SERVICE + "' (cases 2, 3, 4): " + tuned.toJson().encode());
+    System.out.println("  service '" + DEFAULT_SERVICE + "' (case 3d): " + defaults.toJson().encode());
+    System.out.println("  payload: " + payload.encode() + " (echoed back by every case)");
+    System.out.println("  system load average at start: " + loadAverage() + " (other processes compete for the "
+      + Runtime.getRuntime().availableProcessors() + " CPUs; a load well above 0 makes the figures noisy)");
+    System.out.println();
+  }
+
+  private static String loadAverage() {
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return load < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", load);
+  }
+
+  private static String vertxVersion() {
+    try (InputStream in = Vertx.class.getResourceAsStream("/META-INF/vertx/vertx-version.txt")) {
+      return in == null ? "?" : new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  private void printTable(Settings s) {
+    Load.Measured rawAsync = results.get("1a");
+    Load.Measured rawSeq = results.get("1b");
+    System.out.println();
+    System.out.printf(Locale.ROOT, "Results: median of %d rounds; ratios against this run's raw baseline (1a, 1b)%n",
+      s.rounds());
+    String format = "%-6s %-66s %-42s %-9s %-9s %-7s %s%n";
+    System.out.printf(Locale.ROOT, format, "case", "what", "figure", "cpu/call", "loop cpu", "others", "vs raw (same run)");
+    System.out.println("-".repeat(170));
+    String inFlight = s.inFlight() + " in flight";
+    row(format, "1a", "raw event-bus request-reply, async, " + inFlight, rawAsync, null);
+    row(format, "1b", "raw event-bus request-reply, sequential, virtual thread", rawSeq, null);
+    row(format, "2", "Sagebus callAsync, Future-returning method, " + inFlight, results.get("2"), rawAsync);
+    row(format, "3", "Sagebus callAsync, plain-value method, " + inFlight + ", maxConc " + s.maxConcurrency(),
+      results.get("3"), rawAsync);
+    row(format, "3d", "  (extra) same with default options, maxConcurrency 1", results.get("3d"), rawAsync);
+    row(format, "4", "Sagebus call() sync, sequential, virtual thread", results.get("4"), rawSeq);
+    row(format, "1a-end", "  (drift check) raw async again, at the end of the run", results.get("1a-end"), rawAsync);
+    System.out.println();
+
+    System.out.println("Targets");
+    target("2: Future-method async >= " + FUTURE_ASYNC_TARGET + "x raw async", results.get("2"), rawAsync,
+      (m, b) -> {
+        double r = m.medianRate() / b.medianRate();
+        return new Verdict(String.format(Locale.ROOT, "%.2fx", r), r >= FUTURE_ASYNC_TARGET);
+      });
+    target("3: plain-method async >= " + PLAIN_ASYNC_TARGET + "x raw async", results.get("3"), rawAsync,
+      (m, b) -> {
+        double r = m.medianRate() / b.medianRate();
+        return new Verdict(String.format(Locale.ROOT, "%.2fx", r), r >= PLAIN_ASYNC_TARGET);
+      });
+    target("4: sequential p50 within " + (int) SEQUENTIAL_P50_TARGET_MICROS + " µs of raw", results.get("4"), rawSeq,
+      (m, b) -> {
+        double d = m.medianP50() - b.medianP50();
+        return new Verdict(String.format(Locale.ROOT, "%+.1f µs (%.1f vs %.1f µs)", d, m.medianP50(), b.medianP50()),
+          d <= SEQUENTIAL_P50_TARGET_MICROS);
+      });
+    System.out.println("  cpu/call: this process's CPU time per completed call (all threads); loop cpu: the caller's event-loop");
+    System.out.println("  thread alone; others: CPUs used by other processes during the case's busiest round (from /proc/stat).");
+    System.out.println("  System load average at the end: " + loadAverage() + " (this benchmark included).");
+    double worst = results.values().stream().mapToDouble(Load.Measured::maxOthersCpus).filter(d -> !Double.isNaN(d))
+      .max().orElse(0);
+    if (worst > 0.25) {
+      System.out.printf(Locale.ROOT, "WARNING: other processes used up to %.2f of the %d CPUs during a case: its figures "
+        + "are disturbed; run again on a quiet machine%n", worst, Runtime.getRuntime().availableProcessors());
+    }
+    long failures = results.values().stream().mapToLong(Load.Measured::failures).sum();
+    if (failures > 0) {
+      System.out.printf(Locale.ROOT, "WARNING: %,d calls failed during the run (see the rounds above)%n", failures);
+    }
+  }
+
+  private record Verdict(String figure, boolean pass) {
+  }
+
+  private interface Judge {
+    Verdict judge(Load.Measured measured, Load.Measured baseline);
+  }
+
+  private static void target(String label, Load.Measured m, Load.Measured baseline, Judge judge) {
+    if (m == null || baseline == null) {
+      System.out.printf(Locale.ROOT, "  %-48s %-32s %s%n", label, "not run", "-");
+      return;
+    }
+    Verdict v = judge.judge(m, baseline);
+    System.out.printf(Locale.ROOT, "  %-48s %-32s %s%n", label, v.figure(), v.pass() ? "PASS" : "MISS");
+  }
+
+  private static void row(String format, String id, String what, Load.Measured m, Load.Measured baseline) {
+    if (m == null) {
+      return;
+    }
+    boolean latency = !Double.isNaN(m.medianP50());
+    String figure;
+    String ratio;
+    if (latency) {
+      figure = String.format(Locale.ROOT, "p50 %.1f µs, p99 %.1f µs, %,.0f calls/s", m.medianP50(), m.medianP99(),
+        m.medianRate());
+      ratio = baseline == null ? "baseline" : String.format(Locale.ROOT, "p50 %+.1f µs, %.2fx calls/s",
+        m.medianP50() - baseline.medianP50(), m.medianRate() / baseline.medianRate());
+    } else {
+      figure = String.format(Locale.ROOT, "%,.0f %s/s", m.medianRate(), id.startsWith("1a") ? "req" : "calls");
+      ratio = baseline == null ? "baseline" : String.format(Locale.ROOT, "%.2fx", m.medianRate() / baseline.medianRate());
+    }
+    if (m.failures() > 0) {
+      ratio += String.format(Locale.ROOT, " (%,d failed)", m.failures());
+    }
+    String cpu = Double.isNaN(m.medianCpuPerCall()) ? "-" : String.format(Locale.ROOT, "%.2f µs", m.medianCpuPerCall());
+    String loop = Double.isNaN(m.medianLoopCpuPerCall()) ? "-"
+      : String.format(Locale.ROOT, "%.2f µs", m.medianLoopCpuPerCall());
+    String others = Double.isNaN(m.maxOthersCpus()) ? "-" : String.format(Locale.ROOT, "%.2f", m.maxOthersCpus());
+    System.out.printf(Locale.ROOT, format, id, what, figure, cpu, loop, others, ratio);
+  }
+}
