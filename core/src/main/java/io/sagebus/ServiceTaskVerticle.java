@@ -27,9 +27,7 @@ import org.slf4j.MDC;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -79,8 +77,11 @@ public final class ServiceTaskVerticle extends VerticleBase {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Invocation> queue = new ArrayDeque<>();
-  /** Invocations holding a slot, guarded by {@code lock}; identity-hashed. */
-  private final Set<Invocation> executing = new HashSet<>();
+  /**
+   * Invocations holding a slot, guarded by {@code lock}: an intrusive list (no hashing on the
+   * hot path), read only when the drain timeout passes.
+   */
+  private final Invocation executing = Invocation.sentinel();
   private int active;
   private boolean stopping;
   private Promise<Void> idle;
@@ -228,7 +229,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
         admission = Admission.FULL;
       } else if (active < opts.getMaxConcurrency()) {
         active++;
-        executing.add(inv);
+        executing.link(inv);
         admission = Admission.RUN;
       } else {
         queue.add(inv);
@@ -387,13 +388,13 @@ public final class ServiceTaskVerticle extends VerticleBase {
   private Invocation next(long threadKey, Invocation done) {
     lock.lock();
     try {
-      executing.remove(done);
+      done.unlink();
       Invocation next = queue.poll();
       if (next == null) {
         tracker.closed(threadKey);
         freeSlot();
       } else {
-        executing.add(next);
+        executing.link(next);
       }
       return next;
     } finally {
@@ -406,12 +407,12 @@ public final class ServiceTaskVerticle extends VerticleBase {
     Invocation next;
     lock.lock();
     try {
-      executing.remove(done);
+      done.unlink();
       next = queue.poll();
       if (next == null) {
         freeSlot();
       } else {
-        executing.add(next);
+        executing.link(next);
       }
     } finally {
       lock.unlock();
@@ -466,7 +467,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
       List<Invocation> late;
       lock.lock();
       try {
-        late = new ArrayList<>(executing);
+        late = executing.linked();
       } finally {
         lock.unlock();
       }
@@ -518,6 +519,43 @@ public final class ServiceTaskVerticle extends VerticleBase {
     private final AtomicBoolean answered = new AtomicBoolean();
     /** The virtual thread running the method, while it runs (interrupted after the drain timeout). */
     volatile Thread thread;
+    private Invocation prev;
+    private Invocation next;
+
+    /** {@return the head of an empty list of executing invocations} */
+    static Invocation sentinel() {
+      Invocation head = new Invocation(null, null, null, 0, 0, null);
+      head.prev = head;
+      head.next = head;
+      return head;
+    }
+
+    /** Appends {@code inv} to the list this sentinel heads. */
+    void link(Invocation inv) {
+      inv.prev = prev;
+      inv.next = this;
+      prev.next = inv;
+      prev = inv;
+    }
+
+    /** Removes this invocation from its list, if it is in one. */
+    void unlink() {
+      if (next != null) {
+        prev.next = next;
+        next.prev = prev;
+        prev = null;
+        next = null;
+      }
+    }
+
+    /** {@return the invocations of the list this sentinel heads} */
+    List<Invocation> linked() {
+      List<Invocation> list = new ArrayList<>();
+      for (Invocation i = next; i != this; i = i.next) {
+        list.add(i);
+      }
+      return list;
+    }
 
     Invocation(Message<Object> message, String method, ServiceMethods.Bound bound, long received, long deadline,
                String requestId) {
