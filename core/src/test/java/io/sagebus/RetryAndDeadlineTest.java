@@ -204,7 +204,8 @@ class RetryAndDeadlineTest {
   /** Never answers in time. */
   public static class TimeoutProbe {
     public String process() throws InterruptedException {
-      Thread.sleep(5_000);
+      // Held until the drain interrupts it: never answers within the test's timeouts.
+      new CountDownLatch(1).await(5, java.util.concurrent.TimeUnit.SECONDS);
       return "late";
     }
   }
