@@ -1,0 +1,426 @@
+package io.sagebus.cluster;
+
+import io.sagebus.FailureCode;
+import io.sagebus.ServiceClient;
+import io.sagebus.ServiceContext;
+import io.sagebus.ServiceOptions;
+import io.sagebus.ServiceTaskVerticle;
+import io.sagebus.impl.Deployments;
+import io.sagebus.impl.Protocol;
+import io.sagebus.impl.ServiceDefinition;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * The agent of one node: deploys and undeploys the replicas of the node's {@link ServiceCatalog}
+ * when asked over the event bus. One runs on every node, for an environment and a node id, and
+ * consumes the clustered address {@code sagebus.<env>.node.<nodeId>} ({@link #address(String, String)}).
+ * <p>
+ * Requests are JSON objects that name catalogue entries, never classes:
+ * <ul>
+ *   <li>{@code {"action": "deploy", "service": name, "instances": n}} deploys {@code n} more
+ *       replicas (each a {@link ServiceTaskVerticle} on a virtual thread) and answers
+ *       {@code {"service", "deployed": n, "running": total}} once all their consumers are
+ *       registered. When one replica fails to start, the others of the request are undeployed
+ *       and the request fails with {@link FailureCode#SERVICE_ERROR}.</li>
+ *   <li>{@code {"action": "undeploy", "service": name}} undeploys every replica of the service on
+ *       this node, each draining its calls as {@link ServiceTaskVerticle} does, and answers
+ *       {@code {"service", "undeployed": n, "running": 0}}.</li>
+ *   <li>{@code {"action": "list"}} answers {@code {"node": nodeId, "services": {name: running}}}
+ *       with every catalogue name and its number of running replicas (0 when none).</li>
+ * </ul>
+ * A request naming a service that is not in the catalogue, whatever it looks like (a class name
+ * included), is refused at once with {@link FailureCode#BAD_REQUEST} and logged at WARN; so is a
+ * malformed request. The agent never resolves a class from a message: classes are resolved only
+ * when the catalogue is built from the node's own configuration. Requests for one service run one
+ * after another; every request gets exactly one answer.
+ * <p>
+ * Replicas are top-level deployments; undeploying the agent stops taking requests, waits for
+ * those under way, and undeploys all its replicas.
+ * <pre>{@code
+ * vertx.deployVerticle(new NodeAgentVerticle("shop", "node-1", ServiceCatalog.fromJson(config))).await();
+ * vertx.eventBus().request(NodeAgentVerticle.address("shop", "node-1"), NodeAgentVerticle.deployRequest("profile", 2));
+ * }</pre>
+ */
+public final class NodeAgentVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NodeAgentVerticle.class);
+  /** The most replicas one deploy request may ask for. */
+  public static final int MAX_INSTANCES_PER_REQUEST = 256;
+  private static final int MAX_LOGGED_CHARS = 120;
+
+  private final String environment;
+  private final String nodeId;
+  private final String address;
+  private final Map<String, ServiceCatalog.Entry> catalog = new LinkedHashMap<>();
+  /** Deployment ids of the running replicas, per service; touched on the agent's context only. */
+  private final Map<String, List<String>> running = new HashMap<>();
+  /** The last operation on each service, so operations on one service run one after another. */
+  private final Map<String, Future<?>> tails = new HashMap<>();
+  private MessageConsumer<Object> consumer;
+  private boolean stopping;
+  private int instanceCounter;
+
+  /**
+   * An agent for a node.
+   *
+   * @param environment the environment name (part of the addresses)
+   * @param nodeId      this node's id, unique in the cluster: 1 to 100 letters, digits, '_' or '-'
+   * @param catalog     the services this node may run (copied: later additions do not reach the agent)
+   * @throws IllegalArgumentException when a name is malformed
+   * @throws NullPointerException     when the catalogue is null
+   */
+  public NodeAgentVerticle(String environment, String nodeId, ServiceCatalog catalog) {
+    this.environment = ServiceDefinition.checkName("environment", environment);
+    this.nodeId = ServiceDefinition.checkName("node", nodeId);
+    for (ServiceCatalog.Entry e : Objects.requireNonNull(catalog, "catalog").entries()) {
+      this.catalog.put(e.name(), e);
+    }
+    this.address = address(environment, nodeId);
+  }
+
+  /**
+   * {@return the clustered address of a node's agent: {@code sagebus.<env>.node.<nodeId>}}
+   *
+   * @param environment the environment name
+   * @param nodeId      the node id
+   */
+  public static String address(String environment, String nodeId) {
+    return "sagebus." + environment + ".node." + nodeId;
+  }
+
+  /**
+   * {@return a request to deploy replicas}
+   *
+   * @param service   a catalogue name
+   * @param instances how many replicas to add
+   */
+  public static JsonObject deployRequest(String service, int instances) {
+    return new JsonObject().put("action", "deploy").put("service", service).put("instances", instances);
+  }
+
+  /**
+   * {@return a request to undeploy every replica of a service}
+   *
+   * @param service a catalogue name
+   */
+  public static JsonObject undeployRequest(String service) {
+    return new JsonObject().put("action", "undeploy").put("service", service);
+  }
+
+  /**
+   * {@return a request for the catalogue names and running replica counts}
+   */
+  public static JsonObject listRequest() {
+    return new JsonObject().put("action", "list");
+  }
+
+  /**
+   * {@return the address this agent consumes}
+   */
+  public String address() {
+    return address;
+  }
+
+  @Override
+  public Future<?> start() {
+    consumer = vertx.eventBus().consumer(address, this::handle);
+    LOG.info("Node agent {} for environment '{}' listens on {}; catalogue: {}", nodeId, environment, address,
+      catalog.keySet());
+    return consumer.completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    List<Future<?>> pending = new ArrayList<>(tails.values());
+    return unregistered.transform(ignored -> Future.join(pending))
+      .transform(ignored -> {
+        List<Future<?>> undeploys = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : running.entrySet()) {
+          for (String id : e.getValue()) {
+            undeploys.add(undeployQuietly(e.getKey(), id));
+          }
+        }
+        running.clear();
+        return Future.join(undeploys);
+      })
+      .mapEmpty();
+  }
+
+  private void handle(Message<Object> message) {
+    AtomicBoolean answered = new AtomicBoolean();
+    try {
+      dispatch(message, answered);
+    } catch (Throwable t) {
+      LOG.error("Node agent {}: request {} failed", nodeId, shorten(message.body()), t);
+      failOnce(message, answered, FailureCode.SERVICE_ERROR, t.getClass().getName(),
+        "Node agent " + nodeId + " failed on this request: " + t, Protocol.stackOf(t));
+    }
+  }
+
+  private void dispatch(Message<Object> message, AtomicBoolean answered) {
+    if (!(message.body() instanceof JsonObject body)) {
+      refuse(message, answered, "the request must be a JSON object {\"action\": \"deploy\"|\"undeploy\"|\"list\", ...}");
+      return;
+    }
+    if (stopping) {
+      failOnce(message, answered, FailureCode.STOPPING, FailureCode.STOPPING.name(),
+        "Node agent " + nodeId + " is stopping", new JsonArray());
+      return;
+    }
+    Object action = body.getValue("action");
+    if ("list".equals(action)) {
+      replyOnce(message, answered, list());
+      return;
+    }
+    if (!"deploy".equals(action) && !"undeploy".equals(action)) {
+      refuse(message, answered, "unknown action " + shorten(action) + ": use \"deploy\", \"undeploy\" or \"list\"");
+      return;
+    }
+    Object service = body.getValue("service");
+    if (!(service instanceof String name) || !catalog.containsKey(name)) {
+      refuse(message, answered, "service " + shorten(service) + " is not in the catalogue of node " + nodeId
+        + " (it has " + catalog.keySet() + "); requests name catalogue entries, never classes");
+      return;
+    }
+    Future<JsonObject> result;
+    if ("deploy".equals(action)) {
+      Object rawInstances = body.getValue("instances", 1);
+      if (!(rawInstances instanceof Integer instances) || instances < 1 || instances > MAX_INSTANCES_PER_REQUEST) {
+        refuse(message, answered, "\"instances\" must be an integer from 1 to " + MAX_INSTANCES_PER_REQUEST
+          + ", got " + shorten(rawInstances));
+        return;
+      }
+      result = serialize(name, () -> deploy(catalog.get(name), instances));
+    } else {
+      result = serialize(name, () -> undeploy(name));
+    }
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        replyOnce(message, answered, ar.result());
+      } else {
+        Throwable t = ar.cause();
+        failOnce(message, answered, FailureCode.SERVICE_ERROR, t.getClass().getName(),
+          "Node agent " + nodeId + ": " + action + " of service '" + name + "' failed: " + t.getMessage(),
+          Protocol.stackOf(t));
+      }
+    });
+  }
+
+  /** Runs {@code op} after the operations already under way on the same service. */
+  private <T> Future<T> serialize(String service, Supplier<Future<T>> op) {
+    Future<?> tail = tails.getOrDefault(service, Future.succeededFuture());
+    Future<T> next = tail.transform(ignored -> {
+      try {
+        return op.get();
+      } catch (Throwable t) {
+        return Future.failedFuture(t);
+      }
+    });
+    tails.put(service, next);
+    next.onComplete(ignored -> tails.remove(service, next));
+    return next;
+  }
+
+  private Future<JsonObject> deploy(ServiceCatalog.Entry entry, int instances) {
+    List<Future<String>> deployments = new ArrayList<>(instances);
+    for (int i = 0; i < instances; i++) {
+      int index = instanceCounter++;
+      ServiceOptions options = new ServiceOptions(entry.options());
+      Supplier<?> factory = replicaFactory(entry, index);
+      ServiceTaskVerticle task = new ServiceTaskVerticle(environment, entry.name(), factory, options);
+      deployments.add(onAgent(Deployments.deployDetached(vertx, task,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))));
+    }
+    return Future.join(deployments).transform(ignored -> {
+      List<String> ok = new ArrayList<>();
+      Throwable failure = null;
+      for (Future<String> f : deployments) {
+        if (f.succeeded()) {
+          ok.add(f.result());
+        } else if (failure == null) {
+          failure = f.cause();
+        }
+      }
+      if (failure == null) {
+        List<String> ids = running.computeIfAbsent(entry.name(), k -> new ArrayList<>());
+        ids.addAll(ok);
+        LOG.info("Node agent {}: deployed {} replica(s) of '{}', {} running", nodeId, instances, entry.name(), ids.size());
+        return Future.succeededFuture(new JsonObject().put("service", entry.name()).put("deployed", instances)
+          .put("running", ids.size()));
+      }
+      Throwable cause = failure;
+      LOG.warn("Node agent {}: a replica of '{}' failed to start; rolling back the {} started by this request",
+        nodeId, entry.name(), ok.size(), cause);
+      List<Future<?>> rollback = new ArrayList<>();
+      for (String id : ok) {
+        rollback.add(undeployQuietly(entry.name(), id));
+      }
+      return Future.join(rollback).transform(x -> Future.failedFuture(cause));
+    });
+  }
+
+  private Future<JsonObject> undeploy(String service) {
+    List<String> ids = running.remove(service);
+    if (ids == null || ids.isEmpty()) {
+      return Future.succeededFuture(new JsonObject().put("service", service).put("undeployed", 0).put("running", 0));
+    }
+    List<Future<?>> undeploys = new ArrayList<>();
+    for (String id : ids) {
+      undeploys.add(undeployQuietly(service, id));
+    }
+    return Future.join(undeploys).map(x -> {
+      LOG.info("Node agent {}: undeployed {} replica(s) of '{}'", nodeId, ids.size(), service);
+      return new JsonObject().put("service", service).put("undeployed", ids.size()).put("running", 0);
+    });
+  }
+
+  private Future<Void> undeployQuietly(String service, String deploymentId) {
+    return onAgent(vertx.undeploy(deploymentId)).recover(t -> {
+      LOG.warn("Node agent {}: undeploying a replica of '{}' ({}) failed", nodeId, service, deploymentId, t);
+      return Future.succeededFuture();
+    });
+  }
+
+  /** {@return the same outcome, reported on the agent's context, where its state is kept} */
+  private <T> Future<T> onAgent(Future<T> future) {
+    Promise<T> promise = ((ContextInternal) context).promise();
+    future.onComplete(promise);
+    return promise.future();
+  }
+
+  private JsonObject list() {
+    JsonObject services = new JsonObject();
+    for (String name : catalog.keySet()) {
+      List<String> ids = running.get(name);
+      services.put(name, ids == null ? 0 : ids.size());
+    }
+    return new JsonObject().put("node", nodeId).put("services", services);
+  }
+
+  /**
+   * The factory a replica's task calls on its virtual thread. The public task constructor takes
+   * a Supplier, so a constructor taking a ServiceContext gets a context made here, equal to the
+   * task's own except for the instance index, which numbers the replicas of this node.
+   */
+  private Supplier<?> replicaFactory(ServiceCatalog.Entry entry, int index) {
+    Vertx v = vertx;
+    return () -> entry.factory().apply(new ReplicaContext(v, environment, entry, index));
+  }
+
+  private void refuse(Message<Object> message, AtomicBoolean answered, String why) {
+    String text = "Node agent " + nodeId + " refused the request: " + why;
+    LOG.warn("{} (request: {})", text, shorten(message.body()));
+    failOnce(message, answered, FailureCode.BAD_REQUEST, FailureCode.BAD_REQUEST.name(), text, new JsonArray());
+  }
+
+  private static void replyOnce(Message<Object> message, AtomicBoolean answered, JsonObject reply) {
+    if (answered.compareAndSet(false, true)) {
+      message.reply(reply);
+    }
+  }
+
+  private static void failOnce(Message<Object> message, AtomicBoolean answered, FailureCode code, String type,
+                               String text, JsonArray stack) {
+    if (answered.compareAndSet(false, true)) {
+      Protocol.fail(message, code, type, text, stack);
+    }
+  }
+
+  /** Message content for logs and answers: quoted, escaped (no line breaks) and cut short. */
+  private static String shorten(Object value) {
+    if (value == null) {
+      return "null";
+    }
+    String text = value instanceof String s ? new JsonArray().add(s).encode() : String.valueOf(value);
+    if (value instanceof String) {
+      text = text.substring(1, text.length() - 1);
+    }
+    text = text.replaceAll("[\\p{Cntrl}]", "?");
+    return text.length() > MAX_LOGGED_CHARS ? text.substring(0, MAX_LOGGED_CHARS) + "...(" + text.length() + " chars)"
+      : text;
+  }
+
+  /** The context of one replica, as a {@link ServiceTaskVerticle} gives its own. */
+  private static final class ReplicaContext implements ServiceContext {
+    private final Vertx vertx;
+    private final String environment;
+    private final ServiceCatalog.Entry entry;
+    private final int index;
+    private final Logger logger;
+    private ServiceClient client;
+
+    ReplicaContext(Vertx vertx, String environment, ServiceCatalog.Entry entry, int index) {
+      this.vertx = vertx;
+      this.environment = environment;
+      this.entry = entry;
+      this.index = index;
+      this.logger = LoggerFactory.getLogger("io.sagebus.service." + entry.name());
+    }
+
+    @Override
+    public String name() {
+      return entry.name();
+    }
+
+    @Override
+    public String environment() {
+      return environment;
+    }
+
+    @Override
+    public int instanceIndex() {
+      return index;
+    }
+
+    @Override
+    public String address() {
+      return Protocol.serviceAddress(environment, entry.name());
+    }
+
+    @Override
+    public JsonObject config() {
+      return entry.options().getConfig().copy();
+    }
+
+    @Override
+    public Logger logger() {
+      return logger;
+    }
+
+    @Override
+    public synchronized ServiceClient services() {
+      if (client == null) {
+        client = ServiceClient.create(vertx, environment);
+      }
+      return client;
+    }
+
+    @Override
+    public Vertx vertx() {
+      return vertx;
+    }
+  }
+}
