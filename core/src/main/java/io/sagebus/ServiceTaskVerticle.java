@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -107,6 +108,31 @@ public final class ServiceTaskVerticle extends VerticleBase {
   public ServiceTaskVerticle(String environment, String service, Supplier<?> factory, ServiceOptions options) {
     this(ServiceDefinition.checkName("environment", environment), ServiceDefinition.ofSupplier(service, factory, options),
       0, new ServiceMetrics(), null);
+  }
+
+  /**
+   * A task whose service objects are made from the task's own context, for code that deploys
+   * replicas itself (a node agent): the factory gets the real {@link ServiceContext}, with this
+   * instance's index.
+   *
+   * @param environment the environment name (part of the address)
+   * @param service     the service name
+   * @param factory     creates the service object from this task's context, on its virtual thread
+   * @param index       this instance's index ({@link ServiceContext#instanceIndex()}, logs)
+   * @param options     limits and drain timeout (copied); {@code instances} is ignored
+   * @throws IllegalArgumentException when a name is malformed, the factory is null or the index negative
+   */
+  public ServiceTaskVerticle(String environment, String service, Function<ServiceContext, ?> factory, int index,
+                             ServiceOptions options) {
+    this(ServiceDefinition.checkName("environment", environment), ServiceDefinition.ofFactory(service, factory, options),
+      checkIndex(index), new ServiceMetrics(), null);
+  }
+
+  private static int checkIndex(int index) {
+    if (index < 0) {
+      throw new IllegalArgumentException("The instance index must be 0 or more, got " + index);
+    }
+    return index;
   }
 
   ServiceTaskVerticle(String environment, ServiceDefinition definition, int index, ServiceMetrics metrics,

@@ -1,9 +1,6 @@
 package io.sagebus.cluster;
 
 import io.sagebus.FailureCode;
-import io.sagebus.ServiceClient;
-import io.sagebus.ServiceContext;
-import io.sagebus.ServiceOptions;
 import io.sagebus.ServiceTaskVerticle;
 import io.sagebus.impl.Deployments;
 import io.sagebus.impl.Protocol;
@@ -13,7 +10,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.ThreadingModel;
-import io.vertx.core.Vertx;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -248,9 +244,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     List<Future<String>> deployments = new ArrayList<>(instances);
     for (int i = 0; i < instances; i++) {
       int index = instanceCounter++;
-      ServiceOptions options = new ServiceOptions(entry.options());
-      Supplier<?> factory = replicaFactory(entry, index);
-      ServiceTaskVerticle task = new ServiceTaskVerticle(environment, entry.name(), factory, options);
+      ServiceTaskVerticle task = new ServiceTaskVerticle(environment, entry.name(), entry.factory(), index,
+        entry.options());
       deployments.add(onAgent(Deployments.deployDetached(vertx, task,
         new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))));
     }
@@ -320,16 +315,6 @@ public final class NodeAgentVerticle extends VerticleBase {
     return new JsonObject().put("node", nodeId).put("services", services);
   }
 
-  /**
-   * The factory a replica's task calls on its virtual thread. The public task constructor takes
-   * a Supplier, so a constructor taking a ServiceContext gets a context made here, equal to the
-   * task's own except for the instance index, which numbers the replicas of this node.
-   */
-  private Supplier<?> replicaFactory(ServiceCatalog.Entry entry, int index) {
-    Vertx v = vertx;
-    return () -> entry.factory().apply(new ReplicaContext(v, environment, entry, index));
-  }
-
   private void refuse(Message<Object> message, AtomicBoolean answered, String why) {
     String text = "Node agent " + nodeId + " refused the request: " + why;
     LOG.warn("{} (request: {})", text, shorten(message.body()));
@@ -361,66 +346,5 @@ public final class NodeAgentVerticle extends VerticleBase {
     text = text.replaceAll("[\\p{Cntrl}]", "?");
     return text.length() > MAX_LOGGED_CHARS ? text.substring(0, MAX_LOGGED_CHARS) + "...(" + text.length() + " chars)"
       : text;
-  }
-
-  /** The context of one replica, as a {@link ServiceTaskVerticle} gives its own. */
-  private static final class ReplicaContext implements ServiceContext {
-    private final Vertx vertx;
-    private final String environment;
-    private final ServiceCatalog.Entry entry;
-    private final int index;
-    private final Logger logger;
-    private ServiceClient client;
-
-    ReplicaContext(Vertx vertx, String environment, ServiceCatalog.Entry entry, int index) {
-      this.vertx = vertx;
-      this.environment = environment;
-      this.entry = entry;
-      this.index = index;
-      this.logger = LoggerFactory.getLogger("io.sagebus.service." + entry.name());
-    }
-
-    @Override
-    public String name() {
-      return entry.name();
-    }
-
-    @Override
-    public String environment() {
-      return environment;
-    }
-
-    @Override
-    public int instanceIndex() {
-      return index;
-    }
-
-    @Override
-    public String address() {
-      return Protocol.serviceAddress(environment, entry.name());
-    }
-
-    @Override
-    public JsonObject config() {
-      return entry.options().getConfig().copy();
-    }
-
-    @Override
-    public Logger logger() {
-      return logger;
-    }
-
-    @Override
-    public synchronized ServiceClient services() {
-      if (client == null) {
-        client = ServiceClient.create(vertx, environment);
-      }
-      return client;
-    }
-
-    @Override
-    public Vertx vertx() {
-      return vertx;
-    }
   }
 }

@@ -98,6 +98,24 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
     return new ServiceDefinition(name, factory, "supplier", copy(options));
   }
 
+  /**
+   * {@return a definition whose instances are made from their context}
+   *
+   * @param name    the service name
+   * @param factory creates one instance from its context
+   * @param options its options, or {@code null}
+   * @throws IllegalArgumentException when the name is bad or the factory null
+   */
+  public static ServiceDefinition ofFactory(String name, Function<ServiceContext, ?> factory, ServiceOptions options) {
+    checkName("service", name);
+    if (factory == null) {
+      throw new IllegalArgumentException("The factory of service '" + name + "' must not be null");
+    }
+    Function<ServiceContext, Object> checked = ctx -> Objects.requireNonNull(factory.apply(ctx),
+      "The factory of service '" + name + "' returned null");
+    return new ServiceDefinition(name, checked, "factory", copy(options));
+  }
+
   private static ServiceOptions copy(ServiceOptions options) {
     return options == null ? new ServiceOptions() : new ServiceOptions(options);
   }
