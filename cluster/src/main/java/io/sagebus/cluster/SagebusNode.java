@@ -1,0 +1,268 @@
+package io.sagebus.cluster;
+
+import com.hazelcast.config.Config;
+import io.sagebus.impl.ServiceDefinition;
+import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.VertxMetricsFactory;
+import io.vertx.core.spi.VertxTracerFactory;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.transport.Transport;
+import io.vertx.launcher.application.ExitCodes;
+import io.vertx.launcher.application.HookContext;
+import io.vertx.launcher.application.VertxApplication;
+import io.vertx.launcher.application.VertxApplicationHooks;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The main class of a Sagebus node, {@code cluster/target/sagebus-node.jar}: the Vert.x launcher
+ * ({@link VertxApplication}) with hooks that start a clustered Vertx on Hazelcast configured by
+ * {@link ClusterOptions}, then deploy the node's {@link NodeAgentVerticle}.
+ * <pre>{@code
+ * java -jar sagebus-node.jar -cluster -cluster-host 127.0.0.1 -conf node.json
+ * java -cp sagebus-node.jar:my-services.jar io.sagebus.cluster.SagebusNode -cluster -conf node.json
+ * }</pre>
+ * The second form adds the user's own service classes to the node's classpath. The configuration
+ * ({@code -conf}, a JSON string or the name of a JSON file) holds:
+ * <pre>{@code
+ * {"cluster": {"clusterName": "shop-prod", "port": 5701, "portCount": 20},
+ *  "environment": "shop", "nodeId": "node-1",
+ *  "services": {"profile": {"class": "com.example.ProfileService", "options": {"maxConcurrency": 8}}}}
+ * }</pre>
+ * <ul>
+ *   <li>{@code cluster}: the {@link ClusterOptions} in JSON; {@code clusterName} is required.</li>
+ *   <li>{@code environment}: the environment the agent serves, default {@code default}.</li>
+ *   <li>{@code nodeId}: the node's id, unique in the cluster, default a short random id.</li>
+ *   <li>{@code services}: the node's {@link ServiceCatalog} ({@link ServiceCatalog#fromJson(JsonObject)}).</li>
+ * </ul>
+ * A node always runs clustered ({@code -cluster} is added when left out). {@code -cluster-host}
+ * sets Hazelcast's interface as well as the event bus host (it overrides {@code cluster.host});
+ * {@code -cluster-port} and {@code -cluster-public-host} set the event bus's, and
+ * {@code -options}, {@code -worker} and {@code -vt} keep their launcher meaning. {@code -instances}
+ * is ignored: one agent runs per node. {@code -ha} (and {@code -hagroup}, {@code -quorum}) is
+ * refused with exit code 2: Sagebus re-places the services of a node that leaves by itself, and
+ * Vert.x HA would redeploy the agent elsewhere under the dead node's id.
+ * <p>
+ * When the agent is listening, the node prints one line to standard output:
+ * {@code sagebus node <id> ready in cluster <name> (environment <env>)}.
+ */
+public final class SagebusNode {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SagebusNode.class);
+  private static final Pattern HA_OPTION = Pattern.compile("--?(ha|hagroup|quorum)(=.*)?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern CLUSTER_OPTION = Pattern.compile("--?cluster(=.*)?", Pattern.CASE_INSENSITIVE);
+  private static final int NODE_ID_LENGTH = 8;
+
+  private SagebusNode() {
+  }
+
+  /**
+   * Starts a node with the launcher's command line; exits the JVM with a non-zero code when the
+   * node cannot start or the command line is refused.
+   *
+   * @param args the launcher's options, such as {@code -cluster -cluster-host 127.0.0.1 -conf node.json}
+   */
+  public static void main(String[] args) {
+    exitWithParent();
+    int code = launch(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** Exit status of a node whose parent process ended. */
+  private static final int EXIT_PARENT_GONE = 3;
+
+  /**
+   * With {@code -Dsagebus.parent.pid=N}, the node exits when process N ends: a node started by a
+   * test or a supervisor never outlives it.
+   */
+  private static void exitWithParent() {
+    String parent = System.getProperty("sagebus.parent.pid");
+    if (parent == null) {
+      return;
+    }
+    ProcessHandle.of(Long.parseLong(parent.trim())).ifPresentOrElse(
+      p -> p.onExit().thenRun(() -> {
+        System.err.println("sagebus node: parent process " + parent + " ended; exiting");
+        System.exit(EXIT_PARENT_GONE);
+      }),
+      () -> System.exit(EXIT_PARENT_GONE));
+  }
+
+  /** Launches the node and answers the launcher's exit code (0 once the node is up). */
+  static int launch(String[] args) {
+    for (String arg : args) {
+      if (HA_OPTION.matcher(arg).matches()) {
+        System.err.println("sagebus node: " + arg + " is not supported. Vert.x HA redeploys a dead node's verticles"
+          + " on another node; Sagebus places service replicas itself, through the agent of each node and its own"
+          + " catalogue, so HA would duplicate them."
+          + " Start the node without -ha.");
+        return ExitCodes.USAGE;
+      }
+    }
+    List<String> command = new ArrayList<>(Arrays.asList(args));
+    if (command.stream().noneMatch(a -> CLUSTER_OPTION.matcher(a).matches())) {
+      command.addFirst("-cluster");
+    }
+    return new VertxApplication(command.toArray(String[]::new), new Hooks()).launch();
+  }
+
+  /** The launcher hooks: configuration, clustered Vertx, agent, ready line. */
+  private static final class Hooks implements VertxApplicationHooks {
+
+    private ClusterOptions clusterOptions;
+    private String environment;
+    private String nodeId;
+    private ServiceCatalog catalog;
+
+    @Override
+    public JsonObject afterConfigParsed(JsonObject conf) {
+      JsonObject config = conf == null ? new JsonObject() : conf;
+      try {
+        Object cluster = config.getValue("cluster");
+        if (!(cluster instanceof JsonObject clusterJson)) {
+          throw new IllegalArgumentException("the configuration (-conf) needs a \"cluster\" object with at least a"
+            + " \"clusterName\", such as {\"cluster\": {\"clusterName\": \"shop-prod\"}, \"services\": {...}}");
+        }
+        clusterOptions = new ClusterOptions(clusterJson);
+        clusterOptions.validate();
+        environment = ServiceDefinition.checkName("environment", config.getString("environment", "default"));
+        String id = config.getString("nodeId");
+        nodeId = ServiceDefinition.checkName("node",
+          id != null ? id : UUID.randomUUID().toString().replace("-", "").substring(0, NODE_ID_LENGTH));
+        catalog = ServiceCatalog.fromJson(config);
+      } catch (RuntimeException e) {
+        System.err.println("sagebus node: invalid configuration: " + e.getMessage());
+        throw e;
+      }
+      return config;
+    }
+
+    @Override
+    public VertxBuilder createVertxBuilder(VertxOptions options) {
+      // The launcher applies -cluster-host and the like to these options after this hook, so the
+      // Hazelcast configuration is made when the Vertx is built.
+      return new NodeVertxBuilder(options, this);
+    }
+
+    /** {@return the Hazelcast configuration, once the launcher's options are final} */
+    Config hazelcastConfig(VertxOptions options) {
+      EventBusOptions eventBus = options.getEventBusOptions();
+      if (eventBus.getHost() != null) {
+        // -cluster-host: Hazelcast's interface too, not only the event bus host.
+        clusterOptions.setHost(eventBus.getHost());
+      }
+      eventBus.setHost(clusterOptions.getHost());
+      if (eventBus.getClusterPublicHost() == null) {
+        eventBus.setClusterPublicHost(clusterOptions.getHost());
+      }
+      return clusterOptions.toHazelcastConfig();
+    }
+
+    @Override
+    public Supplier<? extends Deployable> verticleSupplier() {
+      return () -> new NodeAgentVerticle(environment, nodeId, catalog);
+    }
+
+    @Override
+    public void beforeDeployingVerticle(HookContext context) {
+      if (context.deploymentOptions().getInstances() != 1) {
+        LOG.warn("-instances {} ignored: a node runs one agent", context.deploymentOptions().getInstances());
+        context.deploymentOptions().setInstances(1);
+      }
+    }
+
+    @Override
+    public void afterVerticleDeployed(HookContext context) {
+      System.out.println("sagebus node " + nodeId + " ready in cluster " + clusterOptions.getClusterName()
+        + " (environment " + environment + ")");
+      System.out.flush();
+    }
+
+    @Override
+    public void afterFailureToStartVertx(HookContext context, Throwable t) {
+      System.err.println("sagebus node: the clustered Vert.x did not start: " + t);
+    }
+
+    @Override
+    public void afterFailureToDeployVerticle(HookContext context, Throwable t) {
+      System.err.println("sagebus node: the node agent did not start: " + t);
+    }
+  }
+
+  /**
+   * Forwards to a real builder, but builds the Hazelcast cluster manager only when the Vertx is
+   * built, from the options as the launcher left them.
+   */
+  private static final class NodeVertxBuilder implements VertxBuilder {
+
+    private final VertxBuilder delegate = Vertx.builder();
+    private final Hooks hooks;
+    private VertxOptions options;
+
+    NodeVertxBuilder(VertxOptions options, Hooks hooks) {
+      this.options = options;
+      this.hooks = hooks;
+    }
+
+    @Override
+    public VertxBuilder with(VertxOptions options) {
+      this.options = options;
+      return this;
+    }
+
+    @Override
+    public VertxBuilder withMetrics(VertxMetricsFactory factory) {
+      delegate.withMetrics(factory);
+      return this;
+    }
+
+    @Override
+    public VertxBuilder withTracer(VertxTracerFactory factory) {
+      delegate.withTracer(factory);
+      return this;
+    }
+
+    @Override
+    public VertxBuilder withTransport(Transport transport) {
+      delegate.withTransport(transport);
+      return this;
+    }
+
+    @Override
+    public VertxBuilder withClusterManager(ClusterManager clusterManager) {
+      throw new UnsupportedOperationException("a Sagebus node's cluster manager is made from its ClusterOptions");
+    }
+
+    @Override
+    public Vertx build() {
+      throw new IllegalStateException("a Sagebus node runs clustered: start it with -cluster, not -cluster=false");
+    }
+
+    @Override
+    public Future<Vertx> buildClustered() {
+      Config config;
+      try {
+        config = hooks.hazelcastConfig(options);
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+      return delegate.with(options).withClusterManager(new HazelcastClusterManager(config)).buildClustered();
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package io.sagebus.cluster;
+
+import com.hazelcast.cluster.Member;
+import io.sagebus.ServiceClient;
+import io.sagebus.testing.EchoService;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.sagebus.cluster.ClusterTesting.awaitVisible;
+import static io.sagebus.cluster.ClusterTesting.millisSince;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Runs the node jar the documented way, with a service class from another jar:
+ * {@code java -cp sagebus-node.jar:sagebus-test-fixtures.jar io.sagebus.cluster.SagebusNode -cluster ...},
+ * in a child JVM started with this JVM's own {@code java}, and talks to its agent from a clustered
+ * Vertx in this JVM.
+ */
+class SagebusNodeIT {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SagebusNodeIT.class);
+  /** This class's own port range: 15781 to 15800. */
+  private static final int FIRST_PORT = 15781;
+  private static final long READY_TIMEOUT_MS = 30_000;
+  private static final long EXIT_TIMEOUT_SECONDS = 20;
+  private static final String ENV = "it";
+
+  @TempDir
+  Path dir;
+
+  private List<String> command(String... args) throws URISyntaxException {
+    Path jar = Path.of(System.getProperty("sagebus.node.jar", "target/sagebus-node.jar")).toAbsolutePath();
+    assertThat(jar).as("the node jar, built by mvn package").isRegularFile();
+    // The fixtures (EchoService) come from their own jar, as a user's service classes would.
+    Path fixtures = Path.of(EchoService.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    // A small heap, and the node dies with this JVM even if the finally below never runs.
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx128m",
+      "-Dsagebus.parent.pid=" + ProcessHandle.current().pid()));
+    String flags = System.getProperty("sagebus.jvm.flags", "").trim();
+    if (!flags.isEmpty()) {
+      command.addAll(Arrays.asList(flags.split("\\s+")));
+    }
+    command.addAll(List.of("-cp", jar + File.pathSeparator + fixtures, SagebusNode.class.getName()));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private Process start(List<String> command, File out, File err) throws Exception {
+    LOG.info("starting {}", String.join(" ", command));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out).redirectError(err);
+    builder.environment().put("HZ_PHONE_HOME_ENABLED", "false");
+    return builder.start();
+  }
+
+  private static void stop(Process p) throws InterruptedException {
+    if (p == null || !p.isAlive()) {
+      return;
+    }
+    long start = System.nanoTime();
+    p.destroy();
+    if (!p.waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+    LOG.info("node process stopped in {} ms", millisSince(start));
+  }
+
+  @Test
+  void aNodeStartedFromTheJarServesItsCatalogueToAnotherJvm() throws Exception {
+    ClusterOptions options = ClusterTesting.options(SagebusNodeIT.class, FIRST_PORT);
+    // The conf's host is overridden by -cluster-host: Hazelcast must end up on 127.0.0.1.
+    JsonObject clusterJson = options.toJson().put("host", "127.0.0.2");
+    JsonObject conf = new JsonObject()
+      .put("cluster", clusterJson)
+      .put("environment", ENV)
+      .put("nodeId", "jar-node")
+      .put("services", new JsonObject().put("echo", new JsonObject().put("class", EchoService.class.getName())));
+    Path confFile = dir.resolve("node.json");
+    Files.writeString(confFile, conf.encodePrettily());
+    File out = dir.resolve("node-out.txt").toFile();
+    File err = dir.resolve("node-err.txt").toFile();
+
+    long start = System.nanoTime();
+    Process node = null;
+    Vertx vertx = null;
+    try {
+      node = start(command("-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString()), out, err);
+      String ready = "sagebus node jar-node ready in cluster " + options.getClusterName() + " (environment " + ENV + ")";
+      long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
+      while (!Files.readString(out.toPath()).contains(ready)) {
+        assertThat(node.isAlive()).as("node alive; output:%n%s%n%s", Files.readString(out.toPath()),
+          Files.readString(err.toPath())).isTrue();
+        assertThat(System.currentTimeMillis()).as("ready line within %d ms; output:%n%s%n%s", READY_TIMEOUT_MS,
+          Files.readString(out.toPath()), Files.readString(err.toPath())).isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      LOG.info("node jar ready after {} ms", millisSince(start));
+
+      vertx = ClusterTesting.start("test-jvm", options);
+      assertThat(ClusterTesting.members(vertx)).isEqualTo(2);
+      for (Member m : SagebusCluster.hazelcast(vertx).getCluster().getMembers()) {
+        assertThat(m.getAddress().getHost()).as("every member on -cluster-host").isEqualTo("127.0.0.1");
+      }
+      String agent = NodeAgentVerticle.address(ENV, "jar-node");
+      awaitVisible(vertx, agent);
+
+      JsonObject list = vertx.eventBus().<JsonObject>request(agent, NodeAgentVerticle.listRequest()).await().body();
+      assertThat(list).isEqualTo(new JsonObject().put("node", "jar-node")
+        .put("services", new JsonObject().put("echo", 0)));
+
+      JsonObject deployed = vertx.eventBus().<JsonObject>request(agent, NodeAgentVerticle.deployRequest("echo", 2))
+        .await().body();
+      assertThat(deployed).isEqualTo(new JsonObject().put("service", "echo").put("deployed", 2).put("running", 2));
+      awaitVisible(vertx, "sagebus." + ENV + ".service.echo");
+
+      ServiceClient client = ServiceClient.create(vertx, ENV);
+      assertThat(client.<String>callAsync("echo", "across JVMs").await()).isEqualTo("across JVMs");
+      assertThat(client.<Integer>callAsync("echo", io.sagebus.CallOptions.method("add"), 20, 22).await())
+        .isEqualTo(42);
+      assertThat(vertx.eventBus().<JsonObject>request(agent, NodeAgentVerticle.listRequest()).await().body()
+        .getJsonObject("services").getInteger("echo")).isEqualTo(2);
+      LOG.info("node jar test done after {} ms", millisSince(start));
+    } finally {
+      try {
+        if (vertx != null) {
+          ClusterTesting.close(vertx);
+        }
+      } finally {
+        stop(node);
+      }
+    }
+    assertThat(Files.readString(err.toPath())).doesNotContain("Exception");
+  }
+
+  @Test
+  void haIsRefusedWithAnExplanation() throws Exception {
+    File out = dir.resolve("ha-out.txt").toFile();
+    File err = dir.resolve("ha-err.txt").toFile();
+    Process p = null;
+    try {
+      p = start(command("-cluster", "-ha", "-conf", "{\"cluster\": {\"clusterName\": \"never-started\"}}"), out, err);
+      assertThat(p.waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("ended").isTrue();
+      String stderr = Files.readString(err.toPath(), StandardCharsets.UTF_8);
+      assertThat(p.exitValue()).as("exit code; stderr: %s", stderr).isEqualTo(2);
+      assertThat(stderr).contains("-ha is not supported").contains("places service replicas itself");
+      assertThat(Files.readString(out.toPath())).doesNotContain("ready");
+    } finally {
+      stop(p);
+    }
+  }
+}
