@@ -100,14 +100,12 @@ class SagebusNodeIT {
     try {
       node = start(command("-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString()), out, err);
       String ready = "sagebus node jar-node ready in cluster " + options.getClusterName() + " (environment " + ENV + ")";
-      long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
-      while (!Files.readString(out.toPath()).contains(ready)) {
-        assertThat(node.isAlive()).as("node alive; output:%n%s%n%s", Files.readString(out.toPath()),
-          Files.readString(err.toPath())).isTrue();
-        assertThat(System.currentTimeMillis()).as("ready line within %d ms; output:%n%s%n%s", READY_TIMEOUT_MS,
-          Files.readString(out.toPath()), Files.readString(err.toPath())).isLessThan(deadline);
-        Thread.sleep(50);
-      }
+      Process started = node;
+      org.awaitility.Awaitility.await("the node's ready line")
+        .atMost(java.time.Duration.ofMillis(READY_TIMEOUT_MS))
+        .pollInterval(java.time.Duration.ofMillis(50))
+        .failFast("the node died before it was ready", () -> !started.isAlive())
+        .until(() -> Files.readString(out.toPath()).contains(ready));
       LOG.info("node jar ready after {} ms", millisSince(start));
 
       vertx = ClusterTesting.start("test-jvm", options);
