@@ -343,6 +343,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
     }
     long start = System.nanoTime();
     CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline));
+    if (inv.requestId != null) {
+      MDC.put(Protocol.REQUEST_ID, inv.requestId); // for what the method logs before it returns its Future
+    }
     Future<?> future;
     try {
       Object returned = inv.bound.invoke(instance);
@@ -356,6 +359,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
     } catch (Throwable t) {
       future = Future.failedFuture(t);
     } finally {
+      MDC.remove(Protocol.REQUEST_ID);
       CallScope.restore(previous);
     }
     future.onComplete(ar -> {

@@ -21,6 +21,10 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
@@ -40,6 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ServiceClientImpl implements ServiceClient {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceClientImpl.class);
   private static final EnvironmentOptions DEFAULT_ENVIRONMENT = new EnvironmentOptions();
   private static final long NO_CONSUMER_FIRST_WAIT_MS = 5;
   private static final long NO_CONSUMER_MAX_WAIT_MS = 200;
@@ -400,7 +405,31 @@ public final class ServiceClientImpl implements ServiceClient {
         metrics.retried();
       }
       long delay = Math.min(policy.backoffMillis(attempts), Math.max(0, remainingMillis()));
+      log(false, "Call to {}.{} attempt {} of {}: {}; retrying in {} ms", service, method, attempts,
+        policy.getMaxAttempts(), lastProblem, delay);
       later(delay);
+    }
+
+    /** Logs with this call's request id in the MDC, as the service side logs it, so both sides can be matched. */
+    private void log(boolean warn, String format, Object... args) {
+      if (warn ? !LOG.isWarnEnabled() : !LOG.isDebugEnabled()) {
+        return;
+      }
+      String previous = MDC.get(Protocol.REQUEST_ID);
+      MDC.put(Protocol.REQUEST_ID, requestId);
+      try {
+        if (warn) {
+          LOG.warn(format, args);
+        } else {
+          LOG.debug(format, args);
+        }
+      } finally {
+        if (previous == null) {
+          MDC.remove(Protocol.REQUEST_ID);
+        } else {
+          MDC.put(Protocol.REQUEST_ID, previous);
+        }
+      }
     }
 
     void later(long delay) {
@@ -417,6 +446,8 @@ public final class ServiceClientImpl implements ServiceClient {
       if (metrics != null) {
         metrics.timedOut();
       }
+      log(false, "Call to {}.{} timed out after {} ms ({} attempts): {}", service, method, budgetMillis, attempts,
+        lastProblem);
       promise.fail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts, lastProblem));
     }
   }
