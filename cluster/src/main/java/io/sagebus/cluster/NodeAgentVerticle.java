@@ -68,7 +68,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private final String environment;
   private final String nodeId;
   private final String address;
-  private final Map<String, ServiceCatalog.Entry> catalog = new LinkedHashMap<>();
+  private final Map<String, ServiceDefinition> catalog = new LinkedHashMap<>();
   /** Deployment ids of the running replicas, per service; touched on the agent's context only. */
   private final Map<String, List<String>> running = new HashMap<>();
   /** The last operation on each service, so operations on one service run one after another. */
@@ -89,7 +89,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   public NodeAgentVerticle(String environment, String nodeId, ServiceCatalog catalog) {
     this.environment = ServiceDefinition.checkName("environment", environment);
     this.nodeId = ServiceDefinition.checkName("node", nodeId);
-    for (ServiceCatalog.Entry e : Objects.requireNonNull(catalog, "catalog").entries()) {
+    for (ServiceDefinition e : Objects.requireNonNull(catalog, "catalog").entries()) {
       this.catalog.put(e.name(), e);
     }
     this.address = address(environment, nodeId);
@@ -240,7 +240,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     return next;
   }
 
-  private Future<JsonObject> deploy(ServiceCatalog.Entry entry, int instances) {
+  private Future<JsonObject> deploy(ServiceDefinition entry, int instances) {
     List<Future<String>> deployments = new ArrayList<>(instances);
     for (int i = 0; i < instances; i++) {
       int index = instanceCounter++;

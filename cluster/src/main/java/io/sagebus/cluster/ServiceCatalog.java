@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -45,7 +44,7 @@ import java.util.function.Supplier;
  */
 public final class ServiceCatalog {
 
-  private final Map<String, Entry> entries = new LinkedHashMap<>();
+  private final Map<String, ServiceDefinition> entries = new LinkedHashMap<>();
 
   private ServiceCatalog() {
   }
@@ -132,11 +131,7 @@ public final class ServiceCatalog {
    * @throws IllegalArgumentException when the name is bad or already taken, or the class has no usable constructor
    */
   public ServiceCatalog add(String name, Class<?> type, ServiceOptions options) {
-    ServiceDefinition.checkName("service", name);
-    checkFree(name);
-    ServiceDefinition definition = ServiceDefinition.ofClass(name, type, options);
-    entries.put(name, new Entry(name, definition.factory(), definition.typeName(), definition.options()));
-    return this;
+    return put(ServiceDefinition.ofClass(name, type, options));
   }
 
   /**
@@ -149,10 +144,12 @@ public final class ServiceCatalog {
    * @throws IllegalArgumentException when the name is bad or already taken, or the supplier is null
    */
   public ServiceCatalog add(String name, Supplier<?> supplier, ServiceOptions options) {
-    ServiceDefinition.checkName("service", name);
-    checkFree(name);
-    ServiceDefinition definition = ServiceDefinition.ofSupplier(name, supplier, options);
-    entries.put(name, new Entry(name, definition.factory(), definition.typeName(), definition.options()));
+    return put(ServiceDefinition.ofSupplier(name, supplier, options));
+  }
+
+  private ServiceCatalog put(ServiceDefinition definition) {
+    checkFree(definition.name());
+    entries.put(definition.name(), definition);
     return this;
   }
 
@@ -186,7 +183,7 @@ public final class ServiceCatalog {
    * @throws IllegalArgumentException when the catalogue has no such service
    */
   public ServiceOptions options(String name) {
-    Entry entry = entries.get(name);
+    ServiceDefinition entry = entries.get(name);
     if (entry == null) {
       throw new IllegalArgumentException("The catalogue has no service '" + name + "'; it has " + names());
     }
@@ -194,7 +191,7 @@ public final class ServiceCatalog {
   }
 
   /** A snapshot of the entries, for an agent: later additions do not reach it. */
-  List<Entry> entries() {
+  List<ServiceDefinition> entries() {
     return new ArrayList<>(entries.values());
   }
 
@@ -202,21 +199,11 @@ public final class ServiceCatalog {
   public String toString() {
     StringBuilder sb = new StringBuilder("ServiceCatalog{");
     String sep = "";
-    for (Entry e : entries.values()) {
+    for (ServiceDefinition e : entries.values()) {
       sb.append(sep).append(e.name()).append('=').append(e.typeName());
       sep = ", ";
     }
     return sb.append('}').toString();
   }
 
-  /**
-   * One catalogue entry.
-   *
-   * @param name     the service name
-   * @param factory  makes one service object, given the replica's context
-   * @param typeName the class name, or "supplier"
-   * @param options  the options (a private copy)
-   */
-  record Entry(String name, Function<ServiceContext, Object> factory, String typeName, ServiceOptions options) {
-  }
 }
