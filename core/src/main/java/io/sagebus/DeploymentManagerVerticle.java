@@ -22,9 +22,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -75,9 +79,9 @@ public final class DeploymentManagerVerticle extends VerticleBase {
 
   private final ServiceRegistry registry;
   private final Map<String, Deployed> deployed = new HashMap<>();
-  private final Map<String, JobImpl> jobs = new java.util.concurrent.ConcurrentHashMap<>();
-  private final java.util.Set<String> pipelineServices = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final java.util.concurrent.atomic.AtomicLong jobCounter = new java.util.concurrent.atomic.AtomicLong();
+  private final Map<String, JobImpl> jobs = new ConcurrentHashMap<>();
+  private final Set<String> pipelineServices = ConcurrentHashMap.newKeySet();
+  private final AtomicLong jobCounter = new AtomicLong();
   private MessageConsumer<JsonObject> consumer;
   private long consumerKey;
   private Closeable closeHook;
@@ -399,7 +403,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   private static final class Deployed {
     final List<ServiceTaskVerticle> tasks = new ArrayList<>();
     final List<String> ids = new ArrayList<>();
-    final java.util.Set<String> owners = new java.util.HashSet<>();
+    final Set<String> owners = new HashSet<>();
     Future<Integer> ready;
   }
 }

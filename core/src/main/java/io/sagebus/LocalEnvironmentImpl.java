@@ -15,6 +15,9 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -26,6 +29,8 @@ import java.util.function.Supplier;
  * A {@link LocalEnvironment}: a deployment manager verticle in one Vertx, talked to over the bus.
  */
 final class LocalEnvironmentImpl implements LocalEnvironment {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalEnvironmentImpl.class);
 
 
   private final Vertx vertx;
@@ -246,7 +251,10 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
     }
     registry.tracker().cancelTimers();
     Future<Void> undeployed = managerDeployment
-      .compose(vertx::undeploy, e -> Future.succeededFuture())
+      .compose(vertx::undeploy, e -> {
+        LOG.debug("Environment '{}': its manager never started, nothing to undeploy", name, e);
+        return Future.succeededFuture();
+      })
       .eventually(() -> {
         registry.uninstall(vertx);
         return Future.succeededFuture();

@@ -24,8 +24,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A running job: its operator tasks, deployed as virtual-thread verticles, its in-flight gate,
@@ -64,6 +66,8 @@ public final class JobImpl implements Job {
   private final List<LogicalNode> nodes;
   private final Map<LogicalNode, OperatorTask.NodeStats> stats = new LinkedHashMap<>();
   private final List<OperatorTask> tasks = new ArrayList<>();
+  private final Map<LogicalNode, OperatorTask[]> byNode = new LinkedHashMap<>();
+  private final Map<OperatorTask, OperatorVerticle> verticles = new ConcurrentHashMap<>();
   private final List<String> errors = new CopyOnWriteArrayList<>();
   private final Promise<JobResult> done = Promise.promise();
   private final List<String> deploymentIds = new CopyOnWriteArrayList<>();
@@ -71,7 +75,7 @@ public final class JobImpl implements Job {
   private volatile JobStatus status = JobStatus.DEPLOYING;
   private volatile boolean stopping;
   private volatile Throwable failure;
-  private java.util.function.Consumer<JobImpl> onEnd = j -> { };
+  private Consumer<JobImpl> onEnd = j -> { };
 
   /**
    * Creates a job from a compiled graph; {@link #start()} runs it.
@@ -84,7 +88,7 @@ public final class JobImpl implements Job {
    * @param onEnd    runs once the job has ended and cleaned up
    */
   public JobImpl(String id, Vertx vertx, ServiceClient services, ServiceLease lease,
-                 PipelineCompiler.ExecutionGraph graph, java.util.function.Consumer<JobImpl> onEnd) {
+                 PipelineCompiler.ExecutionGraph graph, Consumer<JobImpl> onEnd) {
     this(id, vertx, services, lease, graph.nodes(), graph.options());
     this.onEnd = onEnd;
   }
@@ -119,7 +123,6 @@ public final class JobImpl implements Job {
     }
   }
 
-  private final Map<LogicalNode, OperatorTask[]> byNode = new LinkedHashMap<>();
 
   @Override
   public String id() {
@@ -177,7 +180,6 @@ public final class JobImpl implements Job {
       });
   }
 
-  private final Map<OperatorTask, OperatorVerticle> verticles = new java.util.concurrent.ConcurrentHashMap<>();
 
   private void launch(OperatorTask task) {
     OperatorVerticle v = verticles.get(task);
