@@ -6,6 +6,7 @@ import io.sagebus.impl.pipeline.JobImpl;
 import io.sagebus.impl.pipeline.LogicalNode;
 import io.sagebus.impl.pipeline.PipelineCompiler;
 import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.ServicePlacement;
 import io.sagebus.impl.ServiceRegistry;
 import io.vertx.core.Closeable;
 import io.vertx.core.DeploymentOptions;
@@ -83,6 +84,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   private final Set<String> pipelineServices = ConcurrentHashMap.newKeySet();
   private final AtomicLong jobCounter = new AtomicLong();
   private MessageConsumer<JsonObject> consumer;
+  private ServicePlacement placement;
   private long consumerKey;
   private Closeable closeHook;
 
@@ -222,6 +224,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     registry.install(vertx);
+    placement = ServicePlacement.lookup(vertx, registry.environment());
     // Closing the Vertx undeploys every top-level deployment at once, this manager and its service tasks
     // alike, while this manager's stop undeploys those tasks too: one side then fails with "Already
     // undeployed" or "Unknown deployment". Close hooks run before that, so the hook undeploys the manager
@@ -288,6 +291,14 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     Deployed d = new Deployed();
     d.owners.add(owner);
     deployed.put(name, d);
+    if (placement != null && placement.places(reg.definition())) {
+      d.placed = true;
+      d.ready = placement.deploy(reg.definition()).recover(e -> {
+        deployed.remove(name, d);
+        return Future.failedFuture(e);
+      });
+      return d.ready;
+    }
     int n = reg.definition().options().getInstances();
     List<Future<String>> starts = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -334,6 +345,9 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     if (d == null) {
       return Future.succeededFuture(0);
     }
+    if (d.placed) {
+      return d.ready.transform(ar -> placement.undeploy(service));
+    }
     List<Future<Void>> stops = new ArrayList<>();
     for (String id : d.ids) {
       if (!vertx.deploymentIDs().contains(id)) {
@@ -353,7 +367,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
       services.add(new JsonObject()
         .put("name", name)
         .put("type", reg.definition().typeName())
-        .put("running", d == null ? 0 : d.ids.size())
+        .put("running", d == null ? 0 : d.placed ? placement.placed(name) : d.ids.size())
         .put("options", reg.definition().options().toJson()));
     }
     return new JsonObject().put("services", services);
@@ -365,7 +379,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     int queued = 0;
     int running = 0;
     if (d != null) {
-      running = d.ids.size();
+      running = d.placed ? placement.placed(reg.definition().name()) : d.ids.size();
       for (ServiceTaskVerticle t : d.tasks) {
         inFlight += t.inFlight();
         queued += t.queued();
@@ -404,6 +418,8 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     final List<ServiceTaskVerticle> tasks = new ArrayList<>();
     final List<String> ids = new ArrayList<>();
     final Set<String> owners = new HashSet<>();
+    /** Deployed by the environment's {@link ServicePlacement}, not as tasks of this JVM. */
+    boolean placed;
     Future<Integer> ready;
   }
 }

@@ -1,14 +1,19 @@
 package io.sagebus.cluster;
 
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import io.sagebus.FailureCode;
+import io.sagebus.cluster.impl.Coordinator;
 import io.sagebus.ServiceTaskVerticle;
 import io.sagebus.impl.Deployments;
 import io.sagebus.impl.Protocol;
 import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.ServiceDirectory;
+import io.vertx.core.Closeable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -73,7 +78,11 @@ public final class NodeAgentVerticle extends VerticleBase {
   private final Map<String, List<String>> running = new HashMap<>();
   /** The last operation on each service, so operations on one service run one after another. */
   private final Map<String, Future<?>> tails = new HashMap<>();
+  private final boolean clustered;
   private MessageConsumer<Object> consumer;
+  private Coordinator coordinator;
+  private String coordinatorId;
+  private Closeable closeHook;
   private boolean stopping;
   private int instanceCounter;
 
@@ -87,12 +96,34 @@ public final class NodeAgentVerticle extends VerticleBase {
    * @throws NullPointerException     when the catalogue is null
    */
   public NodeAgentVerticle(String environment, String nodeId, ServiceCatalog catalog) {
+    this(environment, nodeId, catalog, false);
+  }
+
+  private NodeAgentVerticle(String environment, String nodeId, ServiceCatalog catalog, boolean clustered) {
+    this.clustered = clustered;
     this.environment = ServiceDefinition.checkName("environment", environment);
     this.nodeId = ServiceDefinition.checkName("node", nodeId);
     for (ServiceDefinition e : Objects.requireNonNull(catalog, "catalog").entries()) {
       this.catalog.put(e.name(), e);
     }
     this.address = address(environment, nodeId);
+  }
+
+  /**
+   * {@return an agent that also takes part in placement, for a Vertx clustered on Hazelcast}
+   * Once started, the node is published in the environment's node map (with the class of each
+   * catalogue entry) and offered to placement; missing replicas of placed services are placed at
+   * once, on this node or others. Undeploying the agent, or closing the Vertx (on SIGTERM, the
+   * launcher does), is a planned leave: the node is withdrawn from placement, its replicas are
+   * placed on other live nodes, and only then are they drained and stopped.
+   *
+   * @param environment the environment name
+   * @param nodeId      this node's id, unique in the cluster
+   * @param catalog     the services this node may run
+   * @throws IllegalArgumentException when a name is malformed
+   */
+  public static NodeAgentVerticle clustered(String environment, String nodeId, ServiceCatalog catalog) {
+    return new NodeAgentVerticle(environment, nodeId, catalog, true);
   }
 
   /**
@@ -140,15 +171,65 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    if (clustered) {
+      // Closing the Vertx undeploys every top-level deployment at once, the replicas with this agent: the
+      // hook undeploys the agent first, so that the replicas are placed elsewhere before they stop.
+      String deploymentId = context.deploymentID();
+      closeHook = completion -> vertx.undeploy(deploymentId).onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.debug("Undeploying node agent {} on close", nodeId, ar.cause());
+        }
+        completion.succeed();
+      });
+      ((VertxInternal) vertx).addCloseHook(closeHook);
+    }
     consumer = vertx.eventBus().consumer(address, this::handle);
-    LOG.info("Node agent {} for environment '{}' listens on {}; catalogue: {}", nodeId, environment, address,
-      catalog.keySet());
-    return consumer.completion();
+    Future<?> ready = consumer.completion();
+    if (clustered) {
+      Map<String, String> types = new LinkedHashMap<>();
+      catalog.forEach((name, entry) -> types.put(name, entry.typeName()));
+      coordinator = new Coordinator(environment);
+      ready = ready
+        .compose(v -> onAgent(Deployments.deployDetached(vertx, coordinator,
+          new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))))
+        .compose(id -> {
+          coordinatorId = id;
+          ServiceDirectory.install(vertx, environment, coordinator);
+          return onAgent(coordinator.join(nodeId, types));
+        });
+    }
+    return ready.onSuccess(v -> LOG.info("Node agent {} for environment '{}' listens on {}; catalogue: {}", nodeId,
+      environment, address, catalog.keySet()));
   }
 
   @Override
   public Future<?> stop() {
     stopping = true;
+    Future<Void> left = Future.succeededFuture();
+    if (coordinatorId != null) {
+      left = onAgent(coordinator.leave(nodeId)).recover(e -> {
+        if (e instanceof HazelcastInstanceNotActiveException) {
+          LOG.info("Node agent {}: this node had left the cluster already; the oldest member re-places its replicas",
+            nodeId);
+        } else {
+          LOG.warn("Node agent {}: re-placing this node's replicas before leaving failed", nodeId, e);
+        }
+        return Future.succeededFuture();
+      });
+    }
+    return left.transform(x -> drainAndStop()).eventually(() -> {
+      if (closeHook != null) {
+        ((VertxInternal) vertx).removeCloseHook(closeHook);
+      }
+      if (coordinatorId == null) {
+        return Future.succeededFuture();
+      }
+      ServiceDirectory.uninstall(vertx, environment, coordinator);
+      return vertx.undeploy(coordinatorId).recover(e -> Future.succeededFuture());
+    });
+  }
+
+  private Future<Void> drainAndStop() {
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     List<Future<?>> pending = new ArrayList<>(tails.values());
     return unregistered.transform(ignored -> Future.join(pending))

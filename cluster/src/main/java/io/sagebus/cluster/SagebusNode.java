@@ -176,7 +176,7 @@ public final class SagebusNode {
 
     @Override
     public Supplier<? extends Deployable> verticleSupplier() {
-      return () -> new NodeAgentVerticle(environment, nodeId, catalog);
+      return () -> NodeAgentVerticle.clustered(environment, nodeId, catalog);
     }
 
     @Override

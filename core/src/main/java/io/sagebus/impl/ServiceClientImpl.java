@@ -391,11 +391,30 @@ public final class ServiceClientImpl implements ServiceClient {
       attempts--;
       ServiceRegistry reg = registry();
       if (reg == null || reg.get(service) == null) {
-        promise.fail(notFound(service, reg));
+        ServiceDirectory directory = ServiceDirectory.lookup(vertx, environment);
+        if (directory == null) {
+          promise.fail(notFound(service, reg));
+          return;
+        }
+        // Registered in another JVM of the cluster? Then its replicas are being placed: wait for them.
+        directory.isRegistered(service).onComplete(ar -> {
+          if (ar.succeeded() && ar.result()) {
+            waitForConsumer("service '" + service + "' is registered in the cluster but no replica is visible yet");
+          } else {
+            if (ar.failed()) {
+              log(false, "Looking up service '{}' in the cluster failed", service, ar.cause());
+            }
+            promise.fail(notFound(service, reg));
+          }
+        });
         return;
       }
-      lastProblem = "service '" + service + "' is registered but no instance is running (deploy it with env.start() or "
-        + "env.deploy(\"" + service + "\"))";
+      waitForConsumer("service '" + service + "' is registered but no instance is running (deploy it with env.start() "
+        + "or env.deploy(\"" + service + "\"))");
+    }
+
+    void waitForConsumer(String problem) {
+      lastProblem = problem;
       long wait = Math.min(NO_CONSUMER_MAX_WAIT_MS, NO_CONSUMER_FIRST_WAIT_MS << Math.min(consumerWaits++, 10));
       later(Math.min(wait, Math.max(1, remainingMillis())));
     }

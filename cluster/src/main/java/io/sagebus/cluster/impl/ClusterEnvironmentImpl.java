@@ -1,0 +1,320 @@
+package io.sagebus.cluster.impl;
+
+import io.sagebus.BatchFunction;
+import io.sagebus.DataStream;
+import io.sagebus.EnvironmentOptions;
+import io.sagebus.Job;
+import io.sagebus.JobOptions;
+import io.sagebus.LocalEnvironment;
+import io.sagebus.ServiceClient;
+import io.sagebus.ServiceOptions;
+import io.sagebus.SourceFunction;
+import io.sagebus.cluster.ClusterEnvironment;
+import io.sagebus.cluster.ClusterOptions;
+import io.sagebus.cluster.SagebusCluster;
+import io.sagebus.impl.Deployments;
+import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.ServiceDirectory;
+import io.sagebus.impl.ServicePlacement;
+import io.sagebus.impl.ServiceRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+/**
+ * A {@link ClusterEnvironment}: a local environment whose deployment manager places class
+ * registrations through a {@link Coordinator}, plus the cluster's records.
+ */
+public final class ClusterEnvironmentImpl implements ClusterEnvironment {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterEnvironmentImpl.class);
+
+  private final Vertx vertx;
+  private final boolean ownsVertx;
+  private final String name;
+  private final Coordinator coordinator;
+  private final String coordinatorId;
+  private final LocalEnvironment local;
+  private final String member;
+  private final List<String> published = new ArrayList<>();
+  private Future<Void> publishing = Future.succeededFuture();
+  private Future<Void> closing;
+
+  private ClusterEnvironmentImpl(Vertx vertx, boolean ownsVertx, String name, Coordinator coordinator,
+                                 String coordinatorId, LocalEnvironment local) {
+    this.vertx = vertx;
+    this.ownsVertx = ownsVertx;
+    this.name = name;
+    this.coordinator = coordinator;
+    this.coordinatorId = coordinatorId;
+    this.local = local;
+    this.member = SagebusCluster.hazelcast(vertx).getCluster().getLocalMember().getUuid().toString();
+  }
+
+  /**
+   * {@return the environment, in a clustered Vertx of its own}
+   *
+   * @param cluster the cluster settings
+   * @param name    the environment name
+   * @param options its options
+   */
+  public static Future<ClusterEnvironment> create(ClusterOptions cluster, String name, EnvironmentOptions options) {
+    try {
+      ServiceDefinition.checkName("environment", name);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return SagebusCluster.vertx(cluster).compose(vertx -> create(vertx, true, name, options)
+      .recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e))));
+  }
+
+  /**
+   * {@return the environment, in a clustered Vertx the caller owns}
+   *
+   * @param vertx   the clustered Vertx
+   * @param name    the environment name
+   * @param options its options
+   */
+  public static Future<ClusterEnvironment> create(Vertx vertx, String name, EnvironmentOptions options) {
+    return create(vertx, false, name, options);
+  }
+
+  private static Future<ClusterEnvironment> create(Vertx vertx, boolean owns, String name, EnvironmentOptions options) {
+    Coordinator coordinator;
+    try {
+      ServiceDefinition.checkName("environment", name);
+      SagebusCluster.hazelcast(vertx);
+      if (ServiceRegistry.lookup(vertx, name) != null || ServicePlacement.lookup(vertx, name) != null) {
+        throw new IllegalStateException("This Vertx already has a Sagebus environment named '" + name
+          + "': close it first, or choose another name");
+      }
+      coordinator = new Coordinator(name);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return Deployments.deployDetached(vertx, coordinator,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
+      .compose(id -> {
+        try {
+          ServicePlacement.install(vertx, name, coordinator);
+          ServiceDirectory.install(vertx, name, coordinator);
+          LocalEnvironment local = LocalEnvironment.create(vertx, name, options);
+          return Future.succeededFuture(new ClusterEnvironmentImpl(vertx, owns, name, coordinator, id, local));
+        } catch (RuntimeException e) {
+          ServicePlacement.uninstall(vertx, name, coordinator);
+          ServiceDirectory.uninstall(vertx, name, coordinator);
+          return vertx.undeploy(id).transform(ignored -> Future.failedFuture(e));
+        }
+      });
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Registers with the local environment, then publishes what was registered in the cluster's map. */
+  private synchronized ClusterEnvironment register(Runnable registration) {
+    if (closing != null) {
+      throw new IllegalStateException("Environment '" + name + "' is closed");
+    }
+    Set<String> before = new HashSet<>(local.registeredServices());
+    registration.run();
+    ServiceRegistry registry = ServiceRegistry.lookup(vertx, name);
+    for (String service : local.registeredServices()) {
+      if (!before.contains(service)) {
+        ServiceDefinition definition = registry.get(service).definition();
+        Future<Void> put = coordinator.publish(definition, !coordinator.places(definition));
+        publishing = Future.all(publishing, put).mapEmpty();
+        published.add(service);
+      }
+    }
+    return this;
+  }
+
+  private synchronized Future<Void> published() {
+    return publishing;
+  }
+
+  @Override
+  public ClusterEnvironment registerService(String service, Class<?> type) {
+    return register(() -> local.registerService(service, type));
+  }
+
+  @Override
+  public ClusterEnvironment registerService(String service, Class<?> type, ServiceOptions options) {
+    return register(() -> local.registerService(service, type, options));
+  }
+
+  @Override
+  public ClusterEnvironment registerService(Class<?> type) {
+    return register(() -> local.registerService(type));
+  }
+
+  @Override
+  public ClusterEnvironment registerService(Class<?> type, ServiceOptions options) {
+    return register(() -> local.registerService(type, options));
+  }
+
+  @Override
+  public ClusterEnvironment registerService(String service, Supplier<?> factory) {
+    return register(() -> local.registerService(service, factory));
+  }
+
+  @Override
+  public ClusterEnvironment registerService(String service, Supplier<?> factory, ServiceOptions options) {
+    return register(() -> local.registerService(service, factory, options));
+  }
+
+  @Override
+  public ClusterEnvironment servePipeline(String service, Function<DataStream<Object>, DataStream<?>> pipeline,
+                                          ServiceOptions options) {
+    return register(() -> local.servePipeline(service, pipeline, options));
+  }
+
+  @Override
+  public ClusterEnvironment servePipeline(String service, Function<DataStream<Object>, DataStream<?>> pipeline) {
+    return register(() -> local.servePipeline(service, pipeline));
+  }
+
+  @Override
+  public List<String> registeredServices() {
+    return local.registeredServices();
+  }
+
+  @Override
+  public Future<Void> start() {
+    return published().compose(v -> local.start());
+  }
+
+  @Override
+  public Future<Void> deploy(String service) {
+    return published().compose(v -> local.deploy(service));
+  }
+
+  @Override
+  public Future<Void> undeploy(String service) {
+    return local.undeploy(service);
+  }
+
+  @Override
+  public <T> DataStream<T> fromBatch(Iterable<? extends T> records) {
+    return local.fromBatch(records);
+  }
+
+  @Override
+  public <T> DataStream<T> fromBatch(Stream<? extends T> records) {
+    return local.fromBatch(records);
+  }
+
+  @Override
+  public <T> DataStream<T> fromBatch(BatchFunction<T> batch) {
+    return local.fromBatch(batch);
+  }
+
+  @Override
+  public <T> DataStream<T> fromSource(SourceFunction<T> source) {
+    return local.fromSource(source);
+  }
+
+  @Override
+  public Future<Job> submit() {
+    return submit(new JobOptions());
+  }
+
+  @Override
+  public Future<Job> submit(JobOptions options) {
+    // The operators are taken now, as a local submit takes them; the job starts once registrations are published.
+    Promise<Job> submitted = Promise.promise();
+    published().onComplete(ar -> local.submit(options).onComplete(submitted));
+    return submitted.future().onSuccess(this::record);
+  }
+
+  private void record(Job job) {
+    long started = System.currentTimeMillis();
+    JsonObject record = new JsonObject().put("id", job.id()).put("status", job.status().name()).put("member", member)
+      .put("started", started);
+    coordinator.recordJob(job.id(), record)
+      .onFailure(e -> LOG.warn("Environment '{}': recording job {} failed", name, job.id(), e));
+    job.completion().onComplete(ar -> {
+      JsonObject done = record.copy().put("finished", System.currentTimeMillis());
+      if (ar.succeeded()) {
+        done.put("status", ar.result().status().name()).put("result", ar.result().toJson());
+      } else {
+        done.put("status", "FAILED").put("failure", String.valueOf(ar.cause()));
+      }
+      coordinator.recordJob(job.id(), done)
+        .onFailure(e -> LOG.warn("Environment '{}': recording the end of job {} failed", name, job.id(), e));
+    });
+  }
+
+  @Override
+  public ServiceClient services() {
+    return local.services();
+  }
+
+  @Override
+  public List<String> openResources() {
+    return local.openResources();
+  }
+
+  @Override
+  public Future<JsonArray> nodes() {
+    return coordinator.records("nodes");
+  }
+
+  @Override
+  public Future<JsonArray> placements() {
+    return coordinator.records("placements");
+  }
+
+  @Override
+  public Future<JsonArray> jobRecords() {
+    return coordinator.records("jobs");
+  }
+
+  @Override
+  public synchronized Future<Void> close() {
+    if (closing != null) {
+      return closing;
+    }
+    List<String> names = List.copyOf(published);
+    Future<Void> closed = published().transform(ignored -> local.close())
+      .transform(ignored -> coordinator.unpublish(names))
+      .transform(ar -> {
+        if (ar.failed()) {
+          LOG.warn("Environment '{}': removing its registrations from the cluster failed", name, ar.cause());
+        }
+        ServicePlacement.uninstall(vertx, name, coordinator);
+        ServiceDirectory.uninstall(vertx, name, coordinator);
+        return vertx.undeploy(coordinatorId).recover(e -> Future.succeededFuture());
+      });
+    if (ownsVertx) {
+      Promise<Void> done = Promise.promise();
+      closed.onComplete(ar -> vertx.close().onComplete(done));
+      closing = done.future();
+    } else {
+      closing = closed;
+    }
+    return closing;
+  }
+}
