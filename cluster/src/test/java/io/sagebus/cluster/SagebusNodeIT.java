@@ -11,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.File;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,22 +41,8 @@ class SagebusNodeIT {
   @TempDir
   Path dir;
 
-  private List<String> command(String... args) throws URISyntaxException {
-    Path jar = Path.of(System.getProperty("sagebus.node.jar", "target/sagebus-node.jar")).toAbsolutePath();
-    assertThat(jar).as("the node jar, built by mvn package").isRegularFile();
-    // The fixtures (EchoService) come from their own jar, as a user's service classes would.
-    Path fixtures = Path.of(EchoService.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    String java = ProcessHandle.current().info().command().orElseThrow();
-    // A small heap, and the node dies with this JVM even if the finally below never runs.
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx128m",
-      "-Dsagebus.parent.pid=" + ProcessHandle.current().pid()));
-    String flags = System.getProperty("sagebus.jvm.flags", "").trim();
-    if (!flags.isEmpty()) {
-      command.addAll(Arrays.asList(flags.split("\\s+")));
-    }
-    command.addAll(List.of("-cp", jar + File.pathSeparator + fixtures, SagebusNode.class.getName()));
-    command.addAll(List.of(args));
-    return command;
+  private List<String> command(String... args) throws Exception {
+    return NodeProcesses.command(args);
   }
 
   private Process start(List<String> command, File out, File err) throws Exception {
@@ -68,14 +53,8 @@ class SagebusNodeIT {
   }
 
   private static void stop(Process p) throws InterruptedException {
-    if (p == null || !p.isAlive()) {
-      return;
-    }
     long start = System.nanoTime();
-    p.destroy();
-    if (!p.waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-      p.destroyForcibly().waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    }
+    NodeProcesses.stop(p);
     LOG.info("node process stopped in {} ms", millisSince(start));
   }
 

@@ -318,6 +318,11 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     if (stopped || !oldest()) {
       return;
     }
+    if (hazelcast.getCluster().getMembers().stream().allMatch(Member::isLiteMember)) {
+      LOG.warn("Environment '{}': member {} left and no data member is left in the cluster: nothing can be re-placed "
+        + "until a node joins", environment, member.getUuid());
+      return;
+    }
     blocking(() -> {
       Set<UUID> members = memberIds();
       for (Map.Entry<String, String> e : nodes.entrySet()) {

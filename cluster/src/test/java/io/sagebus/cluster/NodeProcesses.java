@@ -1,0 +1,123 @@
+package io.sagebus.cluster;
+
+import io.sagebus.testing.EchoService;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Node JVMs started from the built node jar, the documented way: {@code java -cp
+ * sagebus-node.jar:sagebus-test-fixtures.jar io.sagebus.cluster.SagebusNode -cluster ...}, with
+ * this JVM's own {@code java}, a small heap, and {@code -Dsagebus.parent.pid} so that they die
+ * with this JVM even if {@link #close()} never runs.
+ */
+final class NodeProcesses implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NodeProcesses.class);
+  static final Duration READY_TIMEOUT = Duration.ofSeconds(40);
+  private static final long EXIT_TIMEOUT_SECONDS = 20;
+
+  private final Path dir;
+  private final Map<String, Process> processes = new LinkedHashMap<>();
+
+  NodeProcesses(Path dir) {
+    this.dir = dir;
+  }
+
+  /** {@return the command line of a node JVM} */
+  static List<String> command(String... args) throws Exception {
+    Path jar = Path.of(System.getProperty("sagebus.node.jar", "target/sagebus-node.jar")).toAbsolutePath();
+    assertThat(jar).as("the node jar, built by mvn package").isRegularFile();
+    // The fixtures (EchoService) come from their own jar, as a user's service classes would.
+    Path fixtures = Path.of(EchoService.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx128m", "-XX:+UseSerialGC",
+      "-Dsagebus.parent.pid=" + ProcessHandle.current().pid()));
+    String flags = System.getProperty("sagebus.jvm.flags", "").trim();
+    if (!flags.isEmpty()) {
+      command.addAll(Arrays.asList(flags.split("\\s+")));
+    }
+    command.addAll(List.of("-cp", jar + File.pathSeparator + fixtures, SagebusNode.class.getName()));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  /** Starts a process with its output in {@code <name>-out.txt} and {@code <name>-err.txt}. */
+  Process start(String name, List<String> command) throws Exception {
+    LOG.info("starting {}: {}", name, String.join(" ", command));
+    ProcessBuilder builder = new ProcessBuilder(command)
+      .redirectOutput(out(name).toFile())
+      .redirectError(err(name).toFile());
+    builder.environment().put("HZ_PHONE_HOME_ENABLED", "false");
+    Process p = builder.start();
+    processes.put(name, p);
+    return p;
+  }
+
+  /** Starts a node with a {@code -conf} file holding {@code conf}; does not wait for it. */
+  Process startNode(String nodeId, JsonObject conf) throws Exception {
+    Path confFile = dir.resolve(nodeId + ".json");
+    Files.writeString(confFile, conf.encodePrettily());
+    return start(nodeId, command("-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString()));
+  }
+
+  /** Waits for a node's ready line, failing fast if it dies first. */
+  void awaitReady(String nodeId, String clusterName, String environment) {
+    Process p = processes.get(nodeId);
+    String ready = "sagebus node " + nodeId + " ready in cluster " + clusterName + " (environment " + environment + ")";
+    await("the ready line of node " + nodeId).atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(50))
+      .failFast("node " + nodeId + " died before it was ready", () -> !p.isAlive())
+      .until(() -> Files.readString(out(nodeId)).contains(ready));
+  }
+
+  Path out(String name) {
+    return dir.resolve(name + "-out.txt");
+  }
+
+  Path err(String name) {
+    return dir.resolve(name + "-err.txt");
+  }
+
+  Process process(String name) {
+    return processes.get(name);
+  }
+
+  /** Asks a process to stop (SIGTERM), killing it if it has not ended in 20 s. */
+  static void stop(Process p) throws InterruptedException {
+    if (p == null || !p.isAlive()) {
+      return;
+    }
+    p.destroy();
+    if (!p.waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      LOG.warn("process {} ignored SIGTERM for {} s: killing it", p.pid(), EXIT_TIMEOUT_SECONDS);
+      p.destroyForcibly().waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Stops every process still running, all at once. */
+  @Override
+  public void close() throws InterruptedException {
+    for (Process p : processes.values()) {
+      if (p.isAlive()) {
+        p.destroy();
+      }
+    }
+    for (Process p : processes.values()) {
+      stop(p);
+    }
+  }
+}
