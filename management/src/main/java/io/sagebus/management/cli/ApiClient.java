@@ -84,7 +84,8 @@ final class ApiClient implements AutoCloseable {
     try {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new UnreachableException("Cannot reach the management API at " + base + ": " + e, e);
+      throw new UnreachableException("Cannot reach the management API at " + base + ": "
+        + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName() + " (is the node running, is the URL right?)"), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UnreachableException("Interrupted while asking " + base, e);

@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 
 /** {@code sagebus jobs}: the running and recently finished jobs. */
-@Command(name = "jobs", description = "Lists the node's running and recently finished jobs.")
+@Command(name = "jobs", mixinStandardHelpOptions = true, description = "Lists the node's running and recently finished jobs.")
 final class JobsCommand extends ApiCommand {
 
   @Override

@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 
 /** {@code sagebus nodes}: the nodes of the deployment. */
-@Command(name = "nodes", description = "Lists the nodes: this JVM for a local environment, every member for a cluster.")
+@Command(name = "nodes", mixinStandardHelpOptions = true, description = "Lists the nodes: this JVM for a local environment, every member for a cluster.")
 final class NodesCommand extends ApiCommand {
 
   @Override

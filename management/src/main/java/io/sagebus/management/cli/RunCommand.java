@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /** {@code sagebus run NAME}: starts a named pipeline and follows it to its end. */
-@Command(name = "run", description = "Starts a pipeline the node registered under NAME and shows its progress "
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Starts a pipeline the node registered under NAME and shows its progress "
   + "(records done, rate, ETA when the total is known) until it ends. Exits 0 when it completed, 1 otherwise.")
 final class RunCommand extends ApiCommand {
 

@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 
 /** {@code sagebus services}: the registered services and their statistics. */
-@Command(name = "services", description = "Lists the node's services: instances, calls, errors, load and latency.")
+@Command(name = "services", mixinStandardHelpOptions = true, description = "Lists the node's services: instances, calls, errors, load and latency.")
 final class ServicesCommand extends ApiCommand {
 
   @Override

@@ -6,11 +6,12 @@ import picocli.CommandLine.Command;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /** {@code sagebus status}: health, nodes, services and jobs at a glance. */
-@Command(name = "status", description = "Shows the node's health and how many nodes, services, jobs and pipelines it has.")
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Shows the node's health and how many nodes, services, jobs and pipelines it has.")
 final class StatusCommand extends ApiCommand {
 
   @Override
@@ -42,13 +43,14 @@ final class StatusCommand extends ApiCommand {
       JsonObject n = (JsonObject) o;
       nodeNames.add(n.getString("id") + (n.getBoolean("self", false) ? " (this node)" : ""));
     }
-    Table t = new Table("", "");
+    Table t = new Table("KEY", "VALUE").withoutHeaders();
     t.row("api", client.url());
     t.row("health", health);
     t.row("nodes", nodes.size() + ": " + String.join(", ", nodeNames));
     t.row("services", services.size() + " registered, " + runningServices + " running (" + instances + " instances)");
-    t.row("jobs", jobs.size() + (byStatus.isEmpty() ? "" : ": " + byStatus.toString().replace("{", "").replace("}", "")
-      .replace("=", " ")));
+    List<String> counts = new ArrayList<>();
+    byStatus.forEach((status, n) -> counts.add(n + " " + status.toLowerCase(Locale.ROOT)));
+    t.row("jobs", jobs.size() + (counts.isEmpty() ? "" : " (" + String.join(", ", counts) + ")"));
     t.row("pipelines", pipelines.size() + (pipelines.isEmpty() ? "" : ": " + String.join(", ", pipelines.stream()
       .map(String::valueOf).toList())));
     t.print(out());

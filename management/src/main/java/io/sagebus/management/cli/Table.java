@@ -11,9 +11,16 @@ final class Table {
 
   private final List<String> headers;
   private final List<List<String>> rows = new ArrayList<>();
+  private boolean showHeaders = true;
 
   Table(String... headers) {
     this.headers = List.of(headers);
+  }
+
+  /** {@return this table, printed without its header row} */
+  Table withoutHeaders() {
+    showHeaders = false;
+    return this;
   }
 
   Table row(Object... cells) {
@@ -41,7 +48,9 @@ final class Table {
         numeric[i] &= row.get(i).matches("-?[0-9][0-9.,]*( ?[a-zA-Z%/]+)?|-");
       }
     }
-    line(out, headers, widths, new boolean[widths.length]);
+    if (showHeaders) {
+      line(out, headers, widths, new boolean[widths.length]);
+    }
     for (List<String> row : rows) {
       line(out, row, widths, numeric);
     }
