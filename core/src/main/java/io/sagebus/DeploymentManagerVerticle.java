@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,7 +82,13 @@ public final class DeploymentManagerVerticle extends VerticleBase {
 
   private final ServiceRegistry registry;
   private final Map<String, Deployed> deployed = new HashMap<>();
+  /** Finished jobs kept for {@link #jobs()}: the most recent ones. */
+  static final int MAX_FINISHED_JOBS = 100;
+
   private final Map<String, JobImpl> jobs = new ConcurrentHashMap<>();
+  /** Running and recently finished jobs, oldest first; guarded by itself. */
+  private final Map<String, JobImpl> known = new LinkedHashMap<>();
+  private int finishedCount;
   private final Set<String> pipelineServices = ConcurrentHashMap.newKeySet();
   private final AtomicLong jobCounter = new AtomicLong();
   private MessageConsumer<JsonObject> consumer;
@@ -131,9 +139,50 @@ public final class DeploymentManagerVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     String id = registry.environment() + "-job-" + jobCounter.incrementAndGet();
-    JobImpl job = new JobImpl(id, vertx, client, new JobLease(), graph, j -> jobs.remove(j.id()));
+    JobImpl job = new JobImpl(id, vertx, client, new JobLease(), graph, this::finished);
     jobs.put(id, job);
-    return job.start().onFailure(e -> jobs.remove(id));
+    synchronized (known) {
+      known.put(id, job);
+    }
+    return job.start().onFailure(e -> finished(job));
+  }
+
+  /** Moves a job from the running ones to the finished ones, forgetting the oldest finished beyond the bound. */
+  private void finished(JobImpl job) {
+    if (jobs.remove(job.id()) == null) {
+      return;
+    }
+    synchronized (known) {
+      finishedCount++;
+      Iterator<JobImpl> it = known.values().iterator();
+      while (finishedCount > MAX_FINISHED_JOBS && it.hasNext()) {
+        JobImpl j = it.next();
+        if (!jobs.containsKey(j.id())) {
+          it.remove();
+          finishedCount--;
+        }
+      }
+    }
+  }
+
+  /**
+   * {@return the running jobs and the last {@value #MAX_FINISHED_JOBS} finished ones, in the order they were submitted}
+   */
+  List<Job> jobs() {
+    synchronized (known) {
+      return List.copyOf(known.values());
+    }
+  }
+
+  /**
+   * {@return the job of that id, when it runs or is among the last finished ones, else {@code null}}
+   *
+   * @param id a job id
+   */
+  Job job(String id) {
+    synchronized (known) {
+      return known.get(id);
+    }
   }
 
   /** Deploys and releases a job's services through this manager's own bus actions. */

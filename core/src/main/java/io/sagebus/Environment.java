@@ -4,10 +4,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.stream.Stream;
-import java.util.stream.Stream;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * A Sagebus environment: named services registered, deployed as service tasks on the event bus,
@@ -209,6 +210,64 @@ public interface Environment {
    * @throws IllegalArgumentException when the name is malformed or taken
    */
   Environment servePipeline(String name, Function<DataStream<Object>, DataStream<?>> pipeline);
+
+  /**
+   * {@return the environment's jobs: every running one and the last 100 finished ones (oldest
+   *     forgotten first), in the order they were submitted. Jobs of pipelines served as services
+   *     ({@link #servePipeline(String, Function)}) are among them}
+   */
+  List<Job> jobs();
+
+  /**
+   * Finds a job by id.
+   *
+   * @param id a job id ({@link Job#id()})
+   * @return the job, or empty when no running job has that id and it is not among the last 100
+   *     finished ones (or the id is {@code null})
+   */
+  Optional<Job> job(String id);
+
+  /**
+   * Registers a pipeline under a name, so that it can be run by name later, as often as needed
+   * ({@link #runPipeline(String)}), for example by the management API or the {@code sagebus run}
+   * command. Nothing is built or run now.
+   * <p>
+   * {@code build} is called once per run, on the thread that calls {@code runPipeline}, and must
+   * build the whole pipeline on the environment it is given, from its sources to its sinks, e.g.
+   * {@code env -> env.fromBatch(List.of(1, 2, 3)).map(x -> x * 2).sink(results::add)}. It must not
+   * block and must not call {@link #submit()}: the run submits what it built, and only that
+   * (operators built elsewhere on the environment at the same time are not mixed in).
+   *
+   * @param name  the pipeline's name: letters, digits, {@code _} and {@code -}
+   * @param build builds the pipeline on the environment it is given
+   * @return this
+   * @throws IllegalArgumentException when the name is null, malformed or taken, or {@code build} is null
+   */
+  Environment registerPipeline(String name, Consumer<Environment> build);
+
+  /**
+   * {@return the names of the registered pipelines ({@link #registerPipeline(String, Consumer)}), sorted}
+   */
+  List<String> registeredPipelines();
+
+  /**
+   * Builds the named pipeline and submits it as a job with the default {@link JobOptions}.
+   *
+   * @param name a registered pipeline's name
+   * @return as {@link #submit()}; fails with {@link PipelineNotFoundException} for a name that is
+   *     not registered, and with {@link IllegalStateException} when its build function throws or
+   *     builds nothing that can run
+   */
+  Future<Job> runPipeline(String name);
+
+  /**
+   * Like {@link #runPipeline(String)}, with limits.
+   *
+   * @param name    a registered pipeline's name
+   * @param options in-flight cap and queue depth (copied)
+   * @return as {@link #runPipeline(String)}
+   */
+  Future<Job> runPipeline(String name, JobOptions options);
 
   /**
    * {@return the client calling this environment's services}

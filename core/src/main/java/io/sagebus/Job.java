@@ -3,7 +3,8 @@ package io.sagebus;
 import io.vertx.core.Future;
 
 /**
- * A submitted pipeline ({@link Environment#submit()}).
+ * A submitted pipeline ({@link Environment#submit()}, {@link Environment#runPipeline(String)}).
+ * {@link Environment#jobs()} lists the running ones and the last finished ones.
  */
 public interface Job {
 
@@ -16,6 +17,15 @@ public interface Job {
    * {@return the job's state now}
    */
   JobStatus status();
+
+  /**
+   * A snapshot of the job's counters: records emitted by its sources, records that reached its
+   * sinks, failed records, the total when known, and each operator's counts. Cheap: it reads
+   * counters the operators keep anyway; safe to call from any thread, also after the job ended.
+   *
+   * @return the snapshot
+   */
+  JobProgress progress();
 
   /**
    * {@return completes with the result when the job is COMPLETED or CANCELLED, after its

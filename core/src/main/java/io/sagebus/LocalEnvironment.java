@@ -2,6 +2,7 @@ package io.sagebus;
 
 import io.vertx.core.Vertx;
 
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -67,4 +68,7 @@ public interface LocalEnvironment extends Environment {
 
   @Override
   LocalEnvironment servePipeline(String name, Function<DataStream<Object>, DataStream<?>> pipeline);
+
+  @Override
+  LocalEnvironment registerPipeline(String name, Consumer<Environment> build);
 }

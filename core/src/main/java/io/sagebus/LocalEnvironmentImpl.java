@@ -1,6 +1,7 @@
 package io.sagebus;
 
 import io.sagebus.impl.ServiceClientImpl;
+import io.sagebus.impl.pipeline.CollectionBatch;
 import io.sagebus.impl.pipeline.LogicalNode;
 import io.sagebus.impl.pipeline.PipelineBuilder;
 import io.sagebus.impl.pipeline.PipelineService;
@@ -19,11 +20,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.stream.Stream;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * A {@link LocalEnvironment}: a deployment manager verticle in one Vertx, talked to over the bus.
@@ -41,6 +46,10 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   private final ServiceClientImpl client;
   private final Future<String> managerDeployment;
   private final PipelineBuilder pipelines = new PipelineBuilder();
+  /** Named pipelines, by name (sorted). */
+  private final ConcurrentSkipListMap<String, Consumer<Environment>> named = new ConcurrentSkipListMap<>();
+  /** The builder of a named pipeline being built on this thread, so its operators stay apart from others. */
+  private final ThreadLocal<PipelineBuilder> building = new ThreadLocal<>();
   private Future<Void> closing;
 
   private LocalEnvironmentImpl(Vertx vertx, boolean ownsVertx, String name, EnvironmentOptions options) {
@@ -195,29 +204,104 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
     return e;
   }
 
+  /** {@return the builder of the named pipeline being built on this thread, else the environment's} */
+  private PipelineBuilder builder() {
+    PipelineBuilder b = building.get();
+    return b != null ? b : pipelines;
+  }
+
   @Override
   public <T> DataStream<T> fromBatch(Iterable<? extends T> records) {
     checkOpen();
-    return pipelines.batch(Objects.requireNonNull(records, "records").iterator(), "iterable");
+    Objects.requireNonNull(records, "records");
+    if (records instanceof Collection<? extends T> c) {
+      return builder().batch(new CollectionBatch<>(c), "iterable");
+    }
+    return builder().batch(records.iterator(), "iterable");
   }
 
   @Override
   public <T> DataStream<T> fromBatch(Stream<? extends T> records) {
     checkOpen();
-    return pipelines.batch(Objects.requireNonNull(records, "records").iterator(), "stream");
+    return builder().batch(Objects.requireNonNull(records, "records").iterator(), "stream");
   }
 
   @Override
   public <T> DataStream<T> fromBatch(BatchFunction<T> batch) {
     checkOpen();
     Objects.requireNonNull(batch, "batch");
-    return pipelines.batch(batch, batch.getClass().isAnonymousClass() ? null : batch.getClass().getSimpleName());
+    return builder().batch(batch, batch.getClass().isAnonymousClass() ? null : batch.getClass().getSimpleName());
   }
 
   @Override
   public <T> DataStream<T> fromSource(SourceFunction<T> source) {
     checkOpen();
-    return pipelines.source(source);
+    return builder().source(source);
+  }
+
+  @Override
+  public List<Job> jobs() {
+    return manager.jobs();
+  }
+
+  @Override
+  public Optional<Job> job(String id) {
+    return id == null ? Optional.empty() : Optional.ofNullable(manager.job(id));
+  }
+
+  @Override
+  public LocalEnvironment registerPipeline(String pipeline, Consumer<Environment> build) {
+    checkOpen();
+    ServiceDefinition.checkName("pipeline", pipeline);
+    if (build == null) {
+      throw new IllegalArgumentException("The build function of pipeline '" + pipeline + "' must not be null");
+    }
+    if (named.putIfAbsent(pipeline, build) != null) {
+      throw new IllegalArgumentException("A pipeline named '" + pipeline + "' is already registered in environment '"
+        + name + "'");
+    }
+    return this;
+  }
+
+  @Override
+  public List<String> registeredPipelines() {
+    return List.copyOf(named.keySet());
+  }
+
+  @Override
+  public Future<Job> runPipeline(String pipeline) {
+    return runPipeline(pipeline, new JobOptions());
+  }
+
+  @Override
+  public Future<Job> runPipeline(String pipeline, JobOptions options) {
+    if (closing != null) {
+      return Future.failedFuture(new IllegalStateException("Environment '" + name + "' is closed"));
+    }
+    Consumer<Environment> build = pipeline == null ? null : named.get(pipeline);
+    if (build == null) {
+      return Future.failedFuture(new PipelineNotFoundException(pipeline, name, registeredPipelines()));
+    }
+    if (building.get() != null) {
+      return Future.failedFuture(new IllegalStateException("Pipeline '" + pipeline
+        + "' cannot be run from the build function of another pipeline"));
+    }
+    PipelineBuilder own = new PipelineBuilder();
+    building.set(own);
+    try {
+      build.accept(this);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new IllegalStateException("The build function of pipeline '" + pipeline
+        + "' failed: " + e, e));
+    } finally {
+      building.remove();
+    }
+    List<LogicalNode> nodes = own.drain();
+    if (nodes.isEmpty()) {
+      return Future.failedFuture(new IllegalStateException("Pipeline '" + pipeline + "' built nothing: its build "
+        + "function must build a pipeline on the environment it is given, e.g. env.fromBatch(records).map(...).sink(...)"));
+    }
+    return managerDeployment.compose(id -> manager.submit(nodes, options, client));
   }
 
   @Override
@@ -229,6 +313,10 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   public Future<Job> submit(JobOptions options) {
     if (closing != null) {
       return Future.failedFuture(new IllegalStateException("Environment '" + name + "' is closed"));
+    }
+    if (building.get() != null) {
+      return Future.failedFuture(new IllegalStateException("A pipeline's build function must not submit: "
+        + "runPipeline submits what it built"));
     }
     List<LogicalNode> nodes = pipelines.drain();
     return managerDeployment.compose(id -> manager.submit(nodes, options, client));

@@ -65,6 +65,16 @@ final class InFlightGate {
     }
   }
 
+  /** {@return the records in flight now} */
+  long current() {
+    lock.lock();
+    try {
+      return inFlight;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   long cap() {
     return cap;
   }

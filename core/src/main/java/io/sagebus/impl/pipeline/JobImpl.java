@@ -3,6 +3,7 @@ package io.sagebus.impl.pipeline;
 import io.sagebus.Job;
 import io.sagebus.JobFailedException;
 import io.sagebus.JobOptions;
+import io.sagebus.JobProgress;
 import io.sagebus.JobResult;
 import io.sagebus.JobStatus;
 import io.sagebus.OperatorStats;
@@ -20,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,6 +64,9 @@ public final class JobImpl implements Job {
   private final ServiceClient services;
   private final ServiceLease lease;
   private final long submitted = System.nanoTime();
+  private final Instant submittedAt = Instant.now();
+  private final long total;
+  private volatile Instant endedAt;
   final InFlightGate gate;
   private final List<LogicalNode> nodes;
   private final Map<LogicalNode, OperatorTask.NodeStats> stats = new LinkedHashMap<>();
@@ -100,6 +105,7 @@ public final class JobImpl implements Job {
     this.lease = lease;
     this.nodes = nodes;
     this.gate = new InFlightGate(options.getMaxRecordsInFlight());
+    this.total = totalOf(nodes);
     for (LogicalNode n : nodes) {
       OperatorTask.NodeStats s = new OperatorTask.NodeStats();
       stats.put(n, s);
@@ -132,6 +138,51 @@ public final class JobImpl implements Job {
   @Override
   public JobStatus status() {
     return status;
+  }
+
+  @Override
+  public JobProgress progress() {
+    long emitted = 0;
+    long reached = 0;
+    long failed = 0;
+    List<OperatorStats> ops = new ArrayList<>(stats.size());
+    for (Map.Entry<LogicalNode, OperatorTask.NodeStats> e : stats.entrySet()) {
+      LogicalNode n = e.getKey();
+      OperatorTask.NodeStats s = e.getValue();
+      OperatorStats o = new OperatorStats(n.name, n.parallelism, s.in.sum(), s.out.sum(), s.errors.sum());
+      ops.add(o);
+      if (n.kind.isSource()) {
+        emitted += o.recordsOut();
+      }
+      if (n.kind == LogicalNode.Kind.SINK) {
+        reached += o.recordsIn();
+      }
+      failed += o.errors();
+    }
+    Throwable f = failure;
+    String why = f == null ? null : String.valueOf(f.getMessage());
+    Instant ended;
+    JobStatus st;
+    synchronized (this) {
+      ended = endedAt;
+      st = status;
+    }
+    return new JobProgress(id, st, submittedAt, ended, emitted, reached, failed, total,
+      ended != null ? 0 : Math.max(0, gate.current()), ops, why);
+  }
+
+  /** The records the sources will emit in all, when every source is a collection; else -1. */
+  private static long totalOf(List<LogicalNode> nodes) {
+    long sum = 0;
+    for (LogicalNode n : nodes) {
+      if (n.kind.isSource()) {
+        if (!(n.function instanceof CollectionBatch<?> batch)) {
+          return -1;
+        }
+        sum += batch.size();
+      }
+    }
+    return sum;
   }
 
   @Override
@@ -168,8 +219,10 @@ public final class JobImpl implements Job {
           stopping = true;
           failure = ar.cause();
           status = JobStatus.FAILED;
-          return cleanUp().transform(x -> Future.failedFuture(new JobFailedException("Job " + id
-            + " could not be deployed: " + ar.cause().getMessage(), ar.cause(), result())));
+          return cleanUp()
+            .onComplete(x -> endedAt = Instant.now())
+            .transform(x -> Future.failedFuture(new JobFailedException("Job " + id
+              + " could not be deployed: " + ar.cause().getMessage(), ar.cause(), result())));
         }
         status = JobStatus.RUNNING;
         running.set(tasks.size());
@@ -245,6 +298,7 @@ public final class JobImpl implements Job {
         } else if (status != JobStatus.CANCELLED) {
           status = JobStatus.COMPLETED;
         }
+        endedAt = Instant.now();
         result = result();
       }
       onEnd.accept(this);

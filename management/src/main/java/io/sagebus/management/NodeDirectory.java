@@ -1,0 +1,42 @@
+package io.sagebus.management;
+
+import io.sagebus.Environment;
+import io.sagebus.management.impl.LocalNodeDirectory;
+import io.vertx.core.Future;
+
+import java.util.List;
+
+/**
+ * Where the management API learns which nodes there are and where each service's replicas run.
+ * <p>
+ * A local environment has one node, this JVM ({@link #local(Environment)}, the default). A
+ * clustered deployment supplies its own implementation, reading the cluster's members and the
+ * placement of replicas, and hands it to {@link ManagementServer.Builder#nodes(NodeDirectory)}.
+ * Methods are called on an event loop and must not block.
+ */
+public interface NodeDirectory {
+
+  /**
+   * The directory of a single-JVM environment: one node, this JVM, holding every replica.
+   *
+   * @param environment the environment
+   * @return the directory
+   */
+  static NodeDirectory local(Environment environment) {
+    return new LocalNodeDirectory(environment);
+  }
+
+  /**
+   * {@return the nodes of the deployment, the answering node among them}
+   */
+  Future<List<NodeInfo>> nodes();
+
+  /**
+   * Where the replicas of a service run.
+   *
+   * @param service a registered service's name
+   * @return its running replicas, possibly none; fails with
+   *     {@link io.sagebus.ServiceNotFoundException} for a name that is not registered
+   */
+  Future<List<ReplicaInfo>> replicas(String service);
+}

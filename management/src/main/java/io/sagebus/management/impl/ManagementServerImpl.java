@@ -1,0 +1,456 @@
+package io.sagebus.management.impl;
+
+import io.sagebus.CallOptions;
+import io.sagebus.Environment;
+import io.sagebus.Job;
+import io.sagebus.JobOptions;
+import io.sagebus.ServiceStats;
+import io.sagebus.management.ManagementOptions;
+import io.sagebus.management.ManagementServer;
+import io.sagebus.management.NodeDirectory;
+import io.sagebus.management.NodeInfo;
+import io.sagebus.management.ReplicaInfo;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The management API: a vertx-web router on an HTTP server of the environment's Vertx.
+ */
+public final class ManagementServerImpl implements ManagementServer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ManagementServerImpl.class);
+  /** Service, pipeline and job names: what Sagebus accepts as a name. */
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,99}");
+  /** Largest request body: 1 MiB. */
+  static final long MAX_BODY_BYTES = 1024 * 1024;
+  /** Longest timeout a call over HTTP may ask for: 10 minutes. */
+  static final long MAX_CALL_TIMEOUT_MS = 10 * 60 * 1000L;
+  private static final String JSON = "application/json; charset=utf-8";
+  private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final Environment env;
+  private final Vertx vertx;
+  private final ManagementOptions options;
+  private final Supplier<String> metrics;
+  private final HealthChecks health;
+  private final HealthChecks liveness;
+  private final HealthChecks readiness;
+  private final NodeDirectory nodes;
+  private final byte[] tokenDigest;
+  private HttpServer server;
+  private boolean closed;
+  private volatile int port = -1;
+
+  /**
+   * A server, not yet started.
+   *
+   * @param env       the environment
+   * @param options   its options (not copied: the builder did)
+   * @param metrics   the Prometheus scrape, or {@code null}
+   * @param health    the checks of {@code /health}, or {@code null}
+   * @param liveness  the checks of {@code /health/live}, or {@code null}
+   * @param readiness the checks of {@code /health/ready}, or {@code null}
+   * @param nodes     the node directory
+   */
+  public ManagementServerImpl(Environment env, ManagementOptions options, Supplier<String> metrics, HealthChecks health,
+                              HealthChecks liveness, HealthChecks readiness, NodeDirectory nodes) {
+    this.env = env;
+    this.vertx = env.vertx();
+    this.options = options;
+    this.metrics = metrics;
+    HealthChecks builtIn = null;
+    if (health == null || liveness == null || readiness == null) {
+      builtIn = HealthChecks.create(vertx).register("environment", promise -> promise.complete(
+        Status.OK(new JsonObject().put("environment", env.name()).put("services", env.registeredServices().size()))));
+    }
+    this.readiness = readiness != null ? readiness : health != null ? health : builtIn;
+    this.health = health != null ? health : this.readiness;
+    this.liveness = liveness != null ? liveness : builtIn;
+    this.nodes = nodes;
+    this.tokenDigest = options.getToken() == null ? null : sha256(options.getToken());
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+    }
+  }
+
+  @Override
+  public synchronized Future<Void> start() {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("The management server was closed"));
+    }
+    if (server != null) {
+      return Future.failedFuture(new IllegalStateException("The management server was already started"));
+    }
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort()));
+    return server.requestHandler(router()).listen().map(s -> {
+      port = s.actualPort();
+      LOG.info("Management API of environment '{}' listening on http://{}:{} ({})", env.name(), options.getHost(), port,
+        tokenDigest != null ? "a bearer token is required" : "no token: anyone who reaches the port may use it");
+      return null;
+    });
+  }
+
+  @Override
+  public int actualPort() {
+    return port;
+  }
+
+  @Override
+  public synchronized Future<Void> close() {
+    closed = true;
+    HttpServer s = server;
+    server = null;
+    port = -1;
+    return s == null ? Future.succeededFuture() : s.close();
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    if (tokenDigest != null) {
+      router.route().handler(this::authenticate);
+    }
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+    router.get("/jobs").handler(this::jobs);
+    router.get("/jobs/:id").handler(ctx -> withJob(ctx, job -> json(ctx, 200, job.progress().toJson())));
+    router.post("/jobs/:id/cancel").handler(ctx -> withJob(ctx, job ->
+      job.cancel().onComplete(ar -> json(ctx, 200, job.progress().toJson()))));
+    router.get("/services").handler(this::services);
+    router.get("/services/:name").handler(this::service);
+    router.delete("/services/:name").handler(this::undeploy);
+    router.post("/services/:name/call").handler(body).handler(this::call);
+    router.get("/pipelines").handler(ctx -> json(ctx, 200,
+      new JsonObject().put("pipelines", new JsonArray(env.registeredPipelines()))));
+    router.post("/pipelines/:name/run").handler(body).handler(this::run);
+    router.get("/nodes").handler(ctx -> nodes.nodes().onComplete(ar -> {
+      if (ar.failed()) {
+        error(ctx, ApiError.of(ar.cause()));
+        return;
+      }
+      JsonArray list = new JsonArray();
+      for (NodeInfo node : ar.result()) {
+        list.add(node.toJson());
+      }
+      json(ctx, 200, new JsonObject().put("nodes", list));
+    }));
+    router.get("/metrics").handler(this::metrics);
+    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(liveness));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness));
+    router.get("/health*").handler(HealthCheckHandler.createWithHealthChecks(health));
+    router.route().failureHandler(this::failure);
+    router.errorHandler(404, ctx -> error(ctx, ApiError.of(404, "NOT_FOUND", "No endpoint " + ctx.request().method()
+      + " " + ctx.normalizedPath() + ": see GET /jobs, /services, /nodes, /pipelines, /metrics, /health")));
+    router.errorHandler(405, ctx -> error(ctx, ApiError.of(405, "METHOD_NOT_ALLOWED", "Method "
+      + ctx.request().method() + " is not allowed on " + ctx.normalizedPath())));
+    return router;
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      unauthorized(ctx, "This API needs a bearer token: send the header 'Authorization: Bearer <token>'");
+      return;
+    }
+    // Digests of equal length, compared in constant time: neither the content nor the length leaks.
+    if (!MessageDigest.isEqual(tokenDigest, sha256(header.substring(7).trim()))) {
+      unauthorized(ctx, "The bearer token is wrong");
+      return;
+    }
+    ctx.next();
+  }
+
+  private static void unauthorized(RoutingContext ctx, String message) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"sagebus\"");
+    error(ctx, ApiError.of(401, "UNAUTHORIZED", message));
+  }
+
+  private void failure(RoutingContext ctx) {
+    Throwable cause = ctx.failure();
+    int status = ctx.statusCode();
+    if (status == 413) {
+      error(ctx, ApiError.of(413, "BODY_TOO_LARGE", "The request body is larger than " + MAX_BODY_BYTES + " bytes"));
+    } else if (cause != null) {
+      LOG.warn("Management API: {} {} failed", ctx.request().method(), ctx.normalizedPath(), cause);
+      error(ctx, ApiError.of(cause));
+    } else {
+      error(ctx, ApiError.of(status > 0 ? status : 500, "HTTP_" + (status > 0 ? status : 500),
+        "The request failed with status " + status));
+    }
+  }
+
+  // ---- jobs
+
+  private void jobs(RoutingContext ctx) {
+    JsonArray list = new JsonArray();
+    for (Job job : env.jobs()) {
+      list.add(job.progress().toJson());
+    }
+    json(ctx, 200, new JsonObject().put("jobs", list));
+  }
+
+  private void withJob(RoutingContext ctx, Consumer<Job> then) {
+    String id = ctx.pathParam("id");
+    if (!NAME.matcher(id).matches()) {
+      error(ctx, ApiError.of(400, "BAD_ID", "Bad job id '" + shorten(id) + "': job ids look like <environment>-job-<n>"));
+      return;
+    }
+    Optional<Job> job = env.job(id);
+    if (job.isEmpty()) {
+      error(ctx, new ApiError(404, "JOB_NOT_FOUND", "No job '" + id + "': it never ran here, or it ended long ago "
+        + "(the last 100 finished jobs are kept)", new JsonObject().put("id", id)));
+      return;
+    }
+    then.accept(job.get());
+  }
+
+  // ---- services
+
+  private String name(RoutingContext ctx, String what) {
+    String name = ctx.pathParam("name");
+    if (!NAME.matcher(name).matches()) {
+      error(ctx, ApiError.of(400, "BAD_NAME", "Bad " + what + " name '" + shorten(name) + "': use 1 to 100 letters, "
+        + "digits, '_' or '-', starting with a letter or digit"));
+      return null;
+    }
+    return name;
+  }
+
+  private void services(RoutingContext ctx) {
+    List<Future<ServiceStats>> all = new ArrayList<>();
+    for (String name : env.registeredServices()) {
+      all.add(env.services().stats(name));
+    }
+    Future.all(all).onComplete(ar -> {
+      if (ar.failed()) {
+        error(ctx, ApiError.of(ar.cause()));
+        return;
+      }
+      JsonArray list = new JsonArray();
+      for (Future<ServiceStats> f : all) {
+        list.add(serviceJson(f.result()));
+      }
+      json(ctx, 200, new JsonObject().put("services", list));
+    });
+  }
+
+  private static JsonObject serviceJson(ServiceStats stats) {
+    JsonObject json = stats.toJson();
+    json.remove("service");
+    return new JsonObject().put("name", stats.service()).mergeIn(json);
+  }
+
+  private void service(RoutingContext ctx) {
+    String name = name(ctx, "service");
+    if (name == null) {
+      return;
+    }
+    env.services().stats(name).compose(stats -> nodes.replicas(name).map(replicas -> {
+      JsonArray list = new JsonArray();
+      for (ReplicaInfo r : replicas) {
+        list.add(r.toJson());
+      }
+      return serviceJson(stats).put("replicas", list);
+    })).onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, 200, ar.result());
+      } else {
+        error(ctx, ApiError.of(ar.cause()));
+      }
+    });
+  }
+
+  private void undeploy(RoutingContext ctx) {
+    String name = name(ctx, "service");
+    if (name == null) {
+      return;
+    }
+    env.undeploy(name).onComplete(ar -> {
+      if (ar.succeeded()) {
+        LOG.info("Management API: service '{}' undeployed", name);
+        json(ctx, 200, new JsonObject().put("service", name).put("undeployed", true));
+      } else {
+        error(ctx, ApiError.of(ar.cause()));
+      }
+    });
+  }
+
+  private void call(RoutingContext ctx) {
+    String name = name(ctx, "service");
+    if (name == null) {
+      return;
+    }
+    JsonObject body = jsonBody(ctx, true);
+    if (body == null) {
+      return;
+    }
+    CallOptions opts;
+    Object[] args;
+    try {
+      Object method = body.getValue("method", CallOptions.DEFAULT_METHOD);
+      if (!(method instanceof String m)) {
+        throw new IllegalArgumentException("'method' must be a string, got " + method);
+      }
+      opts = CallOptions.method(m);
+      Object rawArgs = body.getValue("args");
+      if (rawArgs != null && !(rawArgs instanceof JsonArray)) {
+        throw new IllegalArgumentException("'args' must be a JSON array of the method's arguments");
+      }
+      JsonArray list = rawArgs == null ? new JsonArray() : (JsonArray) rawArgs;
+      args = new Object[list.size()];
+      for (int i = 0; i < args.length; i++) {
+        args[i] = list.getValue(i);
+      }
+      Object timeout = body.getValue("timeoutMs");
+      if (timeout != null) {
+        if (!(timeout instanceof Number n) || n.longValue() < 1 || n.longValue() > MAX_CALL_TIMEOUT_MS
+          || n.doubleValue() != n.longValue()) {
+          throw new IllegalArgumentException("'timeoutMs' must be a whole number of milliseconds from 1 to "
+            + MAX_CALL_TIMEOUT_MS + ", got " + timeout);
+        }
+        opts = opts.timeout(Duration.ofMillis(n.longValue()));
+      }
+    } catch (IllegalArgumentException e) {
+      error(ctx, ApiError.of(400, "BAD_REQUEST", e.getMessage()));
+      return;
+    }
+    String method = opts.getMethod();
+    env.services().callAsync(name, opts, args).onComplete(ar -> {
+      if (ar.failed()) {
+        error(ctx, ApiError.of(ar.cause()));
+        return;
+      }
+      String encoded;
+      try {
+        encoded = new JsonObject().put("result", ar.result()).encode();
+      } catch (RuntimeException e) {
+        error(ctx, new ApiError(502, "BAD_RESULT", "The result of " + name + "." + method + " has no JSON form: " + e,
+          new JsonObject().put("service", name).put("method", method)));
+        return;
+      }
+      ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(encoded);
+    });
+  }
+
+  /** {@return the body as a JSON object, {@code null} after answering 400; an empty body is {@code {}} unless required} */
+  private static JsonObject jsonBody(RoutingContext ctx, boolean required) {
+    String text = ctx.body() == null ? null : ctx.body().asString();
+    if (text == null || text.isBlank()) {
+      if (required) {
+        error(ctx, ApiError.of(400, "BAD_REQUEST", "The request needs a JSON body"));
+        return null;
+      }
+      return new JsonObject();
+    }
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      error(ctx, ApiError.of(400, "BAD_REQUEST", "The body is not a JSON object: " + shorten(e.getMessage())));
+      return null;
+    }
+  }
+
+  // ---- pipelines
+
+  private void run(RoutingContext ctx) {
+    String name = name(ctx, "pipeline");
+    if (name == null) {
+      return;
+    }
+    JsonObject body = jsonBody(ctx, false);
+    if (body == null) {
+      return;
+    }
+    JobOptions jobOptions;
+    try {
+      jobOptions = new JobOptions(body.getJsonObject("options", new JsonObject()));
+    } catch (IllegalArgumentException | ClassCastException e) {
+      error(ctx, ApiError.of(400, "BAD_REQUEST", "Bad job options: " + e.getMessage()));
+      return;
+    }
+    env.runPipeline(name, jobOptions).onComplete(ar -> {
+      if (ar.succeeded()) {
+        Job job = ar.result();
+        LOG.info("Management API: pipeline '{}' started as job {}", name, job.id());
+        ctx.response().putHeader(HttpHeaders.LOCATION, "/jobs/" + job.id());
+        json(ctx, 202, job.progress().toJson());
+      } else if (ar.cause() instanceof IllegalStateException e) {
+        error(ctx, new ApiError(500, "PIPELINE_INVALID", e.getMessage(), new JsonObject().put("pipeline", name)));
+      } else {
+        error(ctx, ApiError.of(ar.cause()));
+      }
+    });
+  }
+
+  // ---- metrics
+
+  private void metrics(RoutingContext ctx) {
+    if (metrics == null) {
+      error(ctx, ApiError.of(404, "METRICS_DISABLED", "This node exposes no metrics: give the management server a "
+        + "Prometheus scrape (ManagementServer.builder(env).metrics(registry::scrape))"));
+      return;
+    }
+    vertx.executeBlocking(metrics::get, false).onComplete(ar -> {
+      if (ar.failed() || ar.result() == null) {
+        if (ar.failed()) {
+          LOG.warn("Management API: the metrics scrape failed", ar.cause());
+        }
+        error(ctx, ApiError.of(503, "METRICS_UNAVAILABLE", "The metrics scrape failed"
+          + (ar.failed() ? ": " + ar.cause() : ": it returned nothing")));
+        return;
+      }
+      ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS).end(ar.result());
+    });
+  }
+
+  // ---- answers
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+  }
+
+  private static void error(RoutingContext ctx, ApiError error) {
+    if (error.status() == 503 && "OVERLOADED".equals(error.code())) {
+      ctx.response().putHeader("Retry-After", "1");
+    }
+    json(ctx, error.status(), error.toJson());
+  }
+
+  private static String shorten(String text) {
+    if (text == null) {
+      return "null";
+    }
+    return text.length() <= 120 ? text : text.substring(0, 120) + "...";
+  }
+}

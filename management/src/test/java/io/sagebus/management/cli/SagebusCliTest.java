@@ -1,0 +1,172 @@
+package io.sagebus.management.cli;
+
+import io.sagebus.EnvironmentOptions;
+import io.sagebus.LocalEnvironment;
+import io.sagebus.management.ManagementOptions;
+import io.sagebus.management.ManagementServer;
+import io.sagebus.testing.EchoService;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class SagebusCliTest {
+
+  private static final String TOKEN = "cli-test-token-0123456789abcdef";
+
+  private LocalEnvironment env;
+  private ManagementServer server;
+  private String url;
+  private final AtomicLong sum = new AtomicLong();
+
+  /** What one run of the CLI printed, and how it exited. */
+  record Run(int exitCode, String out, String err) {
+  }
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    env = LocalEnvironment.create(vertx, "clienv", new EnvironmentOptions());
+    env.registerService("echo", EchoService.class);
+    env.registerPipeline("sum", e -> e.fromBatch(IntStream.rangeClosed(1, 2000).boxed().toList())
+      .map(x -> e.services().<Integer>call("echo", x))
+      .sink(x -> sum.addAndGet(x)));
+    env.registerPipeline("broken", e -> e.fromBatch(List.of(1, 2, 3)).map(x -> {
+      if (x == 2) {
+        throw new IllegalStateException("record two is broken");
+      }
+      return x;
+    }).sink(x -> { }));
+    server = ManagementServer.create(env, new ManagementOptions().setPort(0).setToken(TOKEN));
+    server.start().await();
+    url = "http://127.0.0.1:" + server.actualPort();
+  }
+
+  @AfterEach
+  void tearDown() {
+    server.close().await();
+    env.close().await();
+  }
+
+  private static Run cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = SagebusCli.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private Run api(String... command) {
+    String[] args = new String[command.length + 4];
+    System.arraycopy(command, 0, args, 0, command.length);
+    args[command.length] = "--url";
+    args[command.length + 1] = url;
+    args[command.length + 2] = "--token";
+    args[command.length + 3] = TOKEN;
+    return cli(args);
+  }
+
+  @Test
+  void statusPrintsHealthNodesServicesJobsAndPipelines() {
+    env.deploy("echo").await();
+    env.runPipeline("broken").await().completion().otherwiseEmpty().await();
+    Run run = api("status");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out())
+      .containsPattern("health\\s+UP")
+      .containsPattern("jobs\\s+1 \\(1 failed\\)").containsPattern("nodes\\s+1: clienv@" + ProcessHandle.current().pid() + " \\(this node\\)")
+      .containsPattern("services\\s+1 registered, 1 running \\(1 instances\\)")
+      .containsPattern("pipelines\\s+2: broken, sum");
+  }
+
+  @Test
+  void jobsPrintsATableOfJobs() {
+    assertThat(api("jobs").out()).contains("No jobs.");
+    env.runPipeline("sum").await().completion().await();
+    Run run = api("jobs");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    List<String> lines = run.out().lines().toList();
+    assertThat(lines.get(0)).containsPattern("ID\\s+STATUS\\s+SOURCE\\s+TOTAL\\s+SINKS\\s+FAILED\\s+IN-FLIGHT\\s+ELAPSED");
+    assertThat(lines.get(1)).containsPattern("clienv-job-1\\s+COMPLETED\\s+2000\\s+2000\\s+2000\\s+0\\s+0\\s+");
+  }
+
+  @Test
+  void servicesPrintsATableOfServices() {
+    env.deploy("echo").await();
+    env.services().call("echo", "x");
+    Run run = api("services");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    List<String> lines = run.out().lines().toList();
+    assertThat(lines.get(0)).containsPattern("NAME\\s+INSTANCES\\s+REQUESTS\\s+SUCCEEDED\\s+ERRORS");
+    assertThat(lines.get(1)).containsPattern("echo\\s+1\\s+1\\s+1\\s+0\\s+0\\s+0\\s+0\\s+");
+  }
+
+  @Test
+  void nodesPrintsThisJvm() {
+    Run run = api("nodes");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    List<String> lines = run.out().lines().toList();
+    assertThat(lines.get(0)).containsPattern("ID\\s+HOST\\s+SELF\\s+PID\\s+JAVA");
+    assertThat(lines.get(1)).startsWith("clienv@" + ProcessHandle.current().pid())
+      .containsPattern("\\s+yes\\s+" + ProcessHandle.current().pid() + "\\s+");
+  }
+
+  @Test
+  void runStartsANamedPipelineShowsProgressAndExitsZeroWhenItCompletes() {
+    Run run = api("run", "sum", "--interval-ms", "20");
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.out())
+      .contains("Started pipeline 'sum' as job clienv-job-1")
+      .containsPattern("/2000 records \\(\\d+%\\)\\s+[0-9.]+/s")
+      .containsPattern("Job clienv-job-1 COMPLETED: 2000 records in .* 2000 reached the sinks, 0 failed");
+    assertThat(sum.get()).isEqualTo(2000L * 2001 / 2);
+  }
+
+  @Test
+  void runExitsNonZeroWhenThePipelineFails() {
+    Run run = api("run", "broken", "--interval-ms", "20");
+    assertThat(run.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
+    assertThat(run.out()).contains("FAILED").contains("record two is broken");
+  }
+
+  @Test
+  void anUnknownPipelineAWrongTokenAndNoServerAreReportedClearly() {
+    Run unknown = api("run", "nope");
+    assertThat(unknown.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
+    assertThat(unknown.err()).contains("404 PIPELINE_NOT_FOUND").contains("nope");
+
+    Run wrongToken = cli("jobs", "--url", url, "--token", "not-the-token-at-all");
+    assertThat(wrongToken.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
+    assertThat(wrongToken.err()).contains("401 UNAUTHORIZED");
+
+    Run noToken = cli("status", "--url", url, "--token", "");
+    assertThat(noToken.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
+    assertThat(noToken.err()).contains("401");
+
+    int freePort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      freePort = s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Run unreachable = cli("nodes", "--url", "http://127.0.0.1:" + freePort);
+    assertThat(unreachable.exitCode()).isEqualTo(SagebusCli.EXIT_UNREACHABLE);
+    assertThat(unreachable.err()).contains("Cannot reach");
+
+    Run usage = cli();
+    assertThat(usage.exitCode()).isEqualTo(2);
+    assertThat(usage.err()).contains("Missing command");
+  }
+}
