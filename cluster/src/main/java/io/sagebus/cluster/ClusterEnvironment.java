@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -125,4 +126,7 @@ public interface ClusterEnvironment extends Environment {
 
   @Override
   ClusterEnvironment servePipeline(String name, Function<DataStream<Object>, DataStream<?>> pipeline);
+
+  @Override
+  ClusterEnvironment registerPipeline(String name, Consumer<Environment> build);
 }

@@ -2,6 +2,7 @@ package io.sagebus.cluster.impl;
 
 import io.sagebus.BatchFunction;
 import io.sagebus.DataStream;
+import io.sagebus.Environment;
 import io.sagebus.EnvironmentOptions;
 import io.sagebus.Job;
 import io.sagebus.JobOptions;
@@ -30,6 +31,8 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -265,6 +268,39 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
       coordinator.recordJob(job.id(), done)
         .onFailure(e -> LOG.warn("Environment '{}': recording the end of job {} failed", name, job.id(), e));
     });
+  }
+
+  @Override
+  public List<Job> jobs() {
+    return local.jobs();
+  }
+
+  @Override
+  public Optional<Job> job(String id) {
+    return local.job(id);
+  }
+
+  @Override
+  public ClusterEnvironment registerPipeline(String pipeline, Consumer<Environment> build) {
+    local.registerPipeline(pipeline, build);
+    return this;
+  }
+
+  @Override
+  public List<String> registeredPipelines() {
+    return local.registeredPipelines();
+  }
+
+  @Override
+  public Future<Job> runPipeline(String pipeline) {
+    return runPipeline(pipeline, new JobOptions());
+  }
+
+  @Override
+  public Future<Job> runPipeline(String pipeline, JobOptions options) {
+    Promise<Job> submitted = Promise.promise();
+    published().onComplete(ar -> local.runPipeline(pipeline, options).onComplete(submitted));
+    return submitted.future().onSuccess(this::record);
   }
 
   @Override
