@@ -2,6 +2,7 @@ package io.sagebus.cluster;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.partition.NoDataMemberInClusterException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -37,7 +38,8 @@ public final class SagebusCluster {
    * @param options the cluster settings; the cluster name must be set
    * @return the Vertx once it has joined, or a failed future: {@link IllegalStateException} or
    *         {@link NullPointerException} for invalid options, else the reason Hazelcast or the
-   *         event bus could not start (no free port in the range, for example)
+   *         event bus could not start (no free port in the range, for example); an
+   *         {@link IllegalStateException} when a lite member finds no data member to join
    */
   public static Future<Vertx> vertx(ClusterOptions options) {
     Config config;
@@ -49,10 +51,25 @@ public final class SagebusCluster {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    boolean lite = options.isLiteMember();
     return Vertx.builder()
       .with(vertxOptions)
       .withClusterManager(new HazelcastClusterManager(config))
-      .buildClustered();
+      .buildClustered()
+      .recover(e -> Future.failedFuture(lite && causedBy(e, NoDataMemberInClusterException.class)
+        ? new IllegalStateException("A lite member cannot start a cluster on its own: no data member of cluster '"
+          + options.getClusterName() + "' was found at " + options.getMembers() + ". Start a node first, or join as a "
+          + "full member (ClusterOptions.setLiteMember(false))", e)
+        : e));
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

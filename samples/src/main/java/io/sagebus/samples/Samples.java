@@ -29,7 +29,9 @@ public final class Samples {
       ManualDeploySample::run),
     new Entry("enrich", "a batch of records through a map that calls a service, into a sink", EnrichSample::run),
     new Entry("async", "mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]",
-      (args, out) -> AsyncSample.run(out, AsyncSample.records(args))));
+      (args, out) -> AsyncSample.run(out, AsyncSample.records(args))),
+    new Entry("cluster", "join the nodes of cluster sagebus-demo and run a job calling replicas on them (README: "
+      + "Run a cluster)", ClusterSample::run));
 
   private Samples() {
   }

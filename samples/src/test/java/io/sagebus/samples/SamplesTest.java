@@ -34,7 +34,9 @@ class SamplesTest {
       "  quickstart  register two services, call them sync, typed and async, and see a typed error",
       "  manual      deploy the deployment manager and a service task by hand in a Vertx you own",
       "  enrich      a batch of records through a map that calls a service, into a sink",
-      "  async       mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]");
+      "  async       mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]",
+      "  cluster     join the nodes of cluster sagebus-demo and run a job calling replicas on them (README: Run a "
+        + "cluster)");
     assertThat(lines(err)).isEmpty();
   }
 
