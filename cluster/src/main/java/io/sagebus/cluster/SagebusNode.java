@@ -1,13 +1,19 @@
 package io.sagebus.cluster;
 
 import com.hazelcast.config.Config;
+import io.sagebus.EnvironmentOptions;
+import io.sagebus.cluster.impl.ClusterNodeDirectory;
 import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.management.ManagementOptions;
+import io.sagebus.management.ManagementServer;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.VertxMetricsFactory;
 import io.vertx.core.spi.VertxTracerFactory;
@@ -48,6 +54,12 @@ import java.util.regex.Pattern;
  *   <li>{@code environment}: the environment the agent serves, default {@code default}.</li>
  *   <li>{@code nodeId}: the node's id, unique in the cluster, default a short random id.</li>
  *   <li>{@code services}: the node's {@link ServiceCatalog} ({@link ServiceCatalog#fromJson(JsonObject)}).</li>
+ *   <li>{@code setup}: optional class names of {@link NodeSetup}s, run at start on the node's own
+ *       {@link ClusterEnvironment}: they register the pipelines the node runs by name, and the
+ *       services those call.</li>
+ *   <li>{@code management}: optional {@link ManagementOptions} in JSON ({@code {"port": 8091,
+ *       "token": "..."}}): the node serves the management API ({@link ManagementServer}) for its
+ *       environment, with the cluster's nodes and placements. Without it, no port is opened.</li>
  * </ul>
  * A node always runs clustered ({@code -cluster} is added when left out). {@code -cluster-host}
  * sets Hazelcast's interface as well as the event bus host (it overrides {@code cluster.host});
@@ -57,8 +69,9 @@ import java.util.regex.Pattern;
  * refused with exit code 2: Sagebus re-places the services of a node that leaves by itself, and
  * Vert.x HA would redeploy the agent elsewhere under the dead node's id.
  * <p>
- * When the agent is listening, the node prints one line to standard output:
- * {@code sagebus node <id> ready in cluster <name> (environment <env>)}.
+ * When the agent is listening (and the setups ran, and the API listens), the node prints one line
+ * to standard output: {@code sagebus node <id> ready in cluster <name> (environment <env>)},
+ * followed by {@code ; management API on http://<host>:<port>} when it serves one.
  */
 public final class SagebusNode {
 
@@ -129,6 +142,8 @@ public final class SagebusNode {
     private String environment;
     private String nodeId;
     private ServiceCatalog catalog;
+    private List<String> setups = List.of();
+    private ManagementOptions management;
 
     @Override
     public JsonObject afterConfigParsed(JsonObject conf) {
@@ -146,6 +161,12 @@ public final class SagebusNode {
         nodeId = ServiceDefinition.checkName("node",
           id != null ? id : UUID.randomUUID().toString().replace("-", "").substring(0, NODE_ID_LENGTH));
         catalog = ServiceCatalog.fromJson(config);
+        setups = setupClasses(config.getValue("setup"));
+        Object api = config.getValue("management");
+        if (api != null && !(api instanceof JsonObject)) {
+          throw new IllegalArgumentException("\"management\" must be a JSON object such as {\"port\": 8089}");
+        }
+        management = api == null ? null : new ManagementOptions((JsonObject) api);
       } catch (RuntimeException e) {
         System.err.println("sagebus node: invalid configuration: " + e.getMessage());
         throw e;
@@ -189,9 +210,45 @@ public final class SagebusNode {
 
     @Override
     public void afterVerticleDeployed(HookContext context) {
+      String api;
+      try {
+        api = startEnvironment(context.vertx());
+      } catch (Exception e) {
+        System.err.println("sagebus node: the node's environment did not start: " + e);
+        LOG.error("The node's environment did not start", e);
+        context.vertx().close().onComplete(ar -> System.exit(1));
+        return;
+      }
       System.out.println("sagebus node " + nodeId + " ready in cluster " + clusterOptions.getClusterName()
-        + " (environment " + environment + ")");
+        + " (environment " + environment + ")" + api);
       System.out.flush();
+    }
+
+    /**
+     * Joins the node's own environment (for its setup classes, its named pipelines and the management API);
+     * {@return the ready line's mention of the management API, or ""}
+     */
+    private String startEnvironment(Vertx vertx) throws Exception {
+      ClusterEnvironment env = ClusterEnvironment.create(vertx, environment, new EnvironmentOptions()).await();
+      // Closing the Vertx (SIGTERM) closes the environment first: its own registrations leave the cluster's map.
+      ((VertxInternal) vertx).addCloseHook(completion -> env.close().onComplete(ar -> completion.succeed()));
+      for (String name : setups) {
+        Object setup = Class.forName(name, true, SagebusNode.class.getClassLoader()).getConstructor().newInstance();
+        if (!(setup instanceof NodeSetup nodeSetup)) {
+          throw new IllegalArgumentException("setup class " + name + " does not implement " + NodeSetup.class.getName());
+        }
+        nodeSetup.setup(env);
+      }
+      if (management == null) {
+        return "";
+      }
+      String member = SagebusCluster.hazelcast(vertx).getCluster().getLocalMember().getUuid().toString();
+      ManagementServer server = ManagementServer.builder(env)
+        .options(management)
+        .nodes(new ClusterNodeDirectory(env, member))
+        .build();
+      server.start().await();
+      return "; management API on http://" + management.getHost() + ":" + server.actualPort();
     }
 
     @Override
@@ -203,6 +260,17 @@ public final class SagebusNode {
     public void afterFailureToDeployVerticle(HookContext context, Throwable t) {
       System.err.println("sagebus node: the node agent did not start: " + t);
     }
+  }
+
+  private static List<String> setupClasses(Object setup) {
+    if (setup == null) {
+      return List.of();
+    }
+    if (!(setup instanceof JsonArray array) || array.stream().anyMatch(o -> !(o instanceof String))) {
+      throw new IllegalArgumentException("\"setup\" must be an array of class names implementing "
+        + NodeSetup.class.getName() + ", such as [\"com.example.ShopSetup\"]");
+    }
+    return array.stream().map(String.class::cast).toList();
   }
 
   /**

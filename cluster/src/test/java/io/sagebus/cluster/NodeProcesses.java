@@ -40,6 +40,11 @@ final class NodeProcesses implements AutoCloseable {
 
   /** {@return the command line of a node JVM} */
   static List<String> command(String... args) throws Exception {
+    return command(List.of(), args);
+  }
+
+  /** {@return the command line of a node JVM with more classpath entries after the jar and the fixtures} */
+  static List<String> command(List<Path> extraClasspath, String... args) throws Exception {
     Path jar = Path.of(System.getProperty("sagebus.node.jar", "target/sagebus-node.jar")).toAbsolutePath();
     assertThat(jar).as("the node jar, built by mvn package").isRegularFile();
     // The fixtures (EchoService) come from their own jar, as a user's service classes would.
@@ -51,7 +56,9 @@ final class NodeProcesses implements AutoCloseable {
     if (!flags.isEmpty()) {
       command.addAll(Arrays.asList(flags.split("\\s+")));
     }
-    command.addAll(List.of("-cp", jar + File.pathSeparator + fixtures, SagebusNode.class.getName()));
+    StringBuilder classpath = new StringBuilder(jar + File.pathSeparator + fixtures);
+    extraClasspath.forEach(p -> classpath.append(File.pathSeparator).append(p.toAbsolutePath()));
+    command.addAll(List.of("-cp", classpath.toString(), SagebusNode.class.getName()));
     command.addAll(List.of(args));
     return command;
   }
@@ -70,9 +77,14 @@ final class NodeProcesses implements AutoCloseable {
 
   /** Starts a node with a {@code -conf} file holding {@code conf}; does not wait for it. */
   Process startNode(String nodeId, JsonObject conf) throws Exception {
+    return startNode(nodeId, conf, List.of());
+  }
+
+  /** Starts a node with more classpath entries; does not wait for it. */
+  Process startNode(String nodeId, JsonObject conf, List<Path> extraClasspath) throws Exception {
     Path confFile = dir.resolve(nodeId + ".json");
     Files.writeString(confFile, conf.encodePrettily());
-    return start(nodeId, command("-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString()));
+    return start(nodeId, command(extraClasspath, "-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString()));
   }
 
   /** Waits for a node's ready line, failing fast if it dies first. */

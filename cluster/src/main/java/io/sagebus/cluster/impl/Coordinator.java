@@ -174,6 +174,13 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     });
   }
 
+  /**
+   * {@return the Hazelcast member id of this JVM}
+   */
+  public String member() {
+    return hazelcast.getCluster().getLocalMember().getUuid().toString();
+  }
+
   @Override
   public Future<Boolean> isRegistered(String service) {
     if (stopped) {
@@ -253,6 +260,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       JsonObject record = new JsonObject()
         .put("node", nodeId)
         .put("member", hazelcast.getCluster().getLocalMember().getUuid().toString())
+        .put("host", hazelcast.getCluster().getLocalMember().getAddress().getHost())
         .put("services", new JsonObject(new LinkedHashMap<>(catalog)))
         .put("joined", System.currentTimeMillis());
       nodes.set(nodeId, record.encode());
