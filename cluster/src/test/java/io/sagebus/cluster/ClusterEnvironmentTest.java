@@ -239,6 +239,27 @@ class ClusterEnvironmentTest {
 
   @Test
   @Order(6)
+  void theReplicasOfAJvmThatDiesAreUndeployedNothingIsLeftRunning() {
+    Vertx other = ClusterTesting.start("other submitter", new ClusterOptions(ClusterTesting.options(
+      ClusterEnvironmentTest.class, FIRST_PORT)).setClusterName(SagebusCluster.hazelcast(submitter).getConfig()
+      .getClusterName()));
+    ClusterEnvironment orphaned = ClusterEnvironment.create(other, ENV, null).await();
+    orphaned.registerService("echo2", EchoService.class, new ServiceOptions().setInstances(2));
+    orphaned.start().await();
+    assertThat(running("echo2").values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(2);
+
+    SagebusCluster.hazelcast(other).getLifecycleService().terminate();
+
+    environment();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(running("echo2")).isEmpty();
+      assertThat(placement(env, "echo2")).isNull();
+    });
+    other.close().otherwise((Void) null).await();
+  }
+
+  @Test
+  @Order(7)
   void whenANodeDiesTheOldestMemberPlacesItsReplicasAgainUpToTheWantedCount() {
     environment().registerService("echo", EchoService.class, new ServiceOptions().setInstances(3));
     env.start().await();

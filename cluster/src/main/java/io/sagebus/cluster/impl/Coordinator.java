@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.IMap;
 import io.sagebus.cluster.NodeAgentVerticle;
 import io.sagebus.cluster.SagebusCluster;
@@ -94,7 +95,11 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   @Override
   public Future<?> stop() {
     stopped = true;
-    hazelcast.getCluster().removeMembershipListener(listenerId);
+    try {
+      hazelcast.getCluster().removeMembershipListener(listenerId);
+    } catch (HazelcastInstanceNotActiveException e) {
+      LOG.debug("Environment '{}': Hazelcast stopped before the coordinator", environment);
+    }
     return Future.succeededFuture();
   }
 
@@ -215,7 +220,12 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   @Override
   public Future<Integer> undeploy(String service) {
-    return blocking(() -> locked(service, () -> {
+    return blocking(() -> unplace(service));
+  }
+
+  /** Undeploys the replicas of a service from the live nodes and forgets its placement. */
+  private int unplace(String service) throws InterruptedException {
+    return locked(service, () -> {
       JsonObject record = readPlacement(service);
       if (record == null) {
         return 0;
@@ -239,7 +249,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       placedCounts.remove(service);
       LOG.info("Environment '{}': undeployed {} replica(s) of '{}'", environment, undeployed, service);
       return undeployed;
-    }));
+    });
   }
 
   @Override
@@ -339,6 +349,16 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
           LOG.warn("Environment '{}': node {} left the cluster without leaving (member {}); re-placing its replicas",
             environment, e.getKey(), member.getUuid());
           nodes.delete(e.getKey());
+        }
+      }
+      // Services registered by a JVM that died have nobody to undeploy them: nothing may be left running.
+      for (Map.Entry<String, String> e : services.entrySet()) {
+        JsonObject record = new JsonObject(e.getValue());
+        if (!members.contains(UUID.fromString(record.getString("member")))) {
+          LOG.warn("Environment '{}': service '{}' was registered by member {}, which left the cluster; undeploying "
+            + "its replicas", environment, e.getKey(), record.getString("member"));
+          services.delete(e.getKey());
+          unplace(e.getKey());
         }
       }
       reconcile(null);
