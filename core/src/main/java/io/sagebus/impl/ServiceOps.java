@@ -297,23 +297,44 @@ public final class ServiceOps {
     return c;
   }
 
-  /** Service-side meters of one method. */
+  /**
+   * Service-side meters of one method. The request counter exists from the start; the timers and
+   * the in-flight gauge appear with the first call that runs, so methods never called (and the
+   * {@value #UNKNOWN} bucket, which never runs) add no histogram to the scrape.
+   */
   public final class ServerMeters {
     private final String method;
     private final Counter requests;
-    private final Timer queueWait;
-    private final Timer execution;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicReferenceArray<Counter> errors = new AtomicReferenceArray<>(CODES);
+    private volatile Timer queueWait;
+    private volatile Timer execution;
 
     ServerMeters(String method) {
       this.method = method;
       requests = counter("sagebus.service.requests", "Requests received by the instances in this JVM", method);
-      queueWait = timer("sagebus.service.queue.wait", "Time a call waited for a free slot before it ran", method);
-      execution = timer("sagebus.service.execution", "Time a call ran in the service method", method);
-      meters.add(Gauge.builder("sagebus.service.inflight", inFlight, AtomicInteger::get)
-        .description("Calls executing now in the instances of this JVM").tags(tags).tag("method", method)
-        .strongReference(true).register(registry));
+    }
+
+    private Timer queueWait() {
+      Timer t = queueWait;
+      if (t == null) {
+        // A race makes the same meter twice: Micrometer returns the registered one.
+        t = timer("sagebus.service.queue.wait", "Time a call waited for a free slot before it ran", method);
+        meters.add(Gauge.builder("sagebus.service.inflight", inFlight, AtomicInteger::get)
+          .description("Calls executing now in the instances of this JVM").tags(tags).tag("method", method)
+          .strongReference(true).register(registry));
+        queueWait = t;
+      }
+      return t;
+    }
+
+    private Timer execution() {
+      Timer t = execution;
+      if (t == null) {
+        t = timer("sagebus.service.execution", "Time a call ran in the service method", method);
+        execution = t;
+      }
+      return t;
     }
 
     /** A request arrived. */
@@ -328,7 +349,7 @@ public final class ServiceOps {
      */
     public void started(long waitedNanos) {
       inFlight.incrementAndGet();
-      queueWait.record(waitedNanos, TimeUnit.NANOSECONDS);
+      queueWait().record(waitedNanos, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -338,7 +359,7 @@ public final class ServiceOps {
      */
     public void ended(long ranNanos) {
       inFlight.decrementAndGet();
-      execution.record(ranNanos, TimeUnit.NANOSECONDS);
+      execution().record(ranNanos, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -379,17 +400,16 @@ public final class ServiceOps {
       return;
     }
     long nanos = System.nanoTime() - startNanos;
-    boolean proven = failure == null
-      || failure instanceof ServiceCallException e && !(e instanceof CircuitOpenException) && PROOF.contains(e.code());
-    String tag = method;
-    if (method == null || !knownMethods.contains(method)) {
-      if (proven && method != null) {
+    ClientMeters m = method == null ? null : client.get(method); // one lookup once the method is known
+    if (m == null) {
+      boolean proven = failure == null
+        || failure instanceof ServiceCallException e && !(e instanceof CircuitOpenException) && PROOF.contains(e.code());
+      boolean known = method != null && (proven || knownMethods.contains(method));
+      if (known) {
         knownMethods.add(method);
-      } else {
-        tag = UNKNOWN;
       }
+      m = client.computeIfAbsent(known ? method : UNKNOWN, ClientMeters::new);
     }
-    ClientMeters m = client.computeIfAbsent(tag, ClientMeters::new);
     m.calls.increment();
     m.latency.record(nanos, TimeUnit.NANOSECONDS);
     if (attempts > 1) {

@@ -90,8 +90,9 @@ public final class ServiceRegistry implements Shareable {
    * @param vertx the Vertx
    */
   public void uninstall(Vertx vertx) {
-    if (map(vertx).removeIfPresent(environment, this)) {
-      closeOperations();
+    if (lookup(vertx, environment) == this) {
+      closeOperations(); // before the name is free for another environment, whose meters it would remove
+      map(vertx).removeIfPresent(environment, this);
     }
   }
 
