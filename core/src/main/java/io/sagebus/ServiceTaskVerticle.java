@@ -3,11 +3,11 @@ package io.sagebus;
 import io.sagebus.impl.CallScope;
 import io.sagebus.impl.EnvelopeCodec;
 import io.sagebus.impl.Json;
+import io.sagebus.impl.Operations;
 import io.sagebus.impl.Protocol;
 import io.sagebus.impl.ResourceTracker;
 import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.impl.ServiceMethods;
-import io.sagebus.impl.Operations;
 import io.sagebus.impl.ServiceMetrics;
 import io.sagebus.impl.ServiceOps;
 import io.sagebus.impl.ServiceRegistry;
@@ -58,6 +58,10 @@ import java.util.function.Supplier;
  * Undeploying it unregisters the consumer, answers queued calls {@link FailureCode#STOPPING},
  * lets executing calls finish within {@link ServiceOptions#getDrainTimeout()} (then answers
  * them STOPPING), and runs {@link ServiceLifecycle#stop()} and {@link ServiceLifecycle#cleanup()}.
+ * <p>
+ * While it deploys and while it stops, its service is not ready ({@link io.sagebus.ops.SagebusHealth}).
+ * When its Vertx has a Micrometer registry it records the service-side meters (requests, errors by
+ * code, queue wait and execution time, calls in flight, per method; see README, "Operations").
  * <p>
  * The {@link DeploymentManagerVerticle} deploys these for an environment. Code that owns a Vertx
  * may deploy one by hand:

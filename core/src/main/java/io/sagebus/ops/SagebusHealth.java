@@ -64,6 +64,8 @@ public final class SagebusHealth {
 
   /**
    * {@return the health checks of the environment's services in this JVM}
+   * <p>
+   * Make one per environment and keep it (each one listens for the environment's new services).
    *
    * @param environment an open environment
    * @throws IllegalStateException when the environment is closed
