@@ -3,6 +3,7 @@ package io.sagebus.impl;
 import io.sagebus.CircuitBreakerPolicy;
 import io.sagebus.EnvironmentOptions;
 import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -139,7 +140,8 @@ public final class ServiceRegistry implements Shareable {
     }
     if (breakerHost == null) {
       BreakerHost host = new BreakerHost();
-      breakerHostDeployment = vertx.deployVerticle(host);
+      // Detached: deployed from a caller's verticle (a job's operator) it would be its child, undeployed with it.
+      breakerHostDeployment = Deployments.deployDetached(vertx, host, new DeploymentOptions());
       breakerHost = breakerHostDeployment.map(id -> host.context());
     }
     return breakerHost;

@@ -3,9 +3,13 @@ package io.sagebus.ops;
 import io.sagebus.CallOptions;
 import io.sagebus.CircuitBreakerPolicy;
 import io.sagebus.CircuitOpenException;
+import io.sagebus.DataStream;
 import io.sagebus.EnvironmentOptions;
 import io.sagebus.FailureCode;
+import io.sagebus.JobResult;
 import io.sagebus.LocalEnvironment;
+import io.sagebus.MapFunction;
+import io.sagebus.OnError;
 import io.sagebus.RetryPolicy;
 import io.sagebus.ServiceCallException;
 import io.sagebus.ServiceOptions;
@@ -23,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -111,6 +117,35 @@ class CircuitBreakerTest {
     assertThat(ops(vertx, "switch").circuitState()).isEqualTo(CircuitBreakerState.CLOSED);
     assertThat(ready("services/switch")).isTrue();
     assertThat(env.openResources()).noneMatch(r -> r.contains("circuit breaker"));
+  }
+
+  /** Calls the switch service for each record, from the operator's virtual thread. */
+  static final class CallSwitch extends MapFunction<String, String> {
+    @Override
+    public String execute(String value) {
+      return callService("switch", value);
+    }
+  }
+
+  @Test
+  void operatorsOpenTheCircuitAndItsResetOutlivesTheirJob(Vertx vertx) {
+    List<String> errors = new CopyOnWriteArrayList<>();
+    DataStream<String> called = env.fromBatch(List.of("a", "b", "c")).map(new CallSwitch()).onError(OnError.SIDE_OUTPUT);
+    called.sink(record -> { });
+    called.failures().sink(failed -> errors.add(failed.error()));
+    JobResult result = env.submit().await().completion().await();
+    assertThat(result.status().name()).isEqualTo("COMPLETED");
+    assertThat(errors).containsExactly(ServiceCallException.class.getName(), ServiceCallException.class.getName(),
+      CircuitOpenException.class.getName());
+    assertThat(calls.get()).isEqualTo(2);
+    // The job's operators are gone; the breaker's reset timer is not: it turns half-open, and a call closes it.
+    failing.set(false);
+    await().until(() -> ops(vertx, "switch").circuitState() == CircuitBreakerState.HALF_OPEN);
+    List<String> out = new CopyOnWriteArrayList<>();
+    env.fromBatch(List.of("d")).map(new CallSwitch()).sink(out::add);
+    env.submit().await().completion().await();
+    assertThat(out).containsExactly("hello d");
+    assertThat(ops(vertx, "switch").circuitState()).isEqualTo(CircuitBreakerState.CLOSED);
   }
 
   @Test
