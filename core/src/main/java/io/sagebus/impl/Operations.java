@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * What one Vertx knows about the services of its environments for operations: their meters
@@ -24,6 +26,7 @@ public final class Operations implements Shareable {
 
   private final MeterRegistry registry;
   private final Map<String, ServiceOps> services = new ConcurrentHashMap<>();
+  private final List<Consumer<ServiceOps>> listeners = new CopyOnWriteArrayList<>();
 
   private Operations(MeterRegistry registry) {
     this.registry = registry;
@@ -73,7 +76,49 @@ public final class Operations implements Shareable {
    * @param service     the service name
    */
   public ServiceOps service(String environment, String service) {
-    return services.computeIfAbsent(environment + "/" + service, k -> new ServiceOps(registry, environment, service));
+    String key = environment + "/" + service;
+    ServiceOps ops = services.get(key);
+    if (ops != null) {
+      return ops;
+    }
+    boolean[] created = new boolean[1];
+    ops = services.computeIfAbsent(key, k -> {
+      created[0] = true;
+      return new ServiceOps(registry, environment, service);
+    });
+    if (created[0]) {
+      for (Consumer<ServiceOps> listener : listeners) {
+        listener.accept(ops);
+      }
+    }
+    return ops;
+  }
+
+  /**
+   * Calls {@code listener} for every service whose operations state is made from now on (a
+   * service registered, called or deployed by hand in this Vertx).
+   *
+   * @param listener called with each new state
+   */
+  public void onService(Consumer<ServiceOps> listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * {@return the names of the services of an environment that have an operations state here, sorted}
+   *
+   * @param environment the environment name
+   */
+  public List<String> services(String environment) {
+    String prefix = environment + "/";
+    List<String> names = new ArrayList<>();
+    for (String key : services.keySet()) {
+      if (key.startsWith(prefix)) {
+        names.add(key.substring(prefix.length()));
+      }
+    }
+    names.sort(null);
+    return names;
   }
 
   /**

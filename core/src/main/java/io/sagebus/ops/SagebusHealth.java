@@ -1,6 +1,7 @@
 package io.sagebus.ops;
 
 import io.sagebus.Environment;
+import io.sagebus.impl.Operations;
 import io.sagebus.impl.ServiceOps;
 import io.sagebus.impl.ServiceRegistry;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -14,8 +15,10 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Liveness and readiness of an environment's services in this JVM (this node), as
@@ -23,9 +26,10 @@ import java.util.Map;
  * {@code HealthCheckHandler.createWithHealthChecks(...)} under {@code /health/live},
  * {@code /health/ready} and {@code /health} ({@link #all()}).
  * <p>
- * Procedures (services registered later get theirs when they are registered):
+ * Procedures (services registered, deployed or called later get theirs then):
  * <ul>
- *   <li>liveness {@code environment}: UP while the environment is open;</li>
+ *   <li>liveness {@code environment}: UP while the environment is open (when there is an
+ *       environment object in this JVM; a node holding only replicas has no such procedure);</li>
  *   <li>liveness {@code services/<name>}: UP when the event loop of each running instance of
  *       the service here answers within the procedure's timeout (1 s);</li>
  *   <li>readiness {@code environment}: as in liveness;</li>
@@ -41,25 +45,36 @@ import java.util.Map;
 public final class SagebusHealth {
 
   private final Vertx vertx;
+  private final String environment;
   private final ServiceRegistry registry;
+  private final Operations operations;
+  private final Set<String> services = new HashSet<>();
   private final HealthChecks liveness;
   private final HealthChecks readiness;
   private final HealthChecks all;
 
-  private SagebusHealth(Vertx vertx, ServiceRegistry registry) {
+  private SagebusHealth(Vertx vertx, String environment, ServiceRegistry registry) {
     this.vertx = vertx;
+    this.environment = environment;
     this.registry = registry;
+    this.operations = Operations.of(vertx);
     this.liveness = HealthChecks.create(vertx);
     this.readiness = HealthChecks.create(vertx);
     this.all = HealthChecks.create(vertx);
-    liveness.register("environment", this::environmentOpen);
-    readiness.register("environment", this::environmentOpen);
+    if (registry != null) {
+      liveness.register("environment", this::environmentOpen);
+      readiness.register("environment", this::environmentOpen);
+      registry.onRegister(reg -> add(reg.definition().name()));
+      registry.names().forEach(this::add);
+    }
     all.register("live", promise -> nested(liveness, promise));
     all.register("ready", promise -> nested(readiness, promise));
-    registry.onRegister(this::add);
-    for (String name : registry.names()) {
-      add(registry.get(name));
-    }
+    operations.onService(ops -> {
+      if (ops.environment().equals(environment)) {
+        add(ops.service());
+      }
+    });
+    operations.services(environment).forEach(this::add);
   }
 
   /**
@@ -75,7 +90,24 @@ public final class SagebusHealth {
     if (registry == null) {
       throw new IllegalStateException("Environment '" + environment.name() + "' is closed");
     }
-    return new SagebusHealth(environment.vertx(), registry);
+    return new SagebusHealth(environment.vertx(), environment.name(), registry);
+  }
+
+  /**
+   * Makes the health checks of the services of an environment that run in {@code vertx}, for a
+   * node that holds replicas without an {@link Environment} object (deployed by a node agent or by
+   * hand): every service of that environment registered, deployed or called in this Vertx gets its
+   * procedures. When an environment of that name is open in {@code vertx}, this is
+   * {@link #create(Environment)}.
+   * <p>
+   * Make one per environment and keep it.
+   *
+   * @param vertx       the Vertx the replicas run in
+   * @param environment the environment name
+   * @return the health checks
+   */
+  public static SagebusHealth create(Vertx vertx, String environment) {
+    return new SagebusHealth(vertx, environment, ServiceRegistry.lookup(vertx, environment));
   }
 
   /**
@@ -99,10 +131,24 @@ public final class SagebusHealth {
     return all;
   }
 
-  private synchronized void add(ServiceRegistry.Registration registration) {
-    String name = "services/" + registration.definition().name();
-    liveness.register(name, promise -> live(registration, promise));
-    readiness.register(name, promise -> ready(registration, promise));
+  private synchronized void add(String service) {
+    if (services.add(service)) {
+      liveness.register("services/" + service, promise -> live(service, promise));
+      readiness.register("services/" + service, promise -> ready(service, promise));
+    }
+  }
+
+  /** {@return the service's state here, or {@code null} when nothing of it runs here; fails when the environment closed} */
+  private ServiceOps state(String service, Promise<Status> promise) {
+    if (registry != null && !registry.installed()) {
+      promise.complete(Status.KO(new JsonObject().put("reason", "the environment is closed")));
+      return null;
+    }
+    ServiceOps ops = operations.find(environment, service);
+    if (ops == null) {
+      promise.complete(Status.OK(new JsonObject().put("running", 0).put("starting", 0).put("stopping", 0)));
+    }
+    return ops;
   }
 
   private void environmentOpen(Promise<Status> promise) {
@@ -132,10 +178,9 @@ public final class SagebusHealth {
     return data;
   }
 
-  private void live(ServiceRegistry.Registration registration, Promise<Status> promise) {
-    ServiceOps ops = registration.ops();
-    if (ops == null || !registry.installed()) {
-      promise.complete(Status.KO(new JsonObject().put("reason", "the environment is closed")));
+  private void live(String service, Promise<Status> promise) {
+    ServiceOps ops = state(service, promise);
+    if (ops == null) {
       return;
     }
     JsonObject data = instances(ops);
@@ -148,10 +193,9 @@ public final class SagebusHealth {
     Future.all(pings).onComplete(ar -> promise.complete(Status.OK(data)));
   }
 
-  private void ready(ServiceRegistry.Registration registration, Promise<Status> promise) {
-    ServiceOps ops = registration.ops();
-    if (ops == null || !registry.installed()) {
-      promise.complete(Status.KO(new JsonObject().put("reason", "the environment is closed")));
+  private void ready(String service, Promise<Status> promise) {
+    ServiceOps ops = state(service, promise);
+    if (ops == null) {
       return;
     }
     JsonObject data = instances(ops);

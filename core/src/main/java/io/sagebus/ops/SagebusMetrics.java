@@ -43,14 +43,25 @@ public final class SagebusMetrics {
    * @param options the Vertx options; their metrics options are replaced (the argument is not changed)
    */
   public static VertxBuilder vertxBuilder(VertxOptions options) {
-    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+    return Vertx.builder()
+      .with(new VertxOptions(options).setMetricsOptions(metricsOptions()))
+      .withMetrics(new MicrometerMetricsFactory());
+  }
+
+  /**
+   * {@return metrics options for a Vertx built elsewhere (a node launcher's builder): Micrometer
+   * with a Prometheus registry of its own, uniquely named, and JVM metrics}
+   * <p>
+   * Set them with {@code VertxOptions.setMetricsOptions(...)}; Vert.x finds the Micrometer factory
+   * on the class path (a fat jar must merge {@code META-INF/services}), or give it
+   * {@code builder.withMetrics(new MicrometerMetricsFactory())}. Each Vertx needs options of its own.
+   */
+  public static MicrometerMetricsOptions metricsOptions() {
+    return new MicrometerMetricsOptions()
       .setEnabled(true)
       .setJvmMetricsEnabled(true)
       .setRegistryName("sagebus-" + UUID.randomUUID())
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
-    return Vertx.builder()
-      .with(new VertxOptions(options).setMetricsOptions(metrics))
-      .withMetrics(new MicrometerMetricsFactory());
   }
 
   /**

@@ -4,9 +4,12 @@ import io.sagebus.EnvironmentOptions;
 import io.sagebus.LocalEnvironment;
 import io.sagebus.ServiceLifecycle;
 import io.sagebus.ServiceOptions;
+import io.sagebus.ServiceTaskVerticle;
 import io.sagebus.testing.EchoService;
 import io.sagebus.testing.LatchService;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.CheckResult;
@@ -141,6 +144,23 @@ class HealthTest {
     assertThat(health.all().checkStatus().await().toJson().encode()).contains("job-1");
     health.readiness().unregister("jobs/job-1");
     assertThat(up(health.readiness().checkStatus())).isTrue();
+  }
+
+  @Test
+  void aNodeWithoutAnEnvironmentReportsTheReplicasItRuns(Vertx vertx) {
+    SagebusHealth node = SagebusHealth.create(vertx, "node-env");
+    assertThat(up(node.readiness().checkStatus())).isTrue();
+    // A replica deployed by hand, as a node agent does: its service gets procedures when it deploys.
+    String id = vertx.deployVerticle(new ServiceTaskVerticle("node-env", "echo", EchoService::new, new ServiceOptions()),
+      new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)).await();
+    CheckResult ready = node.readiness().checkStatus("services/echo").await();
+    assertThat(ready.getUp()).isTrue();
+    assertThat(ready.getData().getInteger("running")).isEqualTo(1);
+    assertThat(up(node.liveness().checkStatus("services/echo"))).isTrue();
+    assertThat(node.all().checkStatus().await().toJson().encode()).contains("\"id\":\"echo\"")
+      .doesNotContain("\"id\":\"environment\"");
+    vertx.undeploy(id).await();
+    assertThat(node.readiness().checkStatus("services/echo").await().getData().getInteger("running")).isZero();
   }
 
   @Test

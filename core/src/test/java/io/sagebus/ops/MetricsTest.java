@@ -198,6 +198,17 @@ class MetricsTest {
   }
 
   @Test
+  void metricsOptionsAloneTurnMetricsOnThroughTheServiceLoader() {
+    Vertx loaded = Vertx.builder().with(new VertxOptions().setMetricsOptions(SagebusMetrics.metricsOptions())).build();
+    try {
+      assertThat(SagebusMetrics.prometheusRegistry(loaded)).isNotNull();
+      assertThat(SagebusMetrics.scrape(loaded)).contains("jvm_");
+    } finally {
+      loaded.close().await();
+    }
+  }
+
+  @Test
   void twoMeteredVertxInstancesDoNotShareARegistry() {
     Vertx a = SagebusMetrics.vertxBuilder(new VertxOptions()).build();
     Vertx b = SagebusMetrics.vertxBuilder(new VertxOptions()).build();
