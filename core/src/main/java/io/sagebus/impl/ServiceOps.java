@@ -20,6 +20,7 @@ import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -83,7 +84,7 @@ public final class ServiceOps {
     if (registry != null) {
       for (TaskState state : TaskState.values()) {
         meters.add(Gauge.builder("sagebus.service.instances", this, o -> o.count(state))
-          .description("Instances of the service in this JVM, by state").tags(tags).tag("state", state.name().toLowerCase())
+          .description("Instances of the service in this JVM, by state").tags(tags).tag("state", state.name().toLowerCase(Locale.ROOT))
           .strongReference(true).register(registry));
       }
       meters.add(Gauge.builder("sagebus.service.queued", this, ServiceOps::queued)

@@ -17,6 +17,7 @@ import io.vertx.ext.healthchecks.Status;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -44,7 +45,6 @@ import java.util.Set;
  */
 public final class SagebusHealth {
 
-  private final Vertx vertx;
   private final String environment;
   private final ServiceRegistry registry;
   private final Operations operations;
@@ -54,7 +54,6 @@ public final class SagebusHealth {
   private final HealthChecks all;
 
   private SagebusHealth(Vertx vertx, String environment, ServiceRegistry registry) {
-    this.vertx = vertx;
     this.environment = environment;
     this.registry = registry;
     this.operations = Operations.of(vertx);
@@ -138,7 +137,10 @@ public final class SagebusHealth {
     }
   }
 
-  /** {@return the service's state here, or {@code null} when nothing of it runs here; fails when the environment closed} */
+  /**
+   * The service's state here; when there is none to check (the environment closed, or nothing of
+   * the service here), completes the promise itself and returns {@code null}.
+   */
   private ServiceOps state(String service, Promise<Status> promise) {
     if (registry != null && !registry.installed()) {
       promise.complete(Status.KO(new JsonObject().put("reason", "the environment is closed")));
@@ -210,7 +212,7 @@ public final class SagebusHealth {
     if (circuit != null) {
       data.put("circuit", circuit.name());
       if (circuit != CircuitBreakerState.CLOSED) {
-        why.add("circuit breaker " + circuit.name().toLowerCase().replace('_', '-'));
+        why.add("circuit breaker " + circuit.name().toLowerCase(Locale.ROOT).replace('_', '-'));
       }
     }
     if (why.isEmpty()) {
@@ -218,12 +220,5 @@ public final class SagebusHealth {
     } else {
       promise.complete(Status.KO(data.put("reason", String.join(", ", why))));
     }
-  }
-
-  /**
-   * {@return the Vertx the checks run on}
-   */
-  public Vertx vertx() {
-    return vertx;
   }
 }
