@@ -5,7 +5,8 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 
 /**
- * Options of an environment: the default timeouts of calls that name none.
+ * Options of an environment: the default timeouts of calls that name none, and whether an
+ * environment that owns its Vertx records metrics.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them.
  */
@@ -16,8 +17,12 @@ public class EnvironmentOptions {
   /** Default timeout of an async call ({@link ServiceClient#callAsync}): 30 s, as in SAGE. */
   public static final Duration DEFAULT_ASYNC_TIMEOUT = Duration.ofSeconds(30);
 
+  /** By default an environment creates its own Vertx without metrics: nothing is recorded, nothing is paid. */
+  public static final boolean DEFAULT_METRICS_ENABLED = false;
+
   private Duration syncTimeout = DEFAULT_SYNC_TIMEOUT;
   private Duration asyncTimeout = DEFAULT_ASYNC_TIMEOUT;
+  private boolean metricsEnabled = DEFAULT_METRICS_ENABLED;
 
   /** Options with the defaults. */
   public EnvironmentOptions() {
@@ -31,6 +36,7 @@ public class EnvironmentOptions {
   public EnvironmentOptions(EnvironmentOptions other) {
     this.syncTimeout = other.syncTimeout;
     this.asyncTimeout = other.asyncTimeout;
+    this.metricsEnabled = other.metricsEnabled;
   }
 
   /**
@@ -42,6 +48,7 @@ public class EnvironmentOptions {
   public EnvironmentOptions(JsonObject json) {
     setSyncTimeout(Duration.ofMillis(json.getLong("syncTimeoutMillis", DEFAULT_SYNC_TIMEOUT.toMillis())));
     setAsyncTimeout(Duration.ofMillis(json.getLong("asyncTimeoutMillis", DEFAULT_ASYNC_TIMEOUT.toMillis())));
+    setMetricsEnabled(json.getBoolean("metricsEnabled", DEFAULT_METRICS_ENABLED));
   }
 
   /**
@@ -50,7 +57,8 @@ public class EnvironmentOptions {
   public JsonObject toJson() {
     return new JsonObject()
       .put("syncTimeoutMillis", syncTimeout.toMillis())
-      .put("asyncTimeoutMillis", asyncTimeout.toMillis());
+      .put("asyncTimeoutMillis", asyncTimeout.toMillis())
+      .put("metricsEnabled", metricsEnabled);
   }
 
   /**
@@ -89,6 +97,27 @@ public class EnvironmentOptions {
     return this;
   }
 
+  /**
+   * {@return whether an environment that creates its own Vertx creates it with metrics}
+   */
+  public boolean isMetricsEnabled() {
+    return metricsEnabled;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param metricsEnabled whether an environment that creates its own Vertx
+   *                       ({@link LocalEnvironment#create(String, EnvironmentOptions)}) creates it with
+   *                       Micrometer metrics and a Prometheus registry (see {@link io.sagebus.ops.SagebusMetrics}).
+   *                       An environment in a Vertx it is given records its metrics whenever that Vertx has a
+   *                       Micrometer registry, whatever this says.
+   */
+  public EnvironmentOptions setMetricsEnabled(boolean metricsEnabled) {
+    this.metricsEnabled = metricsEnabled;
+    return this;
+  }
+
   private static Duration positive(Duration d, String what) {
     if (d == null || d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException(what + " must be positive, got " + d);
@@ -99,12 +128,12 @@ public class EnvironmentOptions {
   @Override
   public boolean equals(Object o) {
     return o instanceof EnvironmentOptions that && syncTimeout.equals(that.syncTimeout)
-      && asyncTimeout.equals(that.asyncTimeout);
+      && asyncTimeout.equals(that.asyncTimeout) && metricsEnabled == that.metricsEnabled;
   }
 
   @Override
   public int hashCode() {
-    return 31 * syncTimeout.hashCode() + asyncTimeout.hashCode();
+    return 31 * (31 * syncTimeout.hashCode() + asyncTimeout.hashCode()) + Boolean.hashCode(metricsEnabled);
   }
 
   @Override

@@ -25,7 +25,12 @@ public enum FailureCode {
   /** The request was not a Sagebus request (body not {@code {"method", "args"}}). Not retried. */
   BAD_REQUEST(1007, false),
   /** The result arrived but could not be converted to the result type the caller asked for. Reported by the caller. */
-  BAD_RESULT(1008, false);
+  BAD_RESULT(1008, false),
+  /**
+   * The caller's circuit breaker for the service is open ({@link CircuitOpenException}): the call
+   * was not sent. Reported by the caller only; it never travels on the bus. Not retried.
+   */
+  CIRCUIT_OPEN(1009, false);
 
   private final int code;
   private final boolean retryable;

@@ -31,6 +31,20 @@ public interface LocalEnvironment extends Environment {
   }
 
   /**
+   * Creates an environment with a Vertx of its own, closed by {@link #close()}; with
+   * {@link EnvironmentOptions#setMetricsEnabled(boolean) metrics on}, that Vertx records Micrometer
+   * metrics into a Prometheus registry ({@link io.sagebus.ops.SagebusMetrics#scrape(io.vertx.core.Vertx)}).
+   *
+   * @param name    the environment's name: letters, digits, {@code _} and {@code -}
+   * @param options default timeouts and the metrics switch (copied)
+   * @return the environment
+   * @throws IllegalArgumentException when the name is malformed
+   */
+  static LocalEnvironment create(String name, EnvironmentOptions options) {
+    return LocalEnvironmentImpl.create(null, name, options);
+  }
+
+  /**
    * Creates an environment in a Vertx the caller owns and closes; {@link #close()} leaves the Vertx running.
    *
    * @param vertx   the Vert.x instance to run on

@@ -7,10 +7,12 @@ import io.sagebus.impl.pipeline.PipelineBuilder;
 import io.sagebus.impl.pipeline.PipelineService;
 import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.impl.ServiceRegistry;
+import io.sagebus.ops.SagebusMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
@@ -76,7 +78,7 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
     if (vertx != null) {
       return new LocalEnvironmentImpl(vertx, false, name, opts);
     }
-    Vertx own = Vertx.vertx();
+    Vertx own = opts.isMetricsEnabled() ? SagebusMetrics.vertxBuilder(new VertxOptions()).build() : Vertx.vertx();
     try {
       return new LocalEnvironmentImpl(own, true, name, opts);
     } catch (RuntimeException e) {
@@ -345,7 +347,7 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
       })
       .eventually(() -> {
         registry.uninstall(vertx);
-        return Future.succeededFuture();
+        return registry.closeOperations(); // circuit breakers and their timers, meters
       });
     if (ownsVertx) {
       // Not undeployed.eventually(...): its result would be emitted on an event loop of the Vertx being closed.

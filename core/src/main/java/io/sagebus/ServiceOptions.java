@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How a registered service runs: instances, concurrency and queue limits, timeouts, retries and
- * configuration.
+ * How a registered service runs: instances, concurrency and queue limits, timeouts, retries, an
+ * optional circuit breaker and configuration.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them, so
  * changing an instance after registration changes nothing.
@@ -34,6 +34,7 @@ public class ServiceOptions {
   private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
   private boolean retryable = DEFAULT_RETRYABLE;
   private RetryPolicy retryPolicy;
+  private CircuitBreakerPolicy circuitBreaker;
   private JsonObject config = new JsonObject();
 
   /** Options with the defaults. */
@@ -53,6 +54,7 @@ public class ServiceOptions {
     this.drainTimeout = other.drainTimeout;
     this.retryable = other.retryable;
     this.retryPolicy = other.retryPolicy == null ? null : new RetryPolicy(other.retryPolicy);
+    this.circuitBreaker = other.circuitBreaker == null ? null : new CircuitBreakerPolicy(other.circuitBreaker);
     this.config = other.config.copy();
   }
 
@@ -71,6 +73,8 @@ public class ServiceOptions {
     setRetryable(json.getBoolean("retryable", DEFAULT_RETRYABLE));
     JsonObject retry = json.getJsonObject("retryPolicy");
     setRetryPolicy(retry == null ? null : new RetryPolicy(retry));
+    JsonObject breaker = json.getJsonObject("circuitBreaker");
+    setCircuitBreaker(breaker == null ? null : new CircuitBreakerPolicy(breaker));
     setConfig(json.getJsonObject("config", new JsonObject()));
   }
 
@@ -88,6 +92,9 @@ public class ServiceOptions {
       .put("config", config.copy());
     if (retryPolicy != null) {
       json.put("retryPolicy", retryPolicy.toJson());
+    }
+    if (circuitBreaker != null) {
+      json.put("circuitBreaker", circuitBreaker.toJson());
     }
     return json;
   }
@@ -231,6 +238,24 @@ public class ServiceOptions {
    */
   public ServiceOptions setRetryPolicy(RetryPolicy retryPolicy) {
     this.retryPolicy = retryPolicy == null ? null : new RetryPolicy(retryPolicy);
+    return this;
+  }
+
+  /**
+   * {@return the circuit breaker policy of callers of this service, or {@code null} for none (the default)}
+   */
+  public CircuitBreakerPolicy getCircuitBreaker() {
+    return circuitBreaker;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param circuitBreaker a circuit breaker for the callers of this service in each JVM (copied), or {@code null}
+   *                       for none; see {@link CircuitBreakerPolicy} for what it counts and how retries interact
+   */
+  public ServiceOptions setCircuitBreaker(CircuitBreakerPolicy circuitBreaker) {
+    this.circuitBreaker = circuitBreaker == null ? null : new CircuitBreakerPolicy(circuitBreaker);
     return this;
   }
 

@@ -3,11 +3,13 @@ package io.sagebus;
 import io.sagebus.impl.CallScope;
 import io.sagebus.impl.EnvelopeCodec;
 import io.sagebus.impl.Json;
+import io.sagebus.impl.Operations;
 import io.sagebus.impl.Protocol;
 import io.sagebus.impl.ResourceTracker;
 import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.impl.ServiceMethods;
 import io.sagebus.impl.ServiceMetrics;
+import io.sagebus.impl.ServiceOps;
 import io.sagebus.impl.ServiceRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -28,6 +30,7 @@ import org.slf4j.MDC;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,6 +58,10 @@ import java.util.function.Supplier;
  * Undeploying it unregisters the consumer, answers queued calls {@link FailureCode#STOPPING},
  * lets executing calls finish within {@link ServiceOptions#getDrainTimeout()} (then answers
  * them STOPPING), and runs {@link ServiceLifecycle#stop()} and {@link ServiceLifecycle#cleanup()}.
+ * <p>
+ * While it deploys and while it stops, its service is not ready ({@link io.sagebus.ops.SagebusHealth}).
+ * When its Vertx has a Micrometer registry it records the service-side meters (requests, errors by
+ * code, queue wait and execution time, calls in flight, per method; see README, "Operations").
  * <p>
  * The {@link DeploymentManagerVerticle} deploys these for an environment. Code that owns a Vertx
  * may deploy one by hand:
@@ -95,6 +102,10 @@ public final class ServiceTaskVerticle extends VerticleBase {
   private ServiceMethods methods;
   private Logger serviceLog;
   private String runnerDescription;
+  /** Where this instance's state shows (health) and its meters live. */
+  private ServiceOps ops;
+  /** Meters by method name, {@code null} when metrics are off; read only on the consumer's event loop. */
+  private Map<String, ServiceOps.ServerMeters> meters;
 
   /**
    * A task for a service, for deployment by hand (outside a {@link DeploymentManagerVerticle}).
@@ -179,6 +190,31 @@ public final class ServiceTaskVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     if (context.threadingModel() != ThreadingModel.VIRTUAL_THREAD) {
+      return startInstance();
+    }
+    ServiceRegistry reg = registry != null ? registry : ServiceRegistry.lookup(vertx, environment);
+    ServiceRegistry.Registration registration = reg == null ? null : reg.get(definition.name());
+    ServiceOps found = registration == null ? null : registration.ops();
+    ops = found != null ? found : Operations.of(vertx).service(environment, definition.name());
+    ops.instance(this, ServiceOps.TaskState.STARTING, null, this::queued);
+    Future<?> started;
+    try {
+      started = startInstance();
+    } catch (RuntimeException | Error e) {
+      ops.instanceGone(this);
+      throw e;
+    }
+    return started.onComplete(ar -> {
+      if (ar.succeeded()) {
+        ops.instance(this, ServiceOps.TaskState.RUNNING, loop, this::queued);
+      } else {
+        ops.instanceGone(this);
+      }
+    });
+  }
+
+  private Future<?> startInstance() {
+    if (context.threadingModel() != ThreadingModel.VIRTUAL_THREAD) {
       return Future.failedFuture(new IllegalStateException("ServiceTaskVerticle for '" + definition.name()
         + "' must be deployed with new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)"
         + " (it was deployed as " + context.threadingModel() + "): its service code and hooks may block"));
@@ -191,6 +227,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
     ServiceContext ctx = new Context(ServiceClient.create(vertx, environment));
     instance = definition.factory().apply(ctx);
     methods = ServiceMethods.of(instance.getClass());
+    meters = ops.serverMeters(methods.names());
     if (instance instanceof ServiceLifecycle hooks) {
       try {
         hooks.setup(ctx);
@@ -215,7 +252,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
     long received = System.nanoTime();
     metrics.request();
     if (!(message.body() instanceof JsonObject body)) {
-      reject(message, FailureCode.BAD_REQUEST, "The request body must be a JSON object {\"method\", \"args\"}");
+      reject(message, meter(null), FailureCode.BAD_REQUEST, "The request body must be a JSON object {\"method\", \"args\"}");
       return;
     }
     String method;
@@ -224,16 +261,18 @@ public final class ServiceTaskVerticle extends VerticleBase {
       method = body.getString(Protocol.METHOD, CallOptions.DEFAULT_METHOD);
       args = body.getJsonArray(Protocol.ARGS, new JsonArray());
     } catch (ClassCastException e) {
-      reject(message, FailureCode.BAD_REQUEST, "Bad request body: 'method' must be a string and 'args' an array");
+      reject(message, meter(null), FailureCode.BAD_REQUEST,
+        "Bad request body: 'method' must be a string and 'args' an array");
       return;
     }
+    ServiceOps.ServerMeters meter = meter(method);
     long deadline = 0;
     String budget = message.headers().get(Protocol.TIMEOUT_MS);
     if (budget != null) {
       try {
         deadline = received + TimeUnit.MILLISECONDS.toNanos(Math.max(0, Long.parseLong(budget)));
       } catch (NumberFormatException e) {
-        reject(message, FailureCode.BAD_REQUEST, "Bad " + Protocol.TIMEOUT_MS + " header: '" + budget + "'");
+        reject(message, meter, FailureCode.BAD_REQUEST, "Bad " + Protocol.TIMEOUT_MS + " header: '" + budget + "'");
         return;
       }
     }
@@ -241,10 +280,11 @@ public final class ServiceTaskVerticle extends VerticleBase {
     try {
       bound = methods.bind(method, args);
     } catch (ServiceMethods.CallRejected e) {
-      reject(message, e.code(), e.getMessage());
+      reject(message, meter, e.code(), e.getMessage());
       return;
     }
-    Invocation inv = new Invocation(message, method, bound, received, deadline, message.headers().get(Protocol.REQUEST_ID));
+    Invocation inv = new Invocation(message, method, bound, received, deadline, message.headers().get(Protocol.REQUEST_ID),
+      meter);
     ServiceOptions opts = definition.options();
     Admission admission;
     lock.lock();
@@ -266,7 +306,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
     }
     switch (admission) {
       case RUN -> dispatch(inv);
-      case FULL -> reject(message, FailureCode.OVERLOADED, "Service '" + definition.name() + "' instance " + index
+      case FULL -> reject(message, meter, FailureCode.OVERLOADED, "Service '" + definition.name() + "' instance " + index
         + " is full: " + opts.getMaxConcurrency() + " running, " + opts.getMaxQueued() + " queued");
       case STOPPING -> answerStopping(inv, "it arrived while the service was being undeployed; it did not run");
       case QUEUED -> {
@@ -276,8 +316,27 @@ public final class ServiceTaskVerticle extends VerticleBase {
 
   private enum Admission { RUN, QUEUED, FULL, STOPPING }
 
-  private void reject(Message<Object> message, FailureCode code, String text) {
+  /**
+   * {@return the meters of a method the service has, else of {@value ServiceOps#UNKNOWN}, counting the
+   * request; {@code null} when metrics are off}
+   */
+  private ServiceOps.ServerMeters meter(String method) {
+    if (meters == null) {
+      return null;
+    }
+    ServiceOps.ServerMeters m = method == null ? null : meters.get(method);
+    if (m == null) {
+      m = meters.get(ServiceOps.UNKNOWN);
+    }
+    m.request();
+    return m;
+  }
+
+  private void reject(Message<Object> message, ServiceOps.ServerMeters meter, FailureCode code, String text) {
     metrics.failed(code);
+    if (meter != null) {
+      meter.error(code);
+    }
     Protocol.fail(message, code, code.name(), text, new JsonArray());
   }
 
@@ -315,6 +374,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
       if (!deadlinePassed(inv)) {
         inv.thread = Thread.currentThread();
         long start = System.nanoTime();
+        if (inv.meters != null) {
+          inv.meters.started(start - inv.received);
+        }
         CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline));
         if (inv.requestId != null) {
           MDC.put(Protocol.REQUEST_ID, inv.requestId);
@@ -329,6 +391,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
           CallScope.restore(previous);
           inv.thread = null;
           Thread.interrupted();
+          if (inv.meters != null) {
+            inv.meters.ended(System.nanoTime() - start);
+          }
         }
       }
       inv = next(threadKey, inv);
@@ -342,6 +407,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
       return;
     }
     long start = System.nanoTime();
+    if (inv.meters != null) {
+      inv.meters.started(start - inv.received);
+    }
     CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline));
     if (inv.requestId != null) {
       MDC.put(Protocol.REQUEST_ID, inv.requestId); // for what the method logs before it returns its Future
@@ -363,6 +431,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
       CallScope.restore(previous);
     }
     future.onComplete(ar -> {
+      if (inv.meters != null) {
+        inv.meters.ended(System.nanoTime() - start);
+      }
       if (ar.succeeded()) {
         answer(inv, ar.result(), start);
       } else {
@@ -376,6 +447,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
     if (inv.deadline != 0 && System.nanoTime() - inv.deadline >= 0) {
       if (inv.claim()) {
         metrics.failed(FailureCode.DEADLINE_EXCEEDED);
+        if (inv.meters != null) {
+          inv.meters.error(FailureCode.DEADLINE_EXCEEDED);
+        }
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - inv.received);
         Protocol.fail(inv.message, FailureCode.DEADLINE_EXCEEDED, FailureCode.DEADLINE_EXCEEDED.name(),
           "The caller's budget was spent before " + definition.name() + "." + inv.method + " began (it waited "
@@ -410,6 +484,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
     if (inv.claim()) {
       metrics.executed(micros);
       metrics.failed(FailureCode.SERVICE_ERROR);
+      if (inv.meters != null) {
+        inv.meters.error(FailureCode.SERVICE_ERROR);
+      }
       Protocol.fail(inv.message, FailureCode.SERVICE_ERROR, t.getClass().getName(), t.getMessage(), Protocol.stackOf(t));
     }
   }
@@ -466,6 +543,19 @@ public final class ServiceTaskVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (ops != null) {
+      ops.instance(this, ServiceOps.TaskState.STOPPING, loop, this::queued);
+    }
+    try {
+      return stopInstance();
+    } finally {
+      if (ops != null) {
+        ops.instanceGone(this);
+      }
+    }
+  }
+
+  private Future<?> stopInstance() {
     if (consumer != null) {
       try {
         consumer.unregister().await();
@@ -521,6 +611,9 @@ public final class ServiceTaskVerticle extends VerticleBase {
   private void answerStopping(Invocation inv, String why) {
     if (inv.claim()) {
       metrics.failed(FailureCode.STOPPING);
+      if (inv.meters != null) {
+        inv.meters.error(FailureCode.STOPPING);
+      }
       Protocol.fail(inv.message, FailureCode.STOPPING, FailureCode.STOPPING.name(),
         "Service '" + definition.name() + "' is stopping: " + why, new JsonArray());
     }
@@ -546,6 +639,8 @@ public final class ServiceTaskVerticle extends VerticleBase {
     final long received;
     final long deadline;
     final String requestId;
+    /** This method's meters, or {@code null} when metrics are off. */
+    final ServiceOps.ServerMeters meters;
     private final AtomicBoolean answered = new AtomicBoolean();
     /** The virtual thread running the method, while it runs (interrupted after the drain timeout). */
     volatile Thread thread;
@@ -554,7 +649,7 @@ public final class ServiceTaskVerticle extends VerticleBase {
 
     /** {@return the head of an empty list of executing invocations} */
     static Invocation sentinel() {
-      Invocation head = new Invocation(null, null, null, 0, 0, null);
+      Invocation head = new Invocation(null, null, null, 0, 0, null, null);
       head.prev = head;
       head.next = head;
       return head;
@@ -588,7 +683,8 @@ public final class ServiceTaskVerticle extends VerticleBase {
     }
 
     Invocation(Message<Object> message, String method, ServiceMethods.Bound bound, long received, long deadline,
-               String requestId) {
+               String requestId, ServiceOps.ServerMeters meters) {
+      this.meters = meters;
       this.message = message;
       this.method = method;
       this.bound = bound;

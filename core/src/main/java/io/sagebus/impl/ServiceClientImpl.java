@@ -170,8 +170,28 @@ public final class ServiceClientImpl implements ServiceClient {
     JavaType resultType = opts.getResultType() == null ? null : Json.javaType(opts.getResultType());
     Call<T> call = new Call<>(service, opts.getMethod(), body, requestId, from, budget, policy, resultType,
       registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker());
-    call.send();
-    return call.promise.future();
+    return registration == null ? call.sendNow() : guardedAndMetered(registration, call);
+  }
+
+  /**
+   * Sends a call to a registered service through its circuit breaker, when it has one, and
+   * records it in the caller-side meters, when metrics are on. Without either, it only sends.
+   */
+  private <T> Future<T> guardedAndMetered(ServiceRegistry.Registration registration, Call<T> call) {
+    ServiceOps ops = registration.ops();
+    boolean metered = ops != null && ops.metricsEnabled();
+    long started = 0;
+    if (metered) {
+      started = System.nanoTime();
+      ops.callStarted();
+    }
+    Breaker breaker = registration.breaker();
+    Future<T> outcome = breaker == null ? call.sendNow() : breaker.execute(call.method, call::sendNow);
+    if (metered) {
+      long t0 = started;
+      outcome.onComplete(ar -> ops.callEnded(call.method, t0, call.attempts, ar.failed() ? ar.cause() : null));
+    }
+    return outcome;
   }
 
   @Override
@@ -298,6 +318,12 @@ public final class ServiceClientImpl implements ServiceClient {
 
     long remainingMillis() {
       return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    }
+
+    /** Sends the first attempt; {@return the call's outcome} */
+    Future<T> sendNow() {
+      send();
+      return promise.future();
     }
 
     void send() {

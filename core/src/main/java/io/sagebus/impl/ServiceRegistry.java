@@ -1,13 +1,22 @@
 package io.sagebus.impl;
 
+import io.sagebus.CircuitBreakerPolicy;
 import io.sagebus.EnvironmentOptions;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The services registered in one environment of one Vertx, with their counters, and the
@@ -16,6 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ServiceRegistry implements Shareable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceRegistry.class);
+
   /** Name of the local map holding one registry per environment. */
   static final String MAP_NAME = "sagebus.environments";
 
@@ -23,6 +34,12 @@ public final class ServiceRegistry implements Shareable {
   private final EnvironmentOptions options;
   private final ResourceTracker tracker = new ResourceTracker();
   private final Map<String, Registration> services = new ConcurrentHashMap<>();
+  private final List<Consumer<Registration>> listeners = new CopyOnWriteArrayList<>();
+  private volatile Vertx vertx;
+  private volatile Operations operations;
+  private Future<String> breakerHostDeployment;
+  private Future<Context> breakerHost;
+  private Future<Void> operationsClosed;
 
   /**
    * Creates an empty registry.
@@ -62,6 +79,10 @@ public final class ServiceRegistry implements Shareable {
       throw new IllegalStateException("This Vertx already has a Sagebus environment named '" + environment
         + "': close it first, or choose another name");
     }
+    if (operations == null) {
+      this.vertx = vertx;
+      this.operations = Operations.of(vertx);
+    }
   }
 
   /**
@@ -70,7 +91,76 @@ public final class ServiceRegistry implements Shareable {
    * @param vertx the Vertx
    */
   public void uninstall(Vertx vertx) {
-    map(vertx).removeIfPresent(environment, this);
+    if (lookup(vertx, environment) == this) {
+      closeOperations(); // before the name is free for another environment, whose meters it would remove
+      map(vertx).removeIfPresent(environment, this);
+    }
+  }
+
+  /**
+   * {@return whether this registry is the one published in its Vertx now (its environment is open)}
+   */
+  public boolean installed() {
+    Vertx v = vertx;
+    return v != null && lookup(v, environment) == this;
+  }
+
+  /**
+   * Closes what operations keep for this environment: its circuit breakers (the host their
+   * reset timers run on is undeployed) and its meters. Idempotent.
+   *
+   * @return completes when the breakers' host is undeployed
+   */
+  public synchronized Future<Void> closeOperations() {
+    if (operationsClosed != null) {
+      return operationsClosed;
+    }
+    Operations ops = operations;
+    if (ops != null) {
+      ops.closeEnvironment(environment);
+    }
+    if (breakerHostDeployment == null) {
+      operationsClosed = Future.succeededFuture();
+    } else {
+      Vertx v = vertx;
+      operationsClosed = breakerHostDeployment
+        .compose(id -> v.deploymentIDs().contains(id) ? v.undeploy(id) : Future.succeededFuture())
+        .recover(e -> {
+          LOG.debug("Environment '{}': undeploying the circuit breakers' host", environment, e);
+          return Future.succeededFuture();
+        });
+    }
+    return operationsClosed;
+  }
+
+  /** The context circuit breakers run on: deployed on first use, undeployed by {@link #closeOperations()}. */
+  private synchronized Future<Context> breakerHost() {
+    if (operationsClosed != null) {
+      return Future.failedFuture(new IllegalStateException("Environment '" + environment + "' is closed"));
+    }
+    if (breakerHost == null) {
+      BreakerHost host = new BreakerHost();
+      // Detached: deployed from a caller's verticle (a job's operator) it would be its child, undeployed with it.
+      breakerHostDeployment = Deployments.deployDetached(vertx, host, new DeploymentOptions());
+      breakerHost = breakerHostDeployment.map(id -> host.context());
+    }
+    return breakerHost;
+  }
+
+  /** An empty verticle whose context hosts the environment's circuit breakers and their timers. */
+  private static final class BreakerHost extends VerticleBase {
+    Context context() {
+      return context;
+    }
+  }
+
+  /**
+   * Calls {@code listener} for every service registered from now on.
+   *
+   * @param listener called with each new registration
+   */
+  public void onRegister(Consumer<Registration> listener) {
+    listeners.add(listener);
   }
 
   /**
@@ -107,6 +197,9 @@ public final class ServiceRegistry implements Shareable {
       throw new IllegalArgumentException("Service '" + definition.name() + "' is already registered in environment '"
         + environment + "' (as " + prev.definition().typeName() + "): choose another name");
     }
+    for (Consumer<Registration> listener : listeners) {
+      listener.accept(reg);
+    }
     return reg;
   }
 
@@ -127,11 +220,66 @@ public final class ServiceRegistry implements Shareable {
   }
 
   /**
-   * A registered service and its counters.
-   *
-   * @param definition what was registered
-   * @param metrics    its counters in this JVM
+   * A registered service, its counters and its operations state.
    */
-  public record Registration(ServiceDefinition definition, ServiceMetrics metrics) {
+  public final class Registration {
+    private final ServiceDefinition definition;
+    private final ServiceMetrics metrics;
+    private volatile ServiceOps ops;
+    private volatile Breaker breaker;
+
+    Registration(ServiceDefinition definition, ServiceMetrics metrics) {
+      this.definition = definition;
+      this.metrics = metrics;
+    }
+
+    /**
+     * {@return what was registered}
+     */
+    public ServiceDefinition definition() {
+      return definition;
+    }
+
+    /**
+     * {@return its counters in this JVM}
+     */
+    public ServiceMetrics metrics() {
+      return metrics;
+    }
+
+    /**
+     * {@return its operations state (meters, instances, breaker), or {@code null} before the registry is installed in a Vertx}
+     */
+    public ServiceOps ops() {
+      ServiceOps o = ops;
+      if (o == null) {
+        Operations all = operations;
+        if (all == null) {
+          return null;
+        }
+        o = all.service(environment, definition.name());
+        ops = o;
+      }
+      return o;
+    }
+
+    /**
+     * {@return the callers' circuit breaker, made on first use; {@code null} when its options ask for none,
+     * or once the environment is closed}
+     */
+    public Breaker breaker() {
+      Breaker b = breaker;
+      if (b != null) {
+        return b;
+      }
+      CircuitBreakerPolicy policy = definition.options().getCircuitBreaker();
+      ServiceOps o = policy == null ? null : ops();
+      if (o == null) {
+        return null;
+      }
+      b = o.breaker(() -> new Breaker(vertx, environment, definition.name(), policy, breakerHost(), tracker));
+      breaker = b;
+      return b;
+    }
   }
 }
