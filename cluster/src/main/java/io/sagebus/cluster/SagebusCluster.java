@@ -3,6 +3,7 @@ package io.sagebus.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.partition.NoDataMemberInClusterException;
+import io.sagebus.ops.SagebusMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -42,12 +43,28 @@ public final class SagebusCluster {
    *         {@link IllegalStateException} when a lite member finds no data member to join
    */
   public static Future<Vertx> vertx(ClusterOptions options) {
+    return vertx(options, false);
+  }
+
+  /**
+   * Like {@link #vertx(ClusterOptions)}, optionally recording Micrometer metrics
+   * ({@link SagebusMetrics#metricsOptions()}): Sagebus's, the event bus's and the JVM's, for
+   * {@link SagebusMetrics#scrape(Vertx)}.
+   *
+   * @param options the cluster settings; the cluster name must be set
+   * @param metrics whether the Vertx records metrics
+   * @return as {@link #vertx(ClusterOptions)}
+   */
+  public static Future<Vertx> vertx(ClusterOptions options, boolean metrics) {
     Config config;
     VertxOptions vertxOptions;
     try {
       ClusterOptions copy = new ClusterOptions(Objects.requireNonNull(options, "options"));
       config = copy.toHazelcastConfig();
       vertxOptions = copy.toVertxOptions();
+      if (metrics) {
+        vertxOptions.setMetricsOptions(SagebusMetrics.metricsOptions());
+      }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }

@@ -6,6 +6,7 @@ import io.sagebus.cluster.impl.ClusterNodeDirectory;
 import io.sagebus.impl.ServiceDefinition;
 import io.sagebus.management.ManagementOptions;
 import io.sagebus.management.ManagementServer;
+import io.sagebus.ops.SagebusMetrics;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -57,6 +58,8 @@ import java.util.regex.Pattern;
  *   <li>{@code setup}: optional class names of {@link NodeSetup}s, run at start on the node's own
  *       {@link ClusterEnvironment}: they register the pipelines the node runs by name, and the
  *       services those call.</li>
+ *   <li>{@code metrics}: {@code true} (default) records Micrometer metrics (Sagebus's, the event
+ *       bus's, the JVM's) for {@code /metrics}; {@code false} records none.</li>
  *   <li>{@code management}: optional {@link ManagementOptions} in JSON ({@code {"port": 8091,
  *       "token": "..."}}): the node serves the management API ({@link ManagementServer}) for its
  *       environment, with the cluster's nodes and placements. Without it, no port is opened.</li>
@@ -144,6 +147,7 @@ public final class SagebusNode {
     private ServiceCatalog catalog;
     private List<String> setups = List.of();
     private ManagementOptions management;
+    private boolean metrics = true;
 
     @Override
     public JsonObject afterConfigParsed(JsonObject conf) {
@@ -167,6 +171,11 @@ public final class SagebusNode {
           throw new IllegalArgumentException("\"management\" must be a JSON object such as {\"port\": 8089}");
         }
         management = api == null ? null : new ManagementOptions((JsonObject) api);
+        Object metricsFlag = config.getValue("metrics", true);
+        if (!(metricsFlag instanceof Boolean on)) {
+          throw new IllegalArgumentException("\"metrics\" must be true or false");
+        }
+        metrics = on;
       } catch (RuntimeException e) {
         System.err.println("sagebus node: invalid configuration: " + e.getMessage());
         throw e;
@@ -178,6 +187,9 @@ public final class SagebusNode {
     public VertxBuilder createVertxBuilder(VertxOptions options) {
       // The launcher applies -cluster-host and the like to these options after this hook, so the
       // Hazelcast configuration is made when the Vertx is built.
+      if (metrics && (options.getMetricsOptions() == null || !options.getMetricsOptions().isEnabled())) {
+        options.setMetricsOptions(SagebusMetrics.metricsOptions());
+      }
       return new NodeVertxBuilder(options, this);
     }
 

@@ -100,6 +100,23 @@ class NodeManagementIT {
         HttpResponse.BodyHandlers.ofString());
       assertThat(call.statusCode()).as(call.body()).isEqualTo(200);
       assertThat(call.body()).contains("42");
+
+      // What an operator's curl sees: Sagebus series among the metrics, every service in readiness.
+      HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(url + "/metrics"))
+        .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body())
+        .contains("sagebus_client_calls_total{").contains("service=\"echo\"")
+        .contains("sagebus_jobs_finished_total{env=\"ops\",status=\"completed\"} 1.0")
+        .contains("vertx_eventbus_");
+      HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(url + "/health/ready"))
+        .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      assertThat(new JsonObject(ready.body()).getString("outcome")).isEqualTo("UP");
+      assertThat(ready.body()).contains("{\"id\":\"services\",\"status\":\"UP\",\"checks\":[{\"id\":\"echo\",\"status\":\"UP\"");
+      HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(url + "/health"))
+        .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(health.body()).contains("jobs").contains("ops-job-1");
     }
   }
 }

@@ -1,6 +1,9 @@
 package io.sagebus.ops;
 
 import io.sagebus.Environment;
+import io.sagebus.Job;
+import io.sagebus.JobProgress;
+import io.sagebus.JobStatus;
 import io.sagebus.impl.Operations;
 import io.sagebus.impl.ServiceOps;
 import io.sagebus.impl.ServiceRegistry;
@@ -9,6 +12,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.CheckResult;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -39,7 +43,12 @@ import java.util.Set;
  *       when no instance runs here). Data: {@code running}, {@code starting}, {@code stopping},
  *       {@code circuit} (when the service has a breaker).</li>
  * </ul>
- * More procedures (jobs, ...) are registered on the checks themselves, for instance
+ * With an {@link Environment} object, {@link #all()} also has the procedure {@code jobs}: every
+ * job the environment keeps (running, and the last 100 finished) with its status and progress;
+ * DOWN while one of them has failed (readiness is not affected: a failed job does not stop the
+ * node from taking calls).
+ * <p>
+ * More procedures are registered on the checks themselves, for instance
  * {@code health.readiness().register("jobs/" + id, promise -> ...)}; {@link #all()} shows them too.
  * The node is UP when every procedure is.
  */
@@ -53,7 +62,7 @@ public final class SagebusHealth {
   private final HealthChecks readiness;
   private final HealthChecks all;
 
-  private SagebusHealth(Vertx vertx, String environment, ServiceRegistry registry) {
+  private SagebusHealth(Vertx vertx, String environment, ServiceRegistry registry, Environment env) {
     this.environment = environment;
     this.registry = registry;
     this.operations = Operations.of(vertx);
@@ -68,6 +77,9 @@ public final class SagebusHealth {
     }
     all.register("live", promise -> nested(liveness, promise));
     all.register("ready", promise -> nested(readiness, promise));
+    if (env != null) {
+      all.register("jobs", promise -> jobs(env, promise));
+    }
     operations.onService(ops -> {
       if (ops.environment().equals(environment)) {
         add(ops.service());
@@ -89,7 +101,7 @@ public final class SagebusHealth {
     if (registry == null) {
       throw new IllegalStateException("Environment '" + environment.name() + "' is closed");
     }
-    return new SagebusHealth(environment.vertx(), environment.name(), registry);
+    return new SagebusHealth(environment.vertx(), environment.name(), registry, environment);
   }
 
   /**
@@ -106,7 +118,7 @@ public final class SagebusHealth {
    * @return the health checks
    */
   public static SagebusHealth create(Vertx vertx, String environment) {
-    return new SagebusHealth(vertx, environment, ServiceRegistry.lookup(vertx, environment));
+    return new SagebusHealth(vertx, environment, ServiceRegistry.lookup(vertx, environment), null);
   }
 
   /**
@@ -156,6 +168,23 @@ public final class SagebusHealth {
   private void environmentOpen(Promise<Status> promise) {
     JsonObject data = new JsonObject().put("name", registry.environment());
     promise.complete(registry.installed() ? Status.OK(data) : Status.KO(data.put("reason", "closed")));
+  }
+
+  /** The environment's jobs: each with its status and progress; DOWN while a kept job has failed. */
+  private static void jobs(Environment env, Promise<Status> promise) {
+    JsonObject counts = new JsonObject();
+    JsonArray list = new JsonArray();
+    boolean failed = false;
+    for (Job job : env.jobs()) {
+      JobProgress p = job.progress();
+      String status = p.status().name().toLowerCase(Locale.ROOT);
+      counts.put(status, counts.getInteger(status, 0) + 1);
+      failed |= p.status() == JobStatus.FAILED;
+      list.add(new JsonObject().put("id", p.jobId()).put("status", p.status().name())
+        .put("sinkRecords", p.sinkRecords()).put("total", p.total()).put("failedRecords", p.failedRecords()));
+    }
+    JsonObject data = new JsonObject().put("counts", counts).put("jobs", list);
+    promise.complete(failed ? Status.KO(data.put("reason", "a job failed")) : Status.OK(data));
   }
 
   private static void nested(HealthChecks checks, Promise<Status> promise) {

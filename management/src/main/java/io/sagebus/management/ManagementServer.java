@@ -101,6 +101,8 @@ public interface ManagementServer {
     /**
      * Sets what {@code GET /metrics} answers: the Prometheus text exposition of the node's metrics,
      * e.g. {@code prometheusMeterRegistry::scrape}. It is called on a worker thread. Without it,
+     * the environment's Vertx's metrics ({@link io.sagebus.ops.SagebusMetrics#scrape(io.vertx.core.Vertx)})
+     * when it records them ({@link io.sagebus.EnvironmentOptions#setMetricsEnabled(boolean)}), else
      * {@code /metrics} answers 404 with a JSON error.
      *
      * @param scrape returns the Prometheus text, or {@code null} for none
@@ -113,8 +115,8 @@ public interface ManagementServer {
 
     /**
      * Sets the checks {@code GET /health} runs (and {@code GET /health/<procedure>} for one of
-     * them). Without it, {@code /health} runs the readiness checks, else a built-in check that the
-     * environment is up.
+     * them). Without it, {@link io.sagebus.ops.SagebusHealth#all()} of the environment: liveness,
+     * readiness and its jobs.
      *
      * @param checks the checks, or {@code null}
      * @return this
@@ -125,7 +127,8 @@ public interface ManagementServer {
     }
 
     /**
-     * Sets the checks {@code GET /health/live} runs. Without them, a built-in check that the environment is up.
+     * Sets the checks {@code GET /health/live} runs. Without them, {@link io.sagebus.ops.SagebusHealth#liveness()}
+     * of the environment.
      *
      * @param checks the checks, or {@code null}
      * @return this
@@ -136,8 +139,8 @@ public interface ManagementServer {
     }
 
     /**
-     * Sets the checks {@code GET /health/ready} runs. Without them, the {@link #health(HealthChecks)}
-     * checks, else a built-in check that the environment is up.
+     * Sets the checks {@code GET /health/ready} runs. Without them, {@link io.sagebus.ops.SagebusHealth#readiness()}
+     * of the environment: every service, not ready while deploying, stopping or with an open breaker.
      *
      * @param checks the checks, or {@code null}
      * @return this

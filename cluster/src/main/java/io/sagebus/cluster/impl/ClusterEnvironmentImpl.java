@@ -81,7 +81,8 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    return SagebusCluster.vertx(cluster).compose(vertx -> create(vertx, true, name, options)
+    boolean metrics = options != null && options.isMetricsEnabled();
+    return SagebusCluster.vertx(cluster, metrics).compose(vertx -> create(vertx, true, name, options)
       .recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e))));
   }
 

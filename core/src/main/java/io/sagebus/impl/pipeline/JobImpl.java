@@ -81,6 +81,7 @@ public final class JobImpl implements Job {
   private volatile boolean stopping;
   private volatile Throwable failure;
   private Consumer<JobImpl> onEnd = j -> { };
+  private JobMeters meters;
 
   /**
    * Creates a job from a compiled graph; {@link #start()} runs it.
@@ -225,6 +226,10 @@ public final class JobImpl implements Job {
               + " could not be deployed: " + ar.cause().getMessage(), ar.cause(), result())));
         }
         status = JobStatus.RUNNING;
+        meters = JobMeters.bind(vertx, services.environment(), id, stats, gate);
+        if (meters != null) {
+          done.future().onComplete(x -> meters.ended(status));
+        }
         running.set(tasks.size());
         for (OperatorTask t : tasks) {
           launch(t);

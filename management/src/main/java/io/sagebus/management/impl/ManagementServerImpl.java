@@ -8,6 +8,8 @@ import io.sagebus.ServiceStats;
 import io.sagebus.management.ManagementOptions;
 import io.sagebus.management.ManagementServer;
 import io.sagebus.management.NodeDirectory;
+import io.sagebus.ops.SagebusHealth;
+import io.sagebus.ops.SagebusMetrics;
 import io.sagebus.management.NodeInfo;
 import io.sagebus.management.ReplicaInfo;
 import io.vertx.core.Future;
@@ -82,15 +84,12 @@ public final class ManagementServerImpl implements ManagementServer {
     this.env = env;
     this.vertx = env.vertx();
     this.options = options;
-    this.metrics = metrics;
-    HealthChecks builtIn = null;
-    if (health == null || liveness == null || readiness == null) {
-      builtIn = HealthChecks.create(vertx).register("environment", promise -> promise.complete(
-        Status.OK(new JsonObject().put("environment", env.name()).put("services", env.registeredServices().size()))));
-    }
-    this.readiness = readiness != null ? readiness : health != null ? health : builtIn;
-    this.health = health != null ? health : this.readiness;
-    this.liveness = liveness != null ? liveness : builtIn;
+    // By default: the environment's own metrics, when its Vertx records them, and its health checks.
+    this.metrics = metrics != null ? metrics : SagebusMetrics.enabled(vertx) ? () -> SagebusMetrics.scrape(vertx) : null;
+    SagebusHealth builtIn = health == null || liveness == null || readiness == null ? SagebusHealth.create(env) : null;
+    this.readiness = readiness != null ? readiness : builtIn.readiness();
+    this.health = health != null ? health : builtIn.all();
+    this.liveness = liveness != null ? liveness : builtIn.liveness();
     this.nodes = nodes;
     this.tokenDigest = options.getToken() == null ? null : sha256(options.getToken());
   }
