@@ -3,6 +3,10 @@ package io.sagebus.samples;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,6 +71,18 @@ class ClusterSampleIT {
         "nodes: [node-1, node-2, node-3]",
         "profile replicas: {\"node-1\":1,\"node-2\":1}",
         "job: COMPLETED, 10000 records enriched, mean score 31.8");
+
+      // README: node-1 serves the management API on 127.0.0.1:8091.
+      HttpClient http = HttpClient.newHttpClient();
+      HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8091/health/ready"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      HttpResponse<String> nodesJson = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8091/nodes"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(nodesJson.body()).contains("node-1", "node-2", "node-3");
+      HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8091/metrics"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.body()).contains("sagebus_service_requests_total{env=\"demo\"");
 
       // kill %1 %2 %3: SIGTERM, a planned leave; each node ends by itself.
       for (Process node : nodes) {
