@@ -381,19 +381,26 @@ public final class ServiceTaskVerticle extends VerticleBase {
         if (inv.requestId != null) {
           MDC.put(Protocol.REQUEST_ID, inv.requestId);
         }
+        Object result = null;
+        Throwable error = null;
         try {
-          Object result = inv.bound.invoke(instance);
-          answer(inv, result, start);
+          result = inv.bound.invoke(instance);
         } catch (Throwable t) {
-          answerError(inv, t, start);
+          error = t;
         } finally {
           MDC.remove(Protocol.REQUEST_ID);
           CallScope.restore(previous);
           inv.thread = null;
           Thread.interrupted();
-          if (inv.meters != null) {
-            inv.meters.ended(System.nanoTime() - start);
-          }
+        }
+        // Counted as ended before the answer leaves: a caller that has its answer never sees the call in flight.
+        if (inv.meters != null) {
+          inv.meters.ended(System.nanoTime() - start);
+        }
+        if (error == null) {
+          answer(inv, result, start);
+        } else {
+          answerError(inv, error, start);
         }
       }
       inv = next(threadKey, inv);
