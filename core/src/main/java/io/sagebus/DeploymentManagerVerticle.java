@@ -71,6 +71,10 @@ import java.util.function.Supplier;
  * String reply = ServiceClient.create(vertx, "shop").call("echo", "hi");
  * }</pre>
  * Undeploying the manager undeploys every service it deployed.
+ * <p>
+ * In a cluster ({@code io.sagebus.cluster.ClusterEnvironment}), services registered by class are
+ * deployed by the cluster's placement on the nodes whose catalogues hold them, not in this JVM;
+ * the actions above are the same.
  */
 public final class DeploymentManagerVerticle extends VerticleBase {
 

@@ -31,7 +31,8 @@ import java.util.function.Supplier;
  * ({@code sagebus.<env>.services}, {@code .nodes}, {@code .placements}, {@code .jobs}), so any
  * member can list them. When a node dies, the oldest member of the cluster places its replicas on
  * the live nodes again, up to the wanted count; a node that stops (SIGTERM) has its replicas
- * placed elsewhere before it drains them. A call that reaches no replica while they are placed
+ * placed elsewhere before it drains them; when the JVM that registered a service dies, the oldest
+ * member undeploys that service's replicas, so nothing is left running for nobody. A call that reaches no replica while they are placed
  * waits, up to its deadline, rather than failing; a call sent to a node that just died is lost
  * until Hazelcast notices the death (about half a second on loopback), which is what a
  * {@link io.sagebus.RetryPolicy} with a short attempt timeout is for.
