@@ -11,7 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The management API's view of a cluster: the live nodes from the environment's node map, and the
+ * The management API's view of a cluster: the live nodes from the environment's node map (their
+ * uptime counts from when their agent joined), and the
  * replicas of a service from its placement record (a service running in the registering JVM, a
  * supplier, shows as its replicas there).
  */
@@ -37,9 +38,17 @@ public final class ClusterNodeDirectory implements NodeDirectory {
       List<NodeInfo> nodes = new ArrayList<>();
       for (Object o : records) {
         JsonObject r = (JsonObject) o;
+        long joined = r.getLong("joined", 0L);
         nodes.add(new NodeInfo(r.getString("node"), r.getString("host", "?"), member.equals(r.getString("member")),
-          new JsonObject().put("member", r.getString("member")).put("catalogue", r.getJsonObject("services"))
-            .put("joined", r.getLong("joined"))));
+          new JsonObject()
+            .put("mode", "cluster")
+            .put("member", r.getString("member"))
+            .put("catalogue", r.getJsonObject("services"))
+            .put("joined", joined)
+            .put("uptimeMillis", joined == 0 ? null : Math.max(0, System.currentTimeMillis() - joined))
+            .put("pid", r.getValue("pid"))
+            .put("java", r.getString("java"))
+            .put("processors", r.getValue("processors"))));
       }
       return nodes;
     });

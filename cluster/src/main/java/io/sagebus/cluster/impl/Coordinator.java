@@ -272,7 +272,10 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
         .put("member", hazelcast.getCluster().getLocalMember().getUuid().toString())
         .put("host", hazelcast.getCluster().getLocalMember().getAddress().getHost())
         .put("services", new JsonObject(new LinkedHashMap<>(catalog)))
-        .put("joined", System.currentTimeMillis());
+        .put("joined", System.currentTimeMillis())
+        .put("pid", ProcessHandle.current().pid())
+        .put("java", Runtime.version().toString())
+        .put("processors", Runtime.getRuntime().availableProcessors());
       nodes.set(nodeId, record.encode());
       // A node that starts again under the same id runs nothing yet: forget what the old one ran.
       reconcile(nodeId);
