@@ -168,6 +168,27 @@ class ClusterEnvironmentTest {
 
   @Test
   @Order(3)
+  void aServiceNameRegisteredByAnotherMemberIsRefusedAndItsReplicasAreLeftAlone() {
+    environment().registerService("echo", EchoService.class, new ServiceOptions().setInstances(2));
+    env.start().await();
+    ClusterEnvironment second = ClusterEnvironment.create(nodes.get("A"), ENV, null).await();
+    try {
+      second.registerService("echo", io.sagebus.testing.CountingService.class);
+      assertThatThrownBy(() -> second.start().await())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already registered in environment '" + ENV + "' by another member");
+      // The second one can still call it, without registering it.
+      assertThat(second.services().<String>callAsync("echo", "from the second").await()).isEqualTo("from the second");
+    } finally {
+      second.close().await();
+    }
+    // Closing the second one left the first one's service alone.
+    assertThat(running("echo").values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(2);
+    assertThat(env.services().<String>callAsync("echo", "still here").await()).isEqualTo("still here");
+  }
+
+  @Test
+  @Order(3)
   void aSupplierRunsInTheSubmittingJvmAndTheClusterCallsIt() {
     AtomicInteger calls = new AtomicInteger();
     environment().registerService("local", () -> new NodeNameService("submitter", calls));

@@ -147,9 +147,9 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
     for (String service : local.registeredServices()) {
       if (!before.contains(service)) {
         ServiceDefinition definition = registry.get(service).definition();
-        Future<Void> put = coordinator.publish(definition, !coordinator.places(definition));
+        Future<Void> put = coordinator.publish(definition, !coordinator.places(definition))
+          .onSuccess(v -> published(service));
         publishing = Future.all(publishing, put).mapEmpty();
-        published.add(service);
       }
     }
     return this;
@@ -157,6 +157,14 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
 
   private synchronized Future<Void> published() {
     return publishing;
+  }
+
+  private synchronized void published(String service) {
+    published.add(service);
+  }
+
+  private synchronized List<String> publishedNames() {
+    return List.copyOf(published);
   }
 
   @Override
@@ -334,9 +342,8 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
     if (closing != null) {
       return closing;
     }
-    List<String> names = List.copyOf(published);
     Future<Void> closed = published().transform(ignored -> local.close())
-      .transform(ignored -> coordinator.unpublish(names))
+      .transform(ignored -> coordinator.unpublish(publishedNames()))
       .transform(ar -> {
         if (ar.failed()) {
           LOG.warn("Environment '{}': removing its registrations from the cluster failed", name, ar.cause());

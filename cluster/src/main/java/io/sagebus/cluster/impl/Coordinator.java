@@ -114,16 +114,33 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
    *
    * @param definition the registration
    * @param local      whether its instances run in the registering JVM (a supplier)
-   * @return completion
+   * @return completion; fails with {@link IllegalStateException} when another live member of the
+   *         cluster registered a service of that name in the environment (one registering JVM per
+   *         service name: it owns the replicas, and its close undeploys them)
    */
   public Future<Void> publish(ServiceDefinition definition, boolean local) {
-    JsonObject record = new JsonObject()
+    String me = member();
+    String encoded = new JsonObject()
       .put("name", definition.name())
       .put("type", definition.typeName())
       .put("local", local)
-      .put("member", hazelcast.getCluster().getLocalMember().getUuid().toString())
-      .put("options", definition.options().toJson());
-    return Future.fromCompletionStage(services.setAsync(definition.name(), record.encode()), context).mapEmpty();
+      .put("member", me)
+      .put("options", definition.options().toJson())
+      .encode();
+    return blocking(() -> {
+      String previous = services.putIfAbsent(definition.name(), encoded);
+      if (previous != null) {
+        JsonObject other = new JsonObject(previous);
+        String owner = other.getString("member");
+        if (!me.equals(owner) && memberIds().contains(UUID.fromString(owner))) {
+          throw new IllegalStateException("Service '" + definition.name() + "' is already registered in environment '"
+            + environment + "' by another member of the cluster (" + owner + ", class " + other.getString("type")
+            + "): one JVM registers a service; call it from here without registering it, or choose another name");
+        }
+        services.set(definition.name(), encoded); // ours, or left by a member that is gone
+      }
+      return null;
+    });
   }
 
   /**
@@ -207,6 +224,11 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     String type = definition.typeName();
     int replicas = definition.options().getInstances();
     return blocking(() -> locked(service, () -> {
+      String owner = otherOwner(service);
+      if (owner != null) {
+        throw new IllegalStateException("Service '" + service + "' of environment '" + environment + "' is registered "
+          + "by another member of the cluster (" + owner + "), which places and undeploys its replicas");
+      }
       JsonObject record = readPlacement(service);
       if (record == null) {
         record = new JsonObject().put("service", service).put("nodes", new JsonObject());
@@ -220,7 +242,24 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   @Override
   public Future<Integer> undeploy(String service) {
-    return blocking(() -> unplace(service));
+    return blocking(() -> {
+      String owner = otherOwner(service);
+      if (owner != null) {
+        LOG.info("Environment '{}': not undeploying '{}': member {} registered it", environment, service, owner);
+        return 0;
+      }
+      return unplace(service);
+    });
+  }
+
+  /** {@return the live member other than this one that registered the service, or {@code null}} */
+  private String otherOwner(String service) {
+    String json = services.get(service);
+    if (json == null) {
+      return null;
+    }
+    String owner = new JsonObject(json).getString("member");
+    return !member().equals(owner) && memberIds().contains(UUID.fromString(owner)) ? owner : null;
   }
 
   /** Undeploys the replicas of a service from the live nodes and forgets its placement. */
