@@ -142,7 +142,8 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    String id = registry.environment() + "-job-" + jobCounter.incrementAndGet();
+    String prefix = placement == null ? registry.environment() : placement.jobIdPrefix(registry.environment());
+    String id = prefix + "-job-" + jobCounter.incrementAndGet();
     JobImpl job = new JobImpl(id, vertx, client, new JobLease(), graph, this::finished);
     jobs.put(id, job);
     synchronized (known) {

@@ -1,5 +1,6 @@
 package io.sagebus.cluster;
 
+import io.sagebus.Job;
 import io.sagebus.management.cli.SagebusCli;
 import io.sagebus.testing.EchoService;
 import io.vertx.core.json.JsonObject;
@@ -15,11 +16,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A node JVM from the built jar with a setup class (a service and a named pipeline) and its
@@ -80,9 +83,25 @@ class NodeManagementIT {
       assertThat(run.exitCode()).as("run: %s %s", run.out(), run.err()).isZero();
       assertThat(run.out()).contains("RUNNING").contains("COMPLETED: " + DemoSetup.RECORDS + " records").contains(DemoSetup.RECORDS + " reached the sinks");
 
+      // A job another JVM of the cluster ran shows on this node too.
+      ClusterEnvironment submitter = ClusterEnvironment.create(new ClusterOptions(options).setLiteMember(true), ENV)
+        .await();
+      String elsewhere;
+      try {
+        submitter.fromBatch(List.of(1, 2, 3)).map(x -> x + 1).sink(x -> { });
+        Job job = submitter.submit().await();
+        job.completion().await();
+        elsewhere = job.id();
+        await().atMost(Duration.ofSeconds(10)).until(() -> cli(url, "jobs").out().contains(elsewhere));
+      } finally {
+        submitter.close().await();
+      }
+
       Run jobs = cli(url, "jobs");
       assertThat(jobs.exitCode()).isZero();
-      assertThat(jobs.out()).contains("COMPLETED");
+      assertThat(elsewhere).startsWith(ENV + "-").endsWith("-job-1");
+      assertThat(jobs.out()).contains("COMPLETED").contains(elsewhere);
+      assertThat(jobs.out().lines().filter(l -> l.contains("-job-1 ")).count()).as(jobs.out()).isEqualTo(2);
 
       Run services = cli(url, "services");
       assertThat(services.exitCode()).isZero();
@@ -117,7 +136,7 @@ class NodeManagementIT {
       assertThat(ready.body()).contains("{\"id\":\"services\",\"status\":\"UP\",\"checks\":[{\"id\":\"echo\",\"status\":\"UP\"");
       HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(url + "/health"))
         .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
-      assertThat(health.body()).contains("jobs").contains("ops-job-1");
+      assertThat(health.body()).contains("jobs").contains("-job-1\"");
     }
   }
 }

@@ -48,6 +48,16 @@ public interface ServicePlacement extends Shareable {
   int placed(String service);
 
   /**
+   * {@return how this JVM's job ids start: unique among the JVMs that share the placement's records}
+   * The manager appends {@code -job-<n>}.
+   *
+   * @param environment the environment name
+   */
+  default String jobIdPrefix(String environment) {
+    return environment;
+  }
+
+  /**
    * Installs a placement for an environment of a Vertx.
    *
    * @param vertx       the Vertx

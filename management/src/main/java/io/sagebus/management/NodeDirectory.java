@@ -3,6 +3,7 @@ package io.sagebus.management;
 import io.sagebus.Environment;
 import io.sagebus.management.impl.LocalNodeDirectory;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 
@@ -39,4 +40,16 @@ public interface NodeDirectory {
    *     {@link io.sagebus.ServiceNotFoundException} for a name that is not registered
    */
   Future<List<ReplicaInfo>> replicas(String service);
+
+  /**
+   * The jobs that other JVMs of the deployment run or ran, for {@code GET /jobs} beside this
+   * environment's own: each in the form of {@link io.sagebus.JobProgress#toJson()}, with the
+   * field {@code "member"} naming the JVM that runs it and {@code "updated"} the time of the
+   * snapshot (milliseconds since the epoch). A local environment has none (the default).
+   *
+   * @return their progress, possibly a few seconds old
+   */
+  default Future<List<JsonObject>> jobs() {
+    return Future.succeededFuture(List.of());
+  }
 }

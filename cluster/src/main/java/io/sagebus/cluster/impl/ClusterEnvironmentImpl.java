@@ -261,18 +261,29 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
     return submitted.future().onSuccess(this::record);
   }
 
+  /** How often a running job's record in the cluster's job map is refreshed. */
+  private static final long JOB_RECORD_PERIOD_MS = 1000;
+
+  /**
+   * Keeps the job's record in the cluster's job map: its progress ({@link io.sagebus.JobProgress#toJson()})
+   * at start, every second while it runs, and at its end (with its result), so that any member can show it.
+   */
   private void record(Job job) {
     long started = System.currentTimeMillis();
-    JsonObject record = new JsonObject().put("id", job.id()).put("status", job.status().name()).put("member", member)
-      .put("started", started);
-    coordinator.recordJob(job.id(), record)
+    JsonObject base = new JsonObject().put("id", job.id()).put("member", member).put("started", started);
+    Runnable write = () -> coordinator.recordJob(job.id(), base.copy().put("status", job.status().name())
+        .put("updated", System.currentTimeMillis()).put("progress", job.progress().toJson()))
       .onFailure(e -> LOG.warn("Environment '{}': recording job {} failed", name, job.id(), e));
+    write.run();
+    long timer = vertx.setPeriodic(JOB_RECORD_PERIOD_MS, id -> write.run());
     job.completion().onComplete(ar -> {
-      JsonObject done = record.copy().put("finished", System.currentTimeMillis());
+      vertx.cancelTimer(timer);
+      JsonObject done = base.copy().put("finished", System.currentTimeMillis()).put("updated", System.currentTimeMillis())
+        .put("progress", job.progress().toJson());
       if (ar.succeeded()) {
         done.put("status", ar.result().status().name()).put("result", ar.result().toJson());
       } else {
-        done.put("status", "FAILED").put("failure", String.valueOf(ar.cause()));
+        done.put("status", job.status().name()).put("failure", String.valueOf(ar.cause()));
       }
       coordinator.recordJob(job.id(), done)
         .onFailure(e -> LOG.warn("Environment '{}': recording the end of job {} failed", name, job.id(), e));

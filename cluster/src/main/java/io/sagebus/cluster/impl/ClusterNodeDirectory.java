@@ -55,6 +55,22 @@ public final class ClusterNodeDirectory implements NodeDirectory {
   }
 
   @Override
+  public Future<List<JsonObject>> jobs() {
+    return environment.jobRecords().map(records -> {
+      List<JsonObject> jobs = new ArrayList<>();
+      for (Object o : records) {
+        JsonObject r = (JsonObject) o;
+        JsonObject progress = r.getJsonObject("progress");
+        if (progress != null) {
+          jobs.add(progress.copy().put("status", r.getString("status")).put("member", r.getString("member"))
+            .put("updated", r.getLong("updated")));
+        }
+      }
+      return jobs;
+    });
+  }
+
+  @Override
   public Future<List<ReplicaInfo>> replicas(String service) {
     return environment.placements().map(records -> {
       List<ReplicaInfo> replicas = new ArrayList<>();

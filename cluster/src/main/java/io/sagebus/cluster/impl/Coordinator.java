@@ -292,6 +292,12 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   }
 
   @Override
+  public String jobIdPrefix(String environment) {
+    // Jobs of every member share the cluster's job map: the member's id keeps theirs apart.
+    return environment + "-" + member().substring(0, 8);
+  }
+
+  @Override
   public int placed(String service) {
     return placedCounts.getOrDefault(service, 0);
   }

@@ -34,8 +34,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -140,7 +142,7 @@ public final class ManagementServerImpl implements ManagementServer {
     }
     BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
     router.get("/jobs").handler(this::jobs);
-    router.get("/jobs/:id").handler(ctx -> withJob(ctx, job -> json(ctx, 200, job.progress().toJson())));
+    router.get("/jobs/:id").handler(this::job);
     router.post("/jobs/:id/cancel").handler(ctx -> withJob(ctx, job ->
       job.cancel().onComplete(ar -> json(ctx, 200, job.progress().toJson()))));
     router.get("/services").handler(this::services);
@@ -210,10 +212,37 @@ public final class ManagementServerImpl implements ManagementServer {
 
   private void jobs(RoutingContext ctx) {
     JsonArray list = new JsonArray();
+    Set<String> here = new HashSet<>();
     for (Job job : env.jobs()) {
       list.add(job.progress().toJson());
+      here.add(job.id());
     }
-    json(ctx, 200, new JsonObject().put("jobs", list));
+    nodes.jobs().onComplete(ar -> {
+      if (ar.succeeded()) {
+        ar.result().stream().filter(j -> !here.contains(j.getString("id"))).forEach(list::add);
+      } else {
+        LOG.warn("Management API: the jobs of the other JVMs could not be read", ar.cause());
+      }
+      json(ctx, 200, new JsonObject().put("jobs", list));
+    });
+  }
+
+  /** A job of this environment, else one another JVM of the deployment runs or ran. */
+  private void job(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!NAME.matcher(id).matches() || env.job(id).isPresent()) {
+      withJob(ctx, job -> json(ctx, 200, job.progress().toJson()));
+      return;
+    }
+    nodes.jobs().onComplete(ar -> {
+      JsonObject remote = ar.failed() ? null
+        : ar.result().stream().filter(j -> id.equals(j.getString("id"))).findFirst().orElse(null);
+      if (remote != null) {
+        json(ctx, 200, remote);
+      } else {
+        withJob(ctx, job -> json(ctx, 200, job.progress().toJson()));
+      }
+    });
   }
 
   private void withJob(RoutingContext ctx, Consumer<Job> then) {
