@@ -77,7 +77,7 @@ public class ManagementOptions {
 
   /**
    * Sets the host the API binds to. Anything but a loopback address exposes the API to the
-   * network: set a token then.
+   * network: the server then refuses to start without a token.
    *
    * @param host a host name or address, not blank
    * @return this

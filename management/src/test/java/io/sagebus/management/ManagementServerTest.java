@@ -33,6 +33,7 @@ import java.util.stream.IntStream;
 
 import static io.sagebus.management.Http.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 @ExtendWith(VertxExtension.class)
@@ -91,6 +92,16 @@ class ManagementServerTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(expectedStatus);
     assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
     return json(r);
+  }
+
+  @Test
+  void itRefusesToListenBeyondLoopbackWithoutAToken() {
+    ManagementServer open = ManagementServer.create(env, new ManagementOptions().setHost("0.0.0.0").setPort(0));
+    assertThatThrownBy(() -> open.start().await())
+      .isInstanceOf(IllegalStateException.class)
+      .hasMessageContaining("Refusing to serve the management API on 0.0.0.0 without a token");
+    assertThat(open.actualPort()).isEqualTo(-1);
+    open.close().await();
   }
 
   @Test

@@ -96,6 +96,12 @@ public final class ManagementServerImpl implements ManagementServer {
     this.tokenDigest = options.getToken() == null ? null : sha256(options.getToken());
   }
 
+  /** Loopback by its written form only: no name is looked up. */
+  private static boolean loopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]")
+      || host.equals("0:0:0:0:0:0:0:1");
+  }
+
   private static byte[] sha256(String text) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
@@ -111,6 +117,12 @@ public final class ManagementServerImpl implements ManagementServer {
     }
     if (server != null) {
       return Future.failedFuture(new IllegalStateException("The management server was already started"));
+    }
+    if (tokenDigest == null && !loopback(options.getHost())) {
+      return Future.failedFuture(new IllegalStateException("Refusing to serve the management API on "
+        + options.getHost() + " without a token: anyone on the network could call services and undeploy them. "
+        + "Set a token (ManagementOptions.setToken, or \"token\" in the node's \"management\" settings), or "
+        + "listen on 127.0.0.1"));
     }
     server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort()));
     return server.requestHandler(router()).listen().map(s -> {
