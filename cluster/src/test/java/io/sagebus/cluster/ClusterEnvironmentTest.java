@@ -175,8 +175,11 @@ class ClusterEnvironmentTest {
     try {
       second.registerService("echo", io.sagebus.testing.CountingService.class);
       assertThatThrownBy(() -> second.start().await())
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(ServiceDeploymentException.class)
         .hasMessageContaining("already registered in environment '" + ENV + "' by another member");
+      // A job that needs it cannot start either, and its operators were taken at submit.
+      second.fromBatch(List.of(1)).map(x -> x).sink(x -> { });
+      assertThatThrownBy(() -> second.submit().await()).hasMessageContaining("by another member");
       // The second one can still call it, without registering it.
       assertThat(second.services().<String>callAsync("echo", "from the second").await()).isEqualTo("from the second");
     } finally {

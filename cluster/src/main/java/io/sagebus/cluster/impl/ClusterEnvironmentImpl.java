@@ -148,13 +148,16 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
       if (!before.contains(service)) {
         ServiceDefinition definition = registry.get(service).definition();
         Future<Void> put = coordinator.publish(definition, !coordinator.places(definition))
-          .onSuccess(v -> published(service));
-        publishing = Future.all(publishing, put).mapEmpty();
+          .onSuccess(v -> published(service))
+          .onFailure(e -> LOG.warn("Environment '{}': service '{}' is not registered in the cluster: {}", name, service,
+            e.getMessage()));
+        publishing = Future.join(publishing, put).mapEmpty();
       }
     }
     return this;
   }
 
+  /** {@return completes once every registration made so far is published, or failed to be} */
   private synchronized Future<Void> published() {
     return publishing;
   }
@@ -215,12 +218,12 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
 
   @Override
   public Future<Void> start() {
-    return published().compose(v -> local.start());
+    return local.start();
   }
 
   @Override
   public Future<Void> deploy(String service) {
-    return published().compose(v -> local.deploy(service));
+    return local.deploy(service);
   }
 
   @Override
@@ -255,10 +258,9 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
 
   @Override
   public Future<Job> submit(JobOptions options) {
-    // The operators are taken now, as a local submit takes them; the job starts once registrations are published.
-    Promise<Job> submitted = Promise.promise();
-    published().onComplete(ar -> local.submit(options).onComplete(submitted));
-    return submitted.future().onSuccess(this::record);
+    // Placing a service waits for its registration to be published (Coordinator), not the operators: they are
+    // taken now, as a local submit takes them.
+    return local.submit(options).onSuccess(this::record);
   }
 
   /** How often a running job's record in the cluster's job map is refreshed. */
@@ -318,9 +320,7 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
 
   @Override
   public Future<Job> runPipeline(String pipeline, JobOptions options) {
-    Promise<Job> submitted = Promise.promise();
-    published().onComplete(ar -> local.runPipeline(pipeline, options).onComplete(submitted));
-    return submitted.future().onSuccess(this::record);
+    return local.runPipeline(pipeline, options).onSuccess(this::record);
   }
 
   @Override

@@ -54,6 +54,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   private final String environment;
   private final Map<String, Integer> placedCounts = new ConcurrentHashMap<>();
+  /** The publication of each registration of this JVM: placing a service waits for it, and fails with it. */
+  private final Map<String, Future<Void>> publications = new ConcurrentHashMap<>();
   private HazelcastInstance hazelcast;
   private IMap<String, String> services;
   private IMap<String, String> nodes;
@@ -127,7 +129,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       .put("member", me)
       .put("options", definition.options().toJson())
       .encode();
-    return blocking(() -> {
+    Future<Void> published = blocking(() -> {
       String previous = services.putIfAbsent(definition.name(), encoded);
       if (previous != null) {
         JsonObject other = new JsonObject(previous);
@@ -141,6 +143,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       }
       return null;
     });
+    publications.put(definition.name(), published);
+    return published;
   }
 
   /**
@@ -223,7 +227,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     String service = definition.name();
     String type = definition.typeName();
     int replicas = definition.options().getInstances();
-    return blocking(() -> locked(service, () -> {
+    Future<Void> published = publications.getOrDefault(service, Future.succeededFuture());
+    return published.compose(v -> blocking(() -> locked(service, () -> {
       String owner = otherOwner(service);
       if (owner != null) {
         throw new IllegalStateException("Service '" + service + "' of environment '" + environment + "' is registered "
@@ -237,7 +242,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       int running = fill(record, null);
       placements.set(service, record.encode());
       return running;
-    }));
+    })));
   }
 
   @Override
