@@ -10,11 +10,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 @ExtendWith(VertxExtension.class)
 class PipelineServiceTest {
@@ -69,6 +73,38 @@ class PipelineServiceTest {
     for (int i = 0; i < 200; i++) {
       JsonArray result = calls.get(i).await();
       assertThat(result).containsExactlyInAnyOrder("CALL" + i, "HOLDS", "WORD" + i, "AND", "MORE" + i);
+    }
+  }
+
+  @Test
+  void aCallWaitsForEveryRecordAFlatMapStillHasToEmit(Vertx vertx) throws Exception {
+    CountDownLatch restMayGo = new CountDownLatch(1);
+    LocalEnvironment other = LocalEnvironment.create(vertx, "served3", new EnvironmentOptions());
+    try {
+      // Emits the first word, then holds the rest back until the first has reached the pipeline's end.
+      other.servePipeline("split", in -> in.flatMap(new FlatMapFunction<Object, Object>() {
+        @Override
+        public void execute(Object sentence, Collector<Object> out) throws InterruptedException {
+          String[] words = ((String) sentence).split(" ");
+          out.collect(words[0]);
+          if (!restMayGo.await(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the test never let the other words go");
+          }
+          for (int i = 1; i < words.length; i++) {
+            out.collect(words[i]);
+          }
+        }
+      }));
+      other.start().await();
+      Future<JsonArray> call = other.services().callAsync("split", "first second third");
+      await().atMost(Duration.ofSeconds(10)).until(() -> other.jobs().stream()
+        .anyMatch(job -> job.progress().sinkRecords() >= 1));
+      assertThat(call.isComplete()).as("answered with only the first word").isFalse();
+      restMayGo.countDown();
+      assertThat(call.await()).containsExactlyInAnyOrder("first", "second", "third");
+    } finally {
+      restMayGo.countDown();
+      other.close().await();
     }
   }
 

@@ -200,7 +200,9 @@ public final class OperatorTask implements TaskContext {
         return;
       }
       job.gate.acquire();
-      new Emission(value).emit(value);
+      Emission out = new Emission(value);
+      out.emit(value);
+      out.done();
     }
     throw new InterruptedException("cancelled");
   }
@@ -218,7 +220,9 @@ public final class OperatorTask implements TaskContext {
           Thread.currentThread().interrupt();
           throw new StopSource();
         }
-        new Emission(record).emit(record);
+        Emission out = new Emission(record);
+        out.emit(record);
+        out.done();
       });
     } catch (StopSource e) {
       throw new InterruptedException("cancelled");
@@ -409,7 +413,9 @@ public final class OperatorTask implements TaskContext {
 
   /**
    * What one input record yields. It arrived holding one in-flight token; every copy sent
-   * downstream holds one, so the first emission reuses the input's and later ones add.
+   * downstream holds one, so the first emission reuses the input's and later ones add. A served
+   * pipeline's call counts its records apart and releases the input's token only when the input
+   * is done.
    */
   private final class Emission {
     final Object input;
@@ -439,7 +445,9 @@ public final class OperatorTask implements TaskContext {
         job.gate.release(-extra);
       }
       if (tag != null) {
-        tag.add(extra);
+        // A call's count keeps the input's token until done(): a flatMap emits one record at a time, and its
+        // first output can reach the end before the next is emitted, which must not answer the call early.
+        tag.add(copies);
       }
       this.emitted++;
       stats.out.increment();
@@ -455,9 +463,9 @@ public final class OperatorTask implements TaskContext {
     void done() {
       if (emitted == 0) {
         job.gate.release(1);
-        if (tag != null) {
-          tag.add(-1);
-        }
+      }
+      if (tag != null) {
+        tag.add(-1);
       }
     }
 
