@@ -94,6 +94,9 @@ class ClusterSampleIT {
         assertThat(node.exitValue()).as("node-%d exit code (128 + SIGTERM)", i + 1).isEqualTo(143);
         assertThat(Files.readString(dir.resolve("node-" + (i + 1) + "-out.txt")))
           .contains("sagebus node node-" + (i + 1) + " ready in cluster sagebus-demo (environment demo)");
+        // The node's classpath holds one copy of each library (the samples' classes jar has no dependencies).
+        assertThat(Files.readString(dir.resolve("node-" + (i + 1) + "-err.txt")))
+          .doesNotContain("Classpath misconfiguration");
       }
     } finally {
       for (Process node : nodes) {

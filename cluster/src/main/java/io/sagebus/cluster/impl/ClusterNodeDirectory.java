@@ -7,12 +7,14 @@ import io.sagebus.management.ReplicaInfo;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The management API's view of a cluster: the live nodes from the environment's node map (their
- * uptime counts from when their agent joined), and the
+ * uptime counts from when their agent joined; heap and running jobs only for this JVM's node), and the
  * replicas of a service from its placement record (a service running in the registering JVM, a
  * supplier, shows as its replicas there).
  */
@@ -39,16 +41,24 @@ public final class ClusterNodeDirectory implements NodeDirectory {
       for (Object o : records) {
         JsonObject r = (JsonObject) o;
         long joined = r.getLong("joined", 0L);
-        nodes.add(new NodeInfo(r.getString("node"), r.getString("host", "?"), member.equals(r.getString("member")),
-          new JsonObject()
-            .put("mode", "cluster")
-            .put("member", r.getString("member"))
-            .put("catalogue", r.getJsonObject("services"))
-            .put("joined", joined)
-            .put("uptimeMillis", joined == 0 ? null : Math.max(0, System.currentTimeMillis() - joined))
-            .put("pid", r.getValue("pid"))
-            .put("java", r.getString("java"))
-            .put("processors", r.getValue("processors"))));
+        boolean self = member.equals(r.getString("member"));
+        JsonObject details = new JsonObject()
+          .put("mode", "cluster")
+          .put("member", r.getString("member"))
+          .put("catalogue", r.getJsonObject("services"))
+          .put("joined", joined)
+          .put("uptimeMillis", joined == 0 ? null : Math.max(0, System.currentTimeMillis() - joined))
+          .put("pid", r.getValue("pid"))
+          .put("java", r.getString("java"))
+          .put("processors", r.getValue("processors"));
+        if (self) {
+          // Read here, for this JVM only: the node records do not carry what changes all the time.
+          MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+          details.put("heapUsedBytes", heap.getUsed())
+            .put("heapMaxBytes", heap.getMax())
+            .put("runningJobs", environment.jobs().stream().filter(j -> !j.status().isFinal()).count());
+        }
+        nodes.add(new NodeInfo(r.getString("node"), r.getString("host", "?"), self, details));
       }
       return nodes;
     });
