@@ -77,7 +77,8 @@ class NodeManagementIT {
       Run nodesRun = cli(url, "nodes");
       assertThat(nodesRun.exitCode()).as(nodesRun.err()).isZero();
       assertThat(nodesRun.out()).contains("ops-1").contains("127.0.0.1")
-        .contains(String.valueOf(nodes.process("ops-1").pid()));
+        .contains(String.valueOf(nodes.process("ops-1").pid()))
+        .containsPattern("ops-1 .* yes .* MiB +\\d+ MiB +0\\s*$"); // the answering node's own heap and running jobs
 
       Run run = cli(url, "run", "doubles", "--interval-ms", "100");
       assertThat(run.exitCode()).as("run: %s %s", run.out(), run.err()).isZero();

@@ -4,11 +4,10 @@ import io.sagebus.cluster.ClusterEnvironment;
 import io.sagebus.management.NodeDirectory;
 import io.sagebus.management.NodeInfo;
 import io.sagebus.management.ReplicaInfo;
+import io.sagebus.management.impl.LocalNodeDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryUsage;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -53,10 +52,7 @@ public final class ClusterNodeDirectory implements NodeDirectory {
           .put("processors", r.getValue("processors"));
         if (self) {
           // Read here, for this JVM only: the node records do not carry what changes all the time.
-          MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-          details.put("heapUsedBytes", heap.getUsed())
-            .put("heapMaxBytes", heap.getMax())
-            .put("runningJobs", environment.jobs().stream().filter(j -> !j.status().isFinal()).count());
+          LocalNodeDirectory.putLoad(details, environment);
         }
         nodes.add(new NodeInfo(r.getString("node"), r.getString("host", "?"), self, details));
       }

@@ -48,8 +48,6 @@ public final class LocalNodeDirectory implements NodeDirectory {
   @Override
   public Future<List<NodeInfo>> nodes() {
     RuntimeMXBean runtime = ManagementFactory.getRuntimeMXBean();
-    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-    long running = env.jobs().stream().filter(j -> !j.status().isFinal()).count();
     JsonObject details = new JsonObject()
       .put("environment", env.name())
       .put("mode", "local")
@@ -57,11 +55,24 @@ public final class LocalNodeDirectory implements NodeDirectory {
       .put("java", Runtime.version().toString())
       .put("processors", Runtime.getRuntime().availableProcessors())
       .put("uptimeMillis", runtime.getUptime())
-      .put("heapUsedBytes", heap.getUsed())
-      .put("heapMaxBytes", heap.getMax())
-      .put("services", new JsonArray(env.registeredServices()))
-      .put("runningJobs", running);
+      .put("services", new JsonArray(env.registeredServices()));
+    putLoad(details, env);
     return Future.succeededFuture(List.of(new NodeInfo(nodeId, host, true, details)));
+  }
+
+  /**
+   * Adds what changes all the time in this JVM: {@code heapUsedBytes}, {@code heapMaxBytes}, and
+   * {@code runningJobs} of an environment.
+   *
+   * @param details the node's details, changed in place
+   * @param env     the environment whose running jobs count
+   * @return {@code details}
+   */
+  public static JsonObject putLoad(JsonObject details, Environment env) {
+    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    return details.put("heapUsedBytes", heap.getUsed())
+      .put("heapMaxBytes", heap.getMax())
+      .put("runningJobs", env.jobs().stream().filter(j -> !j.status().isFinal()).count());
   }
 
   @Override
