@@ -56,6 +56,9 @@ import java.util.function.Supplier;
  *   <li>{@code {"action": "list"}}: answers {@code {"services": [{"name", "type", "running",
  *       "options"}]}}.</li>
  *   <li>{@code {"action": "stats", "service": name}}: answers {@link ServiceStats#toJson()}.</li>
+ *   <li>{@code {"action": "start", "service": name}}: what a call that found no instance asks: a
+ *       deploying service is waited for; one that nothing deployed is deployed for the user, or,
+ *       when {@link EnvironmentOptions#isStartOnCall()} is off, refused with {@link FailureCode#NOT_STARTED}.</li>
  * </ul>
  * Failures are answered with {@code message.fail(code, json)}, code
  * {@link FailureCode#BAD_REQUEST} for a bad message or an unregistered name and
@@ -279,6 +282,7 @@ public final class DeploymentManagerVerticle extends VerticleBase {
   public Future<?> start() {
     registry.install(vertx);
     placement = ServicePlacement.lookup(vertx, registry.environment());
+    registry.startsOnCall(placement == null);
     // Closing the Vertx undeploys every top-level deployment at once, this manager and its service tasks
     // alike, while this manager's stop undeploys those tasks too: one side then fails with "Already
     // undeployed" or "Unknown deployment". Close hooks run before that, so the hook undeploys the manager
@@ -309,9 +313,9 @@ public final class DeploymentManagerVerticle extends VerticleBase {
       release(owner).onComplete(ar -> message.reply(new JsonObject().put("owner", owner).put("undeployed", ar.result())));
       return;
     }
-    if (!"deploy".equals(action) && !"undeploy".equals(action) && !"stats".equals(action)) {
+    if (!"deploy".equals(action) && !"undeploy".equals(action) && !"stats".equals(action) && !"start".equals(action)) {
       Protocol.fail(message, FailureCode.BAD_REQUEST, "BadRequest", "Unknown action '" + action
-        + "': use deploy, undeploy, release, list or stats", new JsonArray());
+        + "': use deploy, undeploy, release, list, stats or start", new JsonArray());
       return;
     }
     ServiceRegistry.Registration reg = service == null ? null : registry.get(service);
@@ -324,6 +328,17 @@ public final class DeploymentManagerVerticle extends VerticleBase {
       case "deploy" -> deploy(reg, owner).onComplete(ar -> {
         if (ar.succeeded()) {
           message.reply(new JsonObject().put("service", service).put("instances", ar.result()));
+        } else {
+          Protocol.fail(message, FailureCode.SERVICE_ERROR, ar.cause().getClass().getName(),
+            String.valueOf(ar.cause().getMessage()), Protocol.stackOf(ar.cause()));
+        }
+      });
+      case "start" -> startOnCall(reg).onComplete(ar -> {
+        if (ar.succeeded()) {
+          message.reply(new JsonObject().put("service", service).put("instances", ar.result()));
+        } else if (ar.cause() instanceof NotStarted) {
+          Protocol.fail(message, FailureCode.NOT_STARTED, FailureCode.NOT_STARTED.name(), ar.cause().getMessage(),
+            new JsonArray());
         } else {
           Protocol.fail(message, FailureCode.SERVICE_ERROR, ar.cause().getClass().getName(),
             String.valueOf(ar.cause().getMessage()), Protocol.stackOf(ar.cause()));
@@ -354,33 +369,51 @@ public final class DeploymentManagerVerticle extends VerticleBase {
       return d.ready;
     }
     int n = reg.definition().options().getInstances();
-    List<Future<String>> starts = new ArrayList<>(n);
+    List<ServiceTaskVerticle> tasks = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      ServiceTaskVerticle task = new ServiceTaskVerticle(registry.environment(), reg.definition(), i, reg.metrics(), registry);
-      d.tasks.add(task);
-      starts.add(Deployments.deployDetached(vertx, task,
-        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)));
+      tasks.add(new ServiceTaskVerticle(registry.environment(), reg.definition(), i, reg.metrics(), registry));
     }
-    d.ready = Future.join(starts).transform(ar -> {
-      List<String> ids = new ArrayList<>();
-      Throwable failure = null;
-      for (Future<String> f : starts) {
-        if (f.succeeded()) {
-          ids.add(f.result());
-        } else if (failure == null) {
-          failure = f.cause();
+    d.tasks.addAll(tasks);
+    d.ready = Deployments.deployAllOrNone(vertx, tasks,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
+      .transform(ar -> {
+        if (ar.succeeded()) {
+          d.ids.addAll(ar.result());
+          LOG.debug("Deployed service '{}' in environment '{}': {} instance(s)", name, registry.environment(), n);
+          return Future.succeededFuture(n);
         }
-      }
-      d.ids.addAll(ids);
-      if (failure == null) {
-        LOG.debug("Deployed service '{}' in environment '{}': {} instance(s)", name, registry.environment(), n);
-        return Future.succeededFuture(n);
-      }
-      Throwable cause = failure;
-      LOG.warn("Deploying service '{}' failed; undeploying the {} instance(s) that started", name, ids.size(), cause);
-      return undeploy(name).transform(v -> Future.failedFuture(cause));
-    });
+        deployed.remove(name, d);
+        LOG.warn("Deploying service '{}' failed; the instances that started were undeployed", name, ar.cause());
+        return Future.failedFuture(ar.cause());
+      });
     return d.ready;
+  }
+
+  /**
+   * A call found no instance of a registered service: one that is deploying is waited for; one
+   * that nothing deployed starts now, for the user (as {@code deploy} would), unless the environment
+   * does not start services on their first call.
+   */
+  private Future<Integer> startOnCall(ServiceRegistry.Registration reg) {
+    Deployed existing = deployed.get(reg.definition().name());
+    if (existing != null) {
+      return existing.ready;
+    }
+    if (!registry.options().isStartOnCall()) {
+      return Future.failedFuture(new NotStarted("Service '" + reg.definition().name() + "' is registered but not "
+        + "running, and this environment does not start services on their first call: call env.start() or env.deploy(\""
+        + reg.definition().name() + "\") first"));
+    }
+    return deploy(reg, USER);
+  }
+
+  /** The environment does not start services on their first call. */
+  private static final class NotStarted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotStarted(String message) {
+      super(message, null, false, false);
+    }
   }
 
   /** Removes an owner from every service it holds; undeploys those nobody holds any more. */
@@ -402,15 +435,8 @@ public final class DeploymentManagerVerticle extends VerticleBase {
     if (d.placed) {
       return d.ready.transform(ar -> placement.undeploy(service));
     }
-    List<Future<Void>> stops = new ArrayList<>();
-    for (String id : d.ids) {
-      if (!vertx.deploymentIDs().contains(id)) {
-        continue; // already undeployed (Vert.x closing undeploys everything)
-      }
-      stops.add(vertx.undeploy(id).onFailure(e ->
-        LOG.warn("Undeploying an instance of service '{}' failed", service, e)));
-    }
-    return Future.join(stops).transform(ar -> Future.succeededFuture(d.ids.size()));
+    // A deploy under way finishes first, so that no instance starts after its service was undeployed.
+    return d.ready.transform(ar -> Deployments.undeployAll(vertx, d.ids).map(v -> d.ids.size()));
   }
 
   private JsonObject list() {

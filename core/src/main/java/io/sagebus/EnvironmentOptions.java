@@ -5,8 +5,9 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 
 /**
- * Options of an environment: the default timeouts of calls that name none, and whether an
- * environment that owns its Vertx records metrics.
+ * Options of an environment: the default timeouts of calls that name none, whether an
+ * environment that owns its Vertx records metrics, and whether a registered service starts on its
+ * first call.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them.
  */
@@ -20,7 +21,14 @@ public class EnvironmentOptions {
   /** By default an environment creates its own Vertx without metrics: nothing is recorded, nothing is paid. */
   public static final boolean DEFAULT_METRICS_ENABLED = false;
 
+  /**
+   * By default a service registered in a {@link LocalEnvironment} starts on its first call, as a
+   * standalone call does in SAGE, when nothing (start, deploy or a job) has started it yet.
+   */
+  public static final boolean DEFAULT_START_ON_CALL = true;
+
   private Duration syncTimeout = DEFAULT_SYNC_TIMEOUT;
+  private boolean startOnCall = DEFAULT_START_ON_CALL;
   private Duration asyncTimeout = DEFAULT_ASYNC_TIMEOUT;
   private boolean metricsEnabled = DEFAULT_METRICS_ENABLED;
 
@@ -37,6 +45,7 @@ public class EnvironmentOptions {
     this.syncTimeout = other.syncTimeout;
     this.asyncTimeout = other.asyncTimeout;
     this.metricsEnabled = other.metricsEnabled;
+    this.startOnCall = other.startOnCall;
   }
 
   /**
@@ -49,6 +58,7 @@ public class EnvironmentOptions {
     setSyncTimeout(Duration.ofMillis(json.getLong("syncTimeoutMillis", DEFAULT_SYNC_TIMEOUT.toMillis())));
     setAsyncTimeout(Duration.ofMillis(json.getLong("asyncTimeoutMillis", DEFAULT_ASYNC_TIMEOUT.toMillis())));
     setMetricsEnabled(json.getBoolean("metricsEnabled", DEFAULT_METRICS_ENABLED));
+    setStartOnCall(json.getBoolean("startOnCall", DEFAULT_START_ON_CALL));
   }
 
   /**
@@ -58,7 +68,8 @@ public class EnvironmentOptions {
     return new JsonObject()
       .put("syncTimeoutMillis", syncTimeout.toMillis())
       .put("asyncTimeoutMillis", asyncTimeout.toMillis())
-      .put("metricsEnabled", metricsEnabled);
+      .put("metricsEnabled", metricsEnabled)
+      .put("startOnCall", startOnCall);
   }
 
   /**
@@ -118,6 +129,28 @@ public class EnvironmentOptions {
     return this;
   }
 
+  /**
+   * {@return whether a registered service that is not running starts on its first call}
+   */
+  public boolean isStartOnCall() {
+    return startOnCall;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param startOnCall whether a call to a service registered in a {@link LocalEnvironment} that nothing
+   *                    has started ({@link LocalEnvironment#start()}, {@link LocalEnvironment#deploy(String)}
+   *                    or a job) starts it, as {@code deploy} would, and then runs; it stops as any other, on
+   *                    {@code undeploy} or {@code close()}. When {@code false}, such a call fails at once
+   *                    with a {@link ServiceCallException} saying to call {@code start()}. In a cluster, a
+   *                    call to a service whose replicas are being placed waits for them either way.
+   */
+  public EnvironmentOptions setStartOnCall(boolean startOnCall) {
+    this.startOnCall = startOnCall;
+    return this;
+  }
+
   private static Duration positive(Duration d, String what) {
     if (d == null || d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException(what + " must be positive, got " + d);
@@ -128,12 +161,14 @@ public class EnvironmentOptions {
   @Override
   public boolean equals(Object o) {
     return o instanceof EnvironmentOptions that && syncTimeout.equals(that.syncTimeout)
-      && asyncTimeout.equals(that.asyncTimeout) && metricsEnabled == that.metricsEnabled;
+      && asyncTimeout.equals(that.asyncTimeout) && metricsEnabled == that.metricsEnabled
+      && startOnCall == that.startOnCall;
   }
 
   @Override
   public int hashCode() {
-    return 31 * (31 * syncTimeout.hashCode() + asyncTimeout.hashCode()) + Boolean.hashCode(metricsEnabled);
+    return 31 * (31 * (31 * syncTimeout.hashCode() + asyncTimeout.hashCode()) + Boolean.hashCode(metricsEnabled))
+      + Boolean.hashCode(startOnCall);
   }
 
   @Override

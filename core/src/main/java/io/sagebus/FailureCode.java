@@ -30,7 +30,13 @@ public enum FailureCode {
    * The caller's circuit breaker for the service is open ({@link CircuitOpenException}): the call
    * was not sent. Reported by the caller only; it never travels on the bus. Not retried.
    */
-  CIRCUIT_OPEN(1009, false);
+  CIRCUIT_OPEN(1009, false),
+  /**
+   * The service is registered in a {@link LocalEnvironment} but not running, and the environment
+   * does not start services on their first call ({@link EnvironmentOptions#setStartOnCall(boolean)}):
+   * call {@code start()} or {@code deploy(name)} first. Reported by the caller at once; the method never ran.
+   */
+  NOT_STARTED(1010, false);
 
   private final int code;
   private final boolean retryable;

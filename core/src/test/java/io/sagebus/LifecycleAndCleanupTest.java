@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
@@ -195,22 +196,31 @@ class LifecycleAndCleanupTest {
   @Test
   void closeLeavesNothingRunning(Vertx vertx) {
     LocalEnvironment env = LocalEnvironment.create(vertx, "leaks", new EnvironmentOptions());
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger inside = new AtomicInteger();
     env.registerService("echo", EchoService.class, new ServiceOptions().setInstances(2).setMaxConcurrency(4))
-      .registerService("late", EchoService.class);
+      .registerService("late", () -> new LatchService(release, inside, new AtomicInteger()),
+        new ServiceOptions().setMaxConcurrency(1).setMaxQueued(0).setDrainTimeout(Duration.ofMillis(100)));
     env.start().await();
     for (int i = 0; i < 50; i++) {
       assertThat((Object) env.services().call("echo", i)).isEqualTo(i);
     }
-    env.undeploy("late").await();
-    // A call waiting for an instance of 'late' holds a retry timer when the environment closes.
-    Future<Object> waiting = env.services().callAsync("late", CallOptions.create().timeout(Duration.ofSeconds(20)), 1);
+    // 'late' is full with one call held inside; a retried call waits for its next attempt on a timer when the
+    // environment closes.
+    Future<Object> held = env.services().callAsync("late", CallOptions.create().timeout(Duration.ofSeconds(20)), 0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> inside.get() == 1);
+    Future<Object> waiting = env.services().callAsync("late", CallOptions.create().timeout(Duration.ofSeconds(20))
+      .retry(new RetryPolicy().setMaxAttempts(100).setInitialBackoff(Duration.ofSeconds(5))
+        .setMaxBackoff(Duration.ofSeconds(5))), 1);
     await().atMost(Duration.ofSeconds(5)).until(() -> env.openResources().stream().anyMatch(r -> r.startsWith("timer")));
     assertThat(env.openResources()).contains("consumer sagebus.leaks.manager",
       "consumer sagebus.leaks.service.echo #0", "consumer sagebus.leaks.service.echo #1");
 
     env.close().await();
+    release.countDown();
 
     assertThat(env.openResources()).isEmpty();
+    assertThat(catchThrowable(held::await)).isInstanceOf(ServiceCallException.class);
     ServiceCallException stopped = catchThrowableOfType(ServiceCallException.class, waiting::await);
     assertThat(stopped.code()).isEqualTo(FailureCode.STOPPING);
     for (String address : List.of("sagebus.leaks.manager", "sagebus.leaks.service.echo", "sagebus.leaks.service.late")) {

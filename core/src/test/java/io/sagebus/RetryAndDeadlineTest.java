@@ -4,6 +4,7 @@ import io.sagebus.testing.FlakyService;
 import io.sagebus.testing.LatchService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.sagebus.impl.wire.CallRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -118,14 +119,49 @@ class RetryAndDeadlineTest {
   }
 
   @Test
-  void registeredServiceWithoutInstanceIsWaitedForUntilTheDeadline() {
+  void registeredServiceStartsOnItsFirstCallBeforeStart() {
     env.registerService("late", LateService.class);
     long t0 = System.nanoTime();
-    ServiceTimeoutException e = catchThrowableOfType(ServiceTimeoutException.class,
-      () -> env.services().call("late", CallOptions.create().timeout(Duration.ofMillis(300))));
-    assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(290);
-    assertThat(e.attempts()).isZero();
-    assertThat(e.getMessage()).contains("registered but no instance is running");
+    String answer = env.services().call("late", CallOptions.create().timeout(Duration.ofSeconds(10)));
+    assertThat(answer).isEqualTo("here");
+    // It started for the call, not after the timeout: far under the 10 s budget even on a loaded machine.
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
+    assertThat(env.openResources()).contains("consumer sagebus.retry.service.late #0");
+    // It runs as if deployed: undeploy stops it as any other.
+    env.undeploy("late").await();
+    assertThat(env.openResources()).noneMatch(r -> r.contains("service.late"));
+  }
+
+  @Test
+  void concurrentFirstCallsStartOneDeployment() {
+    env.registerService("late", LateService.class, new ServiceOptions().setInstances(2));
+    List<Future<String>> calls = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      calls.add(env.services().callAsync("late"));
+    }
+    for (Future<String> f : calls) {
+      assertThat(f.await()).isEqualTo("here");
+    }
+    assertThat(env.openResources().stream().filter(r -> r.startsWith("consumer sagebus.retry.service.late"))).hasSize(2);
+  }
+
+  @Test
+  void withoutStartOnCallACallToAServiceNotStartedFailsAtOnce() {
+    LocalEnvironment strict = LocalEnvironment.create(vertx, "strict",
+      new EnvironmentOptions().setStartOnCall(false));
+    try {
+      strict.registerService("late", LateService.class);
+      long t0 = System.nanoTime();
+      ServiceCallException e = catchThrowableOfType(ServiceCallException.class,
+        () -> strict.services().call("late", CallOptions.create().timeout(Duration.ofSeconds(10))));
+      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
+      assertThat(e.code()).isEqualTo(FailureCode.NOT_STARTED);
+      assertThat(e.getMessage()).contains("start()");
+      strict.start().await();
+      assertThat((String) strict.services().call("late")).isEqualTo("here");
+    } finally {
+      strict.close().await();
+    }
   }
 
   @Test
@@ -160,10 +196,10 @@ class RetryAndDeadlineTest {
 
   @Test
   void nestedCallsInheritWhatIsLeftOfTheBudget() {
-    // A raw consumer on a service address, answering with the budget header it received.
-    var probe = vertx.eventBus().<JsonObject>consumer("sagebus.retry.service.probe", msg ->
-      msg.reply(new JsonObject().put("success", true)
-        .put("result", Long.parseLong(msg.headers().get("sagebus-timeout-ms")))));
+    // A raw consumer on a service address, answering with the budget the request carried (in one JVM a
+    // Sagebus request arrives as the envelope object itself; between JVMs as its JSON form).
+    var probe = vertx.eventBus().<CallRequest>consumer("sagebus.retry.service.probe", msg ->
+      msg.reply(new JsonObject().put("success", true).put("result", msg.body().timeoutMs())));
     probe.completion().await();
     try {
       env.registerService("forwarder", Forwarder.class);

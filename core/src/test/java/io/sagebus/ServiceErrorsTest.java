@@ -7,7 +7,6 @@ import io.sagebus.testing.LatchService;
 import io.sagebus.testing.SlowService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
@@ -171,9 +170,8 @@ class ServiceErrorsTest {
 
   @Test
   void spentBudgetIsAnsweredDeadlineExceededWithoutRunning(VertxTestContext ctx) {
-    DeliveryOptions spent = new DeliveryOptions().addHeader("sagebus-timeout-ms", "0");
     vertx.eventBus().request("sagebus.errors.service.counting",
-        new JsonObject().put("method", "process").put("args", new JsonArray()), spent)
+        new JsonObject().put("method", "process").put("args", new JsonArray()).put("timeoutMs", 0))
       .onComplete(ctx.failing(e -> ctx.verify(() -> {
         assertThat(e).isInstanceOf(ReplyException.class);
         assertThat(((ReplyException) e).failureCode()).isEqualTo(FailureCode.DEADLINE_EXCEEDED.code());

@@ -251,14 +251,23 @@ public final class NodeAgentVerticle extends VerticleBase {
     try {
       dispatch(message, answered);
     } catch (Throwable t) {
-      LOG.error("Node agent {}: request {} failed", nodeId, shorten(message.body()), t);
+      // Not message.body(): a body that could not be read throws again there (a refused Java-serialized one).
+      LOG.error("Node agent {}: a request failed", nodeId, t);
       failOnce(message, answered, FailureCode.SERVICE_ERROR, t.getClass().getName(),
         "Node agent " + nodeId + " failed on this request: " + t, Protocol.stackOf(t));
     }
   }
 
   private void dispatch(Message<Object> message, AtomicBoolean answered) {
-    if (!(message.body() instanceof JsonObject body)) {
+    Object raw;
+    try {
+      raw = message.body();
+    } catch (RuntimeException e) {
+      refuse(message, answered, "the request body cannot be read (only JSON is accepted; Java serialization is "
+        + "refused): " + e);
+      return;
+    }
+    if (!(raw instanceof JsonObject body)) {
       refuse(message, answered, "the request must be a JSON object {\"action\": \"deploy\"|\"undeploy\"|\"list\", ...}");
       return;
     }
@@ -322,40 +331,24 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> deploy(ServiceDefinition entry, int instances) {
-    List<Future<String>> deployments = new ArrayList<>(instances);
+    List<ServiceTaskVerticle> tasks = new ArrayList<>(instances);
     for (int i = 0; i < instances; i++) {
-      int index = instanceCounter++;
-      ServiceTaskVerticle task = new ServiceTaskVerticle(environment, entry.name(), entry.factory(), index,
-        entry.options());
-      deployments.add(onAgent(Deployments.deployDetached(vertx, task,
-        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))));
+      tasks.add(new ServiceTaskVerticle(environment, entry.name(), entry.factory(), instanceCounter++, entry.options()));
     }
-    return Future.join(deployments).transform(ignored -> {
-      List<String> ok = new ArrayList<>();
-      Throwable failure = null;
-      for (Future<String> f : deployments) {
-        if (f.succeeded()) {
-          ok.add(f.result());
-        } else if (failure == null) {
-          failure = f.cause();
+    return onAgent(Deployments.deployAllOrNone(vertx, tasks,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)))
+      .transform(ar -> {
+        if (ar.failed()) {
+          LOG.warn("Node agent {}: a replica of '{}' failed to start; the others started by this request were "
+            + "undeployed", nodeId, entry.name(), ar.cause());
+          return Future.failedFuture(ar.cause());
         }
-      }
-      if (failure == null) {
         List<String> ids = running.computeIfAbsent(entry.name(), k -> new ArrayList<>());
-        ids.addAll(ok);
+        ids.addAll(ar.result());
         LOG.info("Node agent {}: deployed {} replica(s) of '{}', {} running", nodeId, instances, entry.name(), ids.size());
         return Future.succeededFuture(new JsonObject().put("service", entry.name()).put("deployed", instances)
           .put("running", ids.size()));
-      }
-      Throwable cause = failure;
-      LOG.warn("Node agent {}: a replica of '{}' failed to start; rolling back the {} started by this request",
-        nodeId, entry.name(), ok.size(), cause);
-      List<Future<?>> rollback = new ArrayList<>();
-      for (String id : ok) {
-        rollback.add(undeployQuietly(entry.name(), id));
-      }
-      return Future.join(rollback).transform(x -> Future.failedFuture(cause));
-    });
+      });
   }
 
   private Future<JsonObject> undeploy(String service) {
@@ -398,7 +391,13 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   private void refuse(Message<Object> message, AtomicBoolean answered, String why) {
     String text = "Node agent " + nodeId + " refused the request: " + why;
-    LOG.warn("{} (request: {})", text, shorten(message.body()));
+    String request;
+    try {
+      request = shorten(message.body());
+    } catch (RuntimeException unreadable) {
+      request = "a body that cannot be read";
+    }
+    LOG.warn("{} (request: {})", text, request);
     failOnce(message, answered, FailureCode.BAD_REQUEST, FailureCode.BAD_REQUEST.name(), text, new JsonArray());
   }
 

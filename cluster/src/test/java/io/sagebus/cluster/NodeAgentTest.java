@@ -135,6 +135,26 @@ class NodeAgentTest {
   }
 
   @Test
+  void aJavaSerializedRequestIsRefusedAtOnce() {
+    // The sender allows Java serialization; the agent's member does not: reading the body throws there.
+    a.eventBus().serializableChecker(name -> true);
+    try {
+      java.util.HashMap<String, Object> map = new java.util.HashMap<>();
+      map.put("action", "list");
+      long t0 = System.nanoTime();
+      assertThatThrownBy(() -> a.eventBus().request(AGENT_B, map,
+          new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(30_000)).await())
+        .isInstanceOfSatisfying(ReplyException.class, e -> {
+          assertThat(e.failureCode()).isEqualTo(FailureCode.BAD_REQUEST.code());
+          assertThat(new JsonObject(e.getMessage()).getString("message")).contains("Java serialization is refused");
+        });
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    } finally {
+      a.eventBus().serializableChecker(io.vertx.core.eventbus.EventBus.DEFAULT_SERIALIZABLE_CHECKER);
+    }
+  }
+
+  @Test
   void listAnswersTheCatalogueAndTheRunningReplicas() {
     assertThat(ask(a, NodeAgentVerticle.listRequest()).getJsonObject("services").getInteger("listed")).isZero();
     assertThat(ask(a, NodeAgentVerticle.deployRequest("listed", 2)).getInteger("running")).isEqualTo(2);

@@ -155,4 +155,40 @@ public final class Json {
   private static Map<String, Object> castMap(Map<?, ?> m) {
     return (Map<String, Object>) m;
   }
+
+  /**
+   * {@return whether a JSON value nests arrays and objects deeper than {@code max} levels}
+   * It recurses at most {@code max + 1} levels, whatever the value's depth, and allocates nothing.
+   *
+   * @param value a JSON value (JsonObject, JsonArray, Map, List or a scalar)
+   * @param max   the deepest nesting allowed
+   */
+  public static boolean deeperThan(Object value, int max) {
+    Iterable<?> children = children(value);
+    if (children == null) {
+      return false;
+    }
+    if (max <= 0) {
+      return true;
+    }
+    for (Object child : children) {
+      if (deeperThan(child, max - 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Iterable<?> children(Object v) {
+    if (v instanceof JsonObject o) {
+      return o.getMap().values();
+    } else if (v instanceof JsonArray a) {
+      return a.getList();
+    } else if (v instanceof Map<?, ?> m) {
+      return m.values();
+    } else if (v instanceof List<?> l) {
+      return l;
+    }
+    return null;
+  }
 }

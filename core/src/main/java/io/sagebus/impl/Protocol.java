@@ -17,23 +17,18 @@ import java.util.List;
  */
 public final class Protocol {
 
-  /** Header: the request id, kept across retries, for logs and tracing. */
+  /**
+   * Key of the request id in the logging MDC, on the caller's side (its retry and timeout lines)
+   * and in the service while the call runs. The id itself travels in the request envelope
+   * ({@link io.sagebus.impl.wire.CallRequest#ID}).
+   */
   public static final String REQUEST_ID = "sagebus-request-id";
-  /** Header: the caller's budget left when the request was sent, in milliseconds. */
-  public static final String TIMEOUT_MS = "sagebus-timeout-ms";
-  /** Header: who calls (a service name or {@code client}). */
-  public static final String CALLER = "sagebus-caller";
 
-  /** Request body field: the method name. */
-  public static final String METHOD = "method";
-  /** Request body field: the arguments, a JSON array. */
-  public static final String ARGS = "args";
-  /** Reply body field. */
-  public static final String SUCCESS = "success";
-  /** Reply body field. */
-  public static final String RESULT = "result";
-  /** Reply body field. */
-  public static final String EXECUTION_TIME_MICROS = "executionTimeMicros";
+  /**
+   * How deep a request's arguments may nest (arrays and objects inside each other); a request
+   * nested deeper is answered {@link FailureCode#BAD_REQUEST} at once, before any of it is mapped.
+   */
+  public static final int MAX_NESTING_DEPTH = 256;
 
   private static final int MAX_STACK_FRAMES = 40;
 

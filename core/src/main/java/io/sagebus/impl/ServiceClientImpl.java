@@ -18,6 +18,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.sagebus.ServiceDeploymentException;
+import io.sagebus.impl.wire.CallReply;
+import io.sagebus.impl.wire.CallRequest;
+import io.sagebus.impl.wire.WireCodecs;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -61,7 +66,7 @@ public final class ServiceClientImpl implements ServiceClient {
     this.environment = ServiceDefinition.checkName("environment", environment);
     this.ownRegistry = ownRegistry;
     this.caller = caller;
-    EnvelopeCodec.register(vertx);
+    WireCodecs.register(vertx);
   }
 
   /**
@@ -159,16 +164,13 @@ public final class ServiceClientImpl implements ServiceClient {
         }
       }
     }
-    JsonObject body = new JsonObject(new java.util.LinkedHashMap<>(4))
-      .put(Protocol.METHOD, opts.getMethod())
-      .put(Protocol.ARGS, wireArgs);
     boolean retryable = opts.getRetryable() != null ? opts.getRetryable() : so != null && so.isRetryable();
     RetryPolicy policy = opts.getRetryPolicy() != null ? opts.getRetryPolicy() : so != null ? so.getRetryPolicy() : null;
     if (!retryable || policy == null) {
       policy = null;
     }
     JavaType resultType = opts.getResultType() == null ? null : Json.javaType(opts.getResultType());
-    Call<T> call = new Call<>(service, opts.getMethod(), body, requestId, from, budget, policy, resultType,
+    Call<T> call = new Call<>(service, opts.getMethod(), wireArgs, requestId, from, budget, policy, resultType,
       registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker());
     return registration == null ? call.sendNow() : guardedAndMetered(registration, call);
   }
@@ -285,7 +287,7 @@ public final class ServiceClientImpl implements ServiceClient {
   private final class Call<T> {
     final String service;
     final String method;
-    final JsonObject body;
+    final JsonArray args;
     final String requestId;
     final String from;
     final long budgetMillis;
@@ -298,13 +300,15 @@ public final class ServiceClientImpl implements ServiceClient {
     final String address;
     int attempts;
     int consumerWaits;
+    /** Whether this call asked the manager to start its service already. */
+    boolean startAsked;
     String lastProblem = "no answer";
 
-    Call(String service, String method, JsonObject body, String requestId, String from, long budgetMillis,
+    Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
          RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker) {
       this.service = service;
       this.method = method;
-      this.body = body;
+      this.args = args;
       this.requestId = requestId;
       this.from = from;
       this.budgetMillis = budgetMillis;
@@ -338,14 +342,10 @@ public final class ServiceClientImpl implements ServiceClient {
         attemptTimeout = Math.min(remaining, policy.getAttemptTimeout().toMillis());
       }
       boolean wholeBudget = attemptTimeout == remaining;
-      DeliveryOptions delivery = new DeliveryOptions()
-        .setSendTimeout(attemptTimeout)
-        .setCodecName(EnvelopeCodec.NAME)
-        .addHeader(Protocol.REQUEST_ID, requestId)
-        .addHeader(Protocol.TIMEOUT_MS, Long.toString(remaining))
-        .addHeader(Protocol.CALLER, from);
-      // Passed by reference locally: a retryable call keeps its own body and sends a copy per attempt.
-      vertx.eventBus().request(address, policy == null ? body : body.copy(), delivery).onComplete(ar -> {
+      DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(attemptTimeout);
+      // Passed by reference locally: a retryable call keeps its own arguments and sends a copy per attempt.
+      CallRequest request = new CallRequest(method, policy == null ? args : args.copy(), requestId, remaining, from);
+      vertx.eventBus().request(address, request, delivery).onComplete(ar -> {
         if (ar.succeeded()) {
           replied(ar.result());
         } else {
@@ -355,7 +355,16 @@ public final class ServiceClientImpl implements ServiceClient {
     }
 
     void replied(Message<Object> reply) {
-      Object result = reply.body() instanceof JsonObject json ? json.getValue(Protocol.RESULT) : reply.body();
+      Object body;
+      try {
+        body = reply.body();
+      } catch (RuntimeException e) {
+        promise.fail(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
+          "The reply cannot be read: " + e.getMessage(), List.of()));
+        return;
+      }
+      Object result = body instanceof CallReply r ? r.result()
+        : body instanceof JsonObject json ? json.getValue(CallReply.RESULT) : body;
       if (resultType != null) {
         try {
           result = Json.fromWire(result, resultType);
@@ -435,8 +444,45 @@ public final class ServiceClientImpl implements ServiceClient {
         });
         return;
       }
+      if (reg.startsOnCall() && !startAsked) {
+        startAsked = true;
+        startService();
+        return;
+      }
       waitForConsumer("service '" + service + "' is registered but no instance is running (deploy it with env.start() "
         + "or env.deploy(\"" + service + "\"))");
+    }
+
+    /** Asks the deployment manager to start the registered service this call found no instance of, then sends again. */
+    void startService() {
+      long remaining = remainingMillis();
+      if (remaining <= 0) {
+        timedOut();
+        return;
+      }
+      vertx.eventBus().<JsonObject>request(Protocol.managerAddress(environment),
+          new JsonObject().put("action", "start").put("service", service),
+          new DeliveryOptions().setSendTimeout(remaining))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            send();
+            return;
+          }
+          if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+            FailureCode code = FailureCode.fromCode(re.failureCode());
+            if (code == FailureCode.NOT_STARTED) {
+              promise.fail(Protocol.toException(service, method, code, re.getMessage()));
+              return;
+            }
+            if (code == FailureCode.SERVICE_ERROR) {
+              ServiceCallException e = Protocol.toException(service, method, code, re.getMessage());
+              promise.fail(new ServiceDeploymentException(service, e.remoteType(), e.remoteMessage()));
+              return;
+            }
+          }
+          waitForConsumer("service '" + service + "' is registered but no instance is running, and starting it "
+            + "did not answer: " + ar.cause().getMessage());
+        });
     }
 
     void waitForConsumer(String problem) {

@@ -37,6 +37,8 @@ public final class ServiceRegistry implements Shareable {
   private final List<Consumer<Registration>> listeners = new CopyOnWriteArrayList<>();
   private volatile Vertx vertx;
   private volatile Operations operations;
+  /** Whether a call that finds no instance asks the manager to start the service (no cluster placement). */
+  private volatile boolean startsOnCall;
   private Future<String> breakerHostDeployment;
   private Future<Context> breakerHost;
   private Future<Void> operationsClosed;
@@ -161,6 +163,23 @@ public final class ServiceRegistry implements Shareable {
    */
   public void onRegister(Consumer<Registration> listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * {@return whether a call that finds no instance of a registered service asks the deployment
+   * manager to start it (a single-JVM environment), rather than waiting for replicas being placed}
+   */
+  public boolean startsOnCall() {
+    return startsOnCall;
+  }
+
+  /**
+   * Says whether calls that find no instance ask the manager to start the service.
+   *
+   * @param startsOnCall {@code true} in a single-JVM environment, {@code false} when a cluster places the services
+   */
+  public void startsOnCall(boolean startsOnCall) {
+    this.startsOnCall = startsOnCall;
   }
 
   /**

@@ -1,0 +1,161 @@
+package io.sagebus.impl.service;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The admission part of a service instance: at most {@code maxConcurrency} calls hold a slot and
+ * at most {@code maxQueued} wait for one; beyond that a call is refused (OVERLOADED), and once the
+ * instance stops every call is (STOPPING). Thread-safe: the consumer admits on its event loop,
+ * runners hand slots on from their own threads.
+ */
+final class Admission {
+
+  /** What became of a call offered to {@link #admit(Invocation)}. */
+  enum Outcome {
+    /** It holds a slot: run it now. */
+    RUN,
+    /** It waits for a slot; a runner that frees one takes it. */
+    QUEUED,
+    /** Refused: every slot and queue place is taken. */
+    FULL,
+    /** Refused: the instance is stopping. */
+    STOPPING
+  }
+
+  private final int maxConcurrency;
+  private final int maxQueued;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ArrayDeque<Invocation> queue = new ArrayDeque<>();
+  /** Invocations holding a slot: an intrusive list (no hashing per call), read when a drain times out. */
+  private final Invocation executing = Invocation.sentinel();
+  private int active;
+  private boolean stopping;
+  private Promise<Void> idle;
+
+  Admission(int maxConcurrency, int maxQueued) {
+    this.maxConcurrency = maxConcurrency;
+    this.maxQueued = maxQueued;
+  }
+
+  int maxConcurrency() {
+    return maxConcurrency;
+  }
+
+  int maxQueued() {
+    return maxQueued;
+  }
+
+  /** {@return what becomes of the call} */
+  Outcome admit(Invocation inv) {
+    lock.lock();
+    try {
+      if (stopping) {
+        return Outcome.STOPPING;
+      }
+      if (active + queue.size() >= maxConcurrency + maxQueued) {
+        return Outcome.FULL;
+      }
+      if (active < maxConcurrency) {
+        active++;
+        executing.link(inv);
+        return Outcome.RUN;
+      }
+      queue.add(inv);
+      return Outcome.QUEUED;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * A call holding a slot is done: its slot goes to the next queued call, or is freed.
+   *
+   * @param done the call that finished
+   * @return the call that now holds the slot, or {@code null}
+   */
+  Invocation next(Invocation done) {
+    lock.lock();
+    try {
+      done.unlink();
+      Invocation next = queue.poll();
+      if (next == null) {
+        active--;
+        if (stopping && active == 0 && idle != null) {
+          idle.tryComplete();
+        }
+      } else {
+        executing.link(next);
+      }
+      return next;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Stops admitting.
+   *
+   * @return the calls that were queued (none of them ran); the caller answers them
+   */
+  List<Invocation> stop() {
+    lock.lock();
+    try {
+      stopping = true;
+      List<Invocation> dropped = new ArrayList<>(queue);
+      queue.clear();
+      idle = Promise.promise();
+      if (active == 0) {
+        idle.complete();
+      }
+      return dropped;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** {@return completed once no call holds a slot, after {@link #stop()}} */
+  Future<Void> idle() {
+    lock.lock();
+    try {
+      return idle.future();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** {@return the calls holding a slot now} */
+  List<Invocation> executing() {
+    lock.lock();
+    try {
+      return executing.linked();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** {@return calls holding a slot now} */
+  int active() {
+    lock.lock();
+    try {
+      return active;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** {@return calls waiting for a slot now} */
+  int queued() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package io.sagebus.impl.service;
+
+import io.sagebus.FailureCode;
+import io.sagebus.impl.Json;
+import io.sagebus.impl.Protocol;
+import io.sagebus.impl.ServiceMethods;
+import io.sagebus.impl.ServiceOps;
+import io.sagebus.impl.wire.CallReply;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The invocation part of a service instance: one admitted call. It is answered exactly once,
+ * whoever gets there first (its method, the deadline, a drain), through {@link #succeed} or
+ * {@link #fail}: the only places a call is claimed, recorded and answered.
+ */
+final class Invocation {
+
+  final Message<Object> message;
+  final String service;
+  final String method;
+  final ServiceMethods.Bound bound;
+  final long received;
+  /** {@link System#nanoTime()} at which the caller's budget is spent, or 0 for none. */
+  final long deadline;
+  final String requestId;
+  /** Whether the caller is Sagebus (it gets a {@link CallReply}) or a foreign sender (it gets plain JSON). */
+  final boolean sagebusCaller;
+  /** This method's meters, or {@code null} when metrics are off. */
+  final ServiceOps.ServerMeters meter;
+  private final Recorder recorder;
+  private final AtomicBoolean answered = new AtomicBoolean();
+  /** When its method began, {@code 0} before. */
+  long startedNanos;
+  /** The virtual thread running the method, while it runs (interrupted after the drain timeout). */
+  volatile Thread thread;
+  private Invocation prev;
+  private Invocation next;
+
+  Invocation(Message<Object> message, String service, String method, ServiceMethods.Bound bound, long received,
+             long deadline, String requestId, boolean sagebusCaller, ServiceOps.ServerMeters meter, Recorder recorder) {
+    this.message = message;
+    this.service = service;
+    this.method = method;
+    this.bound = bound;
+    this.received = received;
+    this.deadline = deadline;
+    this.requestId = requestId;
+    this.sagebusCaller = sagebusCaller;
+    this.meter = meter;
+    this.recorder = recorder;
+  }
+
+  /** {@return the head of an empty list of invocations} */
+  static Invocation sentinel() {
+    Invocation head = new Invocation(null, null, null, null, 0, 0, null, false, null, null);
+    head.prev = head;
+    head.next = head;
+    return head;
+  }
+
+  /** {@return whether its method runs on a virtual thread (it returns a plain value)} */
+  boolean blocking() {
+    return bound.target().kind() == ServiceMethods.Kind.BLOCKING;
+  }
+
+  /** {@return whether the caller's budget is spent now} */
+  boolean expired() {
+    return deadline != 0 && System.nanoTime() - deadline >= 0;
+  }
+
+  /** Marks the start of its method, for the meters and the execution time. */
+  void begin() {
+    startedNanos = System.nanoTime();
+    recorder.started(meter, startedNanos - received);
+  }
+
+  /** Marks the end of its method, for the meters; counted before the answer leaves. */
+  void end() {
+    recorder.ended(meter, System.nanoTime() - startedNanos);
+  }
+
+  /**
+   * Answers the call with its result, or with {@link FailureCode#SERVICE_ERROR} when the result
+   * cannot be mapped to JSON.
+   *
+   * @param result what the method returned
+   */
+  void succeed(Object result) {
+    long micros = executedMicros();
+    Object wire;
+    try {
+      wire = Json.toWire(result);
+    } catch (Throwable e) {
+      fail(FailureCode.SERVICE_ERROR, IllegalArgumentException.class.getName(), "The result of "
+        + bound.target().signature() + " cannot be mapped to JSON: " + e, Protocol.stackOf(e));
+      return;
+    }
+    if (claim()) {
+      recorder.succeeded(micros);
+      if (sagebusCaller) {
+        message.reply(new CallReply(wire, micros));
+      } else {
+        message.reply(new CallReply(wire, micros).toJson());
+      }
+    }
+  }
+
+  /**
+   * Answers the call with what its method threw.
+   *
+   * @param t the failure
+   */
+  void failWith(Throwable t) {
+    fail(FailureCode.SERVICE_ERROR, t.getClass().getName(), t.getMessage(), Protocol.stackOf(t));
+  }
+
+  /**
+   * Answers the call with a failure, if nobody answered it yet.
+   *
+   * @param code  why
+   * @param type  the remote exception type, or the code's name
+   * @param text  the message
+   * @param stack stack frames, possibly empty
+   */
+  void fail(FailureCode code, String type, String text, JsonArray stack) {
+    if (claim()) {
+      // Only a method that ran and failed counts as executed (a drained or expired call does not).
+      recorder.failed(meter, code, code == FailureCode.SERVICE_ERROR && startedNanos != 0 ? executedMicros() : -1);
+      Protocol.fail(message, code, type, text, stack);
+    }
+  }
+
+  /** {@return whether nobody answered it yet} */
+  boolean open() {
+    return !answered.get();
+  }
+
+  private long executedMicros() {
+    return startedNanos == 0 ? 0 : (System.nanoTime() - startedNanos) / 1000;
+  }
+
+  private boolean claim() {
+    return answered.compareAndSet(false, true);
+  }
+
+  /** Appends {@code inv} to the list this sentinel heads. */
+  void link(Invocation inv) {
+    inv.prev = prev;
+    inv.next = this;
+    prev.next = inv;
+    prev = inv;
+  }
+
+  /** Removes this invocation from its list, if it is in one. */
+  void unlink() {
+    if (next != null) {
+      prev.next = next;
+      next.prev = prev;
+      prev = null;
+      next = null;
+    }
+  }
+
+  /** {@return the invocations of the list this sentinel heads} */
+  List<Invocation> linked() {
+    List<Invocation> list = new ArrayList<>();
+    for (Invocation i = next; i != this; i = i.next) {
+      list.add(i);
+    }
+    return list;
+  }
+}

@@ -1,0 +1,535 @@
+package io.sagebus.impl.service;
+
+import io.sagebus.EnvironmentOptions;
+import io.sagebus.FailureCode;
+import io.sagebus.ServiceClient;
+import io.sagebus.ServiceContext;
+import io.sagebus.ServiceLifecycle;
+import io.sagebus.ServiceOptions;
+import io.sagebus.impl.CallScope;
+import io.sagebus.impl.Json;
+import io.sagebus.impl.Operations;
+import io.sagebus.impl.Protocol;
+import io.sagebus.impl.ResourceTracker;
+import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.ServiceMethods;
+import io.sagebus.impl.ServiceMetrics;
+import io.sagebus.impl.ServiceOps;
+import io.sagebus.impl.ServiceRegistry;
+import io.sagebus.impl.wire.CallRequest;
+import io.sagebus.impl.wire.WireCodecs;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One running instance of a service, behind {@link io.sagebus.ServiceTaskVerticle}: it consumes
+ * the service's address on an event loop of its own, and every request goes through three parts:
+ * reading and {@link Admission} (limits, queue, OVERLOADED), {@link Invocation} (one call, run on
+ * the event loop or a virtual thread, answered once) and the {@link Recorder} (stats and meters).
+ * Every request is answered, whatever its body and whatever the method throws.
+ */
+public final class ServiceInstance {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceInstance.class);
+  private static final long DEFAULT_FOREIGN_TIMEOUT_MS = new EnvironmentOptions().getAsyncTimeout().toMillis();
+
+  private final String environment;
+  private final ServiceDefinition definition;
+  private final int index;
+  private final ServiceMetrics metrics;
+  private final ServiceRegistry registry;
+  private final String address;
+  private final Admission admission;
+
+  private Vertx vertx;
+  /** The deployment's virtual-thread context: hooks and blocking methods run there. */
+  private Context context;
+  private ResourceTracker tracker;
+  /** The consumer's own event loop: Future methods run there. */
+  private ContextInternal loop;
+  private MessageConsumer<Object> consumer;
+  private long consumerKey;
+  private Object instance;
+  private ServiceMethods methods;
+  private Recorder recorder;
+  private Logger serviceLog;
+  private String runnerDescription;
+  /** Budget of a request that gave none (a foreign sender's). */
+  private long foreignTimeoutMs;
+  /** Where this instance's state shows (health) and its meters live. */
+  private ServiceOps ops;
+
+  /**
+   * An instance of a service.
+   *
+   * @param environment the environment name
+   * @param definition  the service
+   * @param index       this instance's index
+   * @param metrics     the service's statistics, shared by its instances
+   * @param registry    the environment's registry, or {@code null} to look it up in the Vertx when started
+   */
+  public ServiceInstance(String environment, ServiceDefinition definition, int index, ServiceMetrics metrics,
+                         ServiceRegistry registry) {
+    this.environment = environment;
+    this.definition = definition;
+    this.index = index;
+    this.metrics = metrics;
+    this.registry = registry;
+    this.address = Protocol.serviceAddress(environment, definition.name());
+    ServiceOptions opts = definition.options();
+    this.admission = new Admission(opts.getMaxConcurrency(), opts.getMaxQueued());
+  }
+
+  /** {@return the address it consumes} */
+  public String address() {
+    return address;
+  }
+
+  /** {@return calls executing now} */
+  public int inFlight() {
+    return admission.active();
+  }
+
+  /** {@return calls waiting for a slot now} */
+  public int queued() {
+    return admission.queued();
+  }
+
+  /**
+   * Starts the instance: makes the service object, runs its setup and start hooks, registers the
+   * consumer.
+   *
+   * @param vertx   the Vertx
+   * @param context the deploying verticle's context: it must be a virtual-thread one
+   * @return completed once the consumer is registered
+   */
+  public Future<?> start(Vertx vertx, Context context) {
+    this.vertx = vertx;
+    this.context = context;
+    if (context.threadingModel() != ThreadingModel.VIRTUAL_THREAD) {
+      return Future.failedFuture(new IllegalStateException("ServiceTaskVerticle for '" + definition.name()
+        + "' must be deployed with new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)"
+        + " (it was deployed as " + context.threadingModel() + "): its service code and hooks may block"));
+    }
+    ServiceRegistry reg = registry != null ? registry : ServiceRegistry.lookup(vertx, environment);
+    ServiceRegistry.Registration registration = reg == null ? null : reg.get(definition.name());
+    ServiceOps found = registration == null ? null : registration.ops();
+    ops = found != null ? found : Operations.of(vertx).service(environment, definition.name());
+    ops.instance(this, ServiceOps.TaskState.STARTING, null, this::queued);
+    Future<?> started;
+    try {
+      started = startInstance(reg);
+    } catch (RuntimeException | Error e) {
+      ops.instanceGone(this);
+      throw e;
+    }
+    return started.onComplete(ar -> {
+      if (ar.succeeded()) {
+        ops.instance(this, ServiceOps.TaskState.RUNNING, loop, this::queued);
+      } else {
+        ops.instanceGone(this);
+      }
+    });
+  }
+
+  private Future<?> startInstance(ServiceRegistry reg) {
+    tracker = reg != null ? reg.tracker() : new ResourceTracker();
+    java.time.Duration own = definition.options().getTimeout();
+    foreignTimeoutMs = !own.isZero() ? own.toMillis()
+      : reg != null ? reg.options().getAsyncTimeout().toMillis() : DEFAULT_FOREIGN_TIMEOUT_MS;
+    WireCodecs.register(vertx);
+    serviceLog = LoggerFactory.getLogger("io.sagebus.service." + definition.name());
+    runnerDescription = "service runner " + definition.name() + " #" + index;
+    ServiceContext ctx = new InstanceContext(ServiceClient.create(vertx, environment));
+    instance = definition.factory().apply(ctx);
+    methods = ServiceMethods.of(instance.getClass());
+    recorder = new Recorder(metrics, ops.serverMeters(methods.names()));
+    if (instance instanceof ServiceLifecycle hooks) {
+      try {
+        hooks.setup(ctx);
+        hooks.start();
+      } catch (Exception e) {
+        runHook("cleanup", hooks::cleanup);
+        return Future.failedFuture(new IllegalStateException("Service '" + definition.name() + "' instance " + index
+          + " failed to start: " + e, e));
+      }
+    }
+    loop = ((VertxInternal) vertx).createEventLoopContext();
+    Promise<Void> registered = Promise.promise();
+    loop.runOnContext(v -> {
+      consumer = vertx.eventBus().consumer(address, this::receive);
+      consumerKey = tracker.opened("consumer", address + " #" + index);
+      consumer.completion().onComplete(registered);
+    });
+    return registered.future();
+  }
+
+  /** The consumer: reads and admits a request. Never throws, and leaves no request unanswered. */
+  private void receive(Message<Object> message) {
+    long received = System.nanoTime();
+    Invocation inv = null;
+    try {
+      inv = read(message, received);
+      if (inv != null) {
+        admit(inv);
+      }
+    } catch (Throwable t) {
+      if (inv != null) {
+        inv.fail(FailureCode.SERVICE_ERROR, t.getClass().getName(), String.valueOf(t.getMessage()), new JsonArray());
+      } else {
+        refuse(message, null, FailureCode.BAD_REQUEST, "The request could not be read: " + t);
+      }
+    }
+  }
+
+  /** {@return the request as an invocation, or {@code null} when it was refused (and answered)} */
+  private Invocation read(Message<Object> message, long received) {
+    Object body;
+    try {
+      body = message.body();
+    } catch (Throwable t) {
+      // e.g. Vert.x's serializable codec refusing a class: only JSON is accepted.
+      refuse(message, null, FailureCode.BAD_REQUEST, "The request body cannot be read (only a JSON object "
+        + "{\"method\", \"args\"} is accepted; Java serialization is refused): " + t);
+      return null;
+    }
+    CallRequest request;
+    boolean sagebus;
+    if (body instanceof CallRequest r) {
+      request = r;
+      sagebus = true;
+    } else if (body instanceof JsonObject json) {
+      try {
+        request = CallRequest.fromJson(json);
+      } catch (IllegalArgumentException e) {
+        refuse(message, null, FailureCode.BAD_REQUEST, "Bad request body: " + e.getMessage());
+        return null;
+      }
+      sagebus = false;
+    } else {
+      refuse(message, null, FailureCode.BAD_REQUEST, "The request body must be a JSON object {\"method\", \"args\"}, got "
+        + (body == null ? "nothing" : body.getClass().getSimpleName()));
+      return null;
+    }
+    ServiceOps.ServerMeters meter = recorder.arrived(request.method());
+    if (Json.deeperThan(request.args(), Protocol.MAX_NESTING_DEPTH)) {
+      fail(message, meter, FailureCode.BAD_REQUEST, "The arguments are nested deeper than "
+        + Protocol.MAX_NESTING_DEPTH + " levels");
+      return null;
+    }
+    ServiceMethods.Bound bound;
+    try {
+      bound = methods.bind(request.method(), request.args());
+    } catch (ServiceMethods.CallRejected e) {
+      fail(message, meter, e.code(), e.getMessage());
+      return null;
+    }
+    long budget = request.timeoutMs() == CallRequest.NO_TIMEOUT ? foreignTimeoutMs : request.timeoutMs();
+    long deadline = received + TimeUnit.MILLISECONDS.toNanos(budget);
+    if (deadline == 0) {
+      deadline = 1; // 0 means "no deadline"
+    }
+    return new Invocation(message, definition.name(), request.method(), bound, received, deadline, request.id(),
+      sagebus, meter, recorder);
+  }
+
+  /** Answers a request that was never admitted (its body could not be read). */
+  private void refuse(Message<Object> message, ServiceOps.ServerMeters meter, FailureCode code, String text) {
+    if (recorder == null) {
+      metrics.request();
+      metrics.failed(code);
+    } else {
+      ServiceOps.ServerMeters m = meter != null ? meter : recorder.arrived(null);
+      recorder.failed(m, code, -1);
+    }
+    Protocol.fail(message, code, code.name(), text, new JsonArray());
+  }
+
+  /** Answers a request whose method was read but that cannot run. */
+  private void fail(Message<Object> message, ServiceOps.ServerMeters meter, FailureCode code, String text) {
+    recorder.failed(meter, code, -1);
+    Protocol.fail(message, code, code.name(), text, new JsonArray());
+  }
+
+  private void admit(Invocation inv) {
+    switch (admission.admit(inv)) {
+      case RUN -> dispatch(inv);
+      case FULL -> inv.fail(FailureCode.OVERLOADED, FailureCode.OVERLOADED.name(), "Service '" + definition.name()
+        + "' instance " + index + " is full: " + admission.maxConcurrency() + " running, " + admission.maxQueued()
+        + " queued", new JsonArray());
+      case STOPPING -> stopping(inv, "it arrived while the service was being undeployed; it did not run");
+      case QUEUED -> {
+      }
+    }
+  }
+
+  /** Runs an invocation that holds a slot, on the thread its method needs. */
+  private void dispatch(Invocation inv) {
+    if (inv.blocking()) {
+      long key = tracker.opened("thread", runnerDescription);
+      context.executeBlocking(() -> {
+        runBlocking(inv, key);
+        return null;
+      }, false);
+    } else if (onLoop()) {
+      runOnLoop(inv);
+    } else {
+      loop.runOnContext(v -> runOnLoop(inv));
+    }
+  }
+
+  /** @return whether this thread runs {@code loop} now (the consumer's handler runs on a duplicate of it) */
+  private boolean onLoop() {
+    ContextInternal current = ContextInternal.current();
+    return current != null && current.unwrap() == loop && loop.inThread();
+  }
+
+  /** On a virtual thread: runs blocking invocations one after another while work is queued. */
+  private void runBlocking(Invocation first, long threadKey) {
+    Invocation inv = first;
+    while (inv != null) {
+      if (!inv.blocking()) {
+        Invocation async = inv;
+        tracker.closed(threadKey);
+        loop.runOnContext(v -> runOnLoop(async));
+        return;
+      }
+      if (!expired(inv)) {
+        inv.thread = Thread.currentThread();
+        CallScope previous = enter(inv);
+        Object result = null;
+        Throwable error = null;
+        try {
+          result = inv.bound.invoke(instance);
+        } catch (Throwable t) {
+          error = t;
+        } finally {
+          leave(previous);
+          inv.thread = null;
+          Thread.interrupted();
+        }
+        inv.end();
+        if (error == null) {
+          inv.succeed(result);
+        } else {
+          inv.failWith(error);
+        }
+      }
+      inv = admission.next(inv);
+      if (inv == null) {
+        tracker.closed(threadKey);
+      }
+    }
+  }
+
+  /** On the event loop: runs a method returning a Future or CompletionStage. */
+  private void runOnLoop(Invocation inv) {
+    if (expired(inv)) {
+      release(inv);
+      return;
+    }
+    CallScope previous = enter(inv);
+    Future<?> future;
+    try {
+      Object returned = inv.bound.invoke(instance);
+      if (returned instanceof Future<?> f) {
+        future = f;
+      } else if (returned instanceof CompletionStage<?> cs) {
+        future = Future.fromCompletionStage(cs, loop);
+      } else {
+        future = Future.failedFuture(new IllegalStateException(inv.bound.target().signature() + " returned null"));
+      }
+    } catch (Throwable t) {
+      future = Future.failedFuture(t);
+    } finally {
+      leave(previous);
+    }
+    future.onComplete(ar -> {
+      try {
+        inv.end();
+        if (ar.succeeded()) {
+          inv.succeed(ar.result());
+        } else {
+          inv.failWith(ar.cause());
+        }
+      } finally {
+        release(inv);
+      }
+    });
+  }
+
+  /** Starts an invocation's method on this thread: the meters, its scope and its request id in the MDC. */
+  private CallScope enter(Invocation inv) {
+    inv.begin();
+    CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline));
+    if (inv.requestId != null) {
+      MDC.put(Protocol.REQUEST_ID, inv.requestId); // for what the method logs (before it returns its Future)
+    }
+    return previous;
+  }
+
+  private static void leave(CallScope previous) {
+    MDC.remove(Protocol.REQUEST_ID);
+    CallScope.restore(previous);
+  }
+
+  private boolean expired(Invocation inv) {
+    if (!inv.expired()) {
+      return false;
+    }
+    long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - inv.received);
+    inv.fail(FailureCode.DEADLINE_EXCEEDED, FailureCode.DEADLINE_EXCEEDED.name(), "The caller's budget was spent before "
+      + definition.name() + "." + inv.method + " began (it waited " + waited + " ms here); it did not run",
+      new JsonArray());
+    return true;
+  }
+
+  /** An event-loop invocation finished: its slot goes to the next queued one, or is freed. */
+  private void release(Invocation done) {
+    Invocation next = admission.next(done);
+    if (next != null) {
+      if (next.blocking()) {
+        dispatch(next);
+      } else {
+        loop.runOnContext(v -> runOnLoop(next));
+      }
+    }
+  }
+
+  /**
+   * Stops the instance: unregisters its consumer, answers queued calls STOPPING, lets executing
+   * ones finish within the drain timeout (then answers them STOPPING and interrupts their
+   * threads), runs the stop and cleanup hooks. Runs on the deployment's virtual thread.
+   *
+   * @return completed when it has stopped
+   */
+  public Future<?> stop() {
+    if (ops != null) {
+      ops.instance(this, ServiceOps.TaskState.STOPPING, loop, this::queued);
+    }
+    try {
+      return stopInstance();
+    } finally {
+      if (ops != null) {
+        ops.instanceGone(this);
+      }
+    }
+  }
+
+  private Future<?> stopInstance() {
+    if (consumer != null) {
+      try {
+        consumer.unregister().await();
+      } catch (RuntimeException e) {
+        LOG.warn("Service '{}' instance {}: unregistering its consumer failed", definition.name(), index, e);
+      }
+      tracker.closed(consumerKey);
+    }
+    for (Invocation inv : admission.stop()) {
+      stopping(inv, "it was queued when the service was undeployed; it did not run");
+    }
+    long drainMillis = definition.options().getDrainTimeout().toMillis();
+    try {
+      admission.idle().await(drainMillis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      List<Invocation> late = admission.executing();
+      LOG.warn("Service '{}' instance {}: {} call(s) still executing after the drain timeout of {} ms; answering STOPPING",
+        definition.name(), index, late.size(), drainMillis);
+      for (Invocation inv : late) {
+        stopping(inv, "it was still executing after the drain timeout of " + drainMillis + " ms");
+        Thread thread = inv.thread;
+        if (thread != null && thread.isVirtual()) {
+          thread.interrupt();
+        }
+      }
+    }
+    if (instance instanceof ServiceLifecycle hooks) {
+      runHook("stop", hooks::stop);
+      runHook("cleanup", hooks::cleanup);
+    }
+    return Future.succeededFuture();
+  }
+
+  private void stopping(Invocation inv, String why) {
+    inv.fail(FailureCode.STOPPING, FailureCode.STOPPING.name(), "Service '" + definition.name() + "' is stopping: " + why,
+      new JsonArray());
+  }
+
+  private interface Hook {
+    void run() throws Exception;
+  }
+
+  private void runHook(String name, Hook hook) {
+    try {
+      hook.run();
+    } catch (Exception e) {
+      LOG.warn("Service '{}' instance {}: {}() failed", definition.name(), index, name, e);
+    }
+  }
+
+  /** The {@link ServiceContext} its service object gets. */
+  private final class InstanceContext implements ServiceContext {
+    private final ServiceClient client;
+
+    InstanceContext(ServiceClient client) {
+      this.client = client;
+    }
+
+    @Override
+    public String name() {
+      return definition.name();
+    }
+
+    @Override
+    public String environment() {
+      return environment;
+    }
+
+    @Override
+    public int instanceIndex() {
+      return index;
+    }
+
+    @Override
+    public String address() {
+      return address;
+    }
+
+    @Override
+    public JsonObject config() {
+      return definition.options().getConfig().copy();
+    }
+
+    @Override
+    public Logger logger() {
+      return serviceLog;
+    }
+
+    @Override
+    public ServiceClient services() {
+      return client;
+    }
+
+    @Override
+    public Vertx vertx() {
+      return vertx;
+    }
+  }
+}
