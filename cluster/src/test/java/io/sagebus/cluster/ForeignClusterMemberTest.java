@@ -32,8 +32,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  */
 class ForeignClusterMemberTest {
 
-  /** This class's own port range: 15881 to 15900. */
-  private static final int FIRST_PORT = 15881;
+  /** This class's own port range: 15921 to 15940. */
+  private static final int FIRST_PORT = 15921;
   private static final Duration AT_ONCE = Duration.ofSeconds(5);
   private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(30_000);
   private static final String ADDRESS = "sagebus." + ENV + ".service.echo";
