@@ -65,12 +65,8 @@ public final class ClusterNodeDirectory implements NodeDirectory {
     return environment.jobRecords().map(records -> {
       List<JsonObject> jobs = new ArrayList<>();
       for (Object o : records) {
-        JsonObject r = (JsonObject) o;
-        JsonObject progress = r.getJsonObject("progress");
-        if (progress != null) {
-          jobs.add(progress.copy().put("status", r.getString("status")).put("member", r.getString("member"))
-            .put("updated", r.getLong("updated")));
-        }
+        JobRecord r = JobRecord.fromJson((JsonObject) o);
+        jobs.add(r.progress().put("status", r.status()).put("member", r.member()).put("updated", r.updated()));
       }
       return jobs;
     });

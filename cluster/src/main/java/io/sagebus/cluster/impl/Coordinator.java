@@ -164,12 +164,11 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   /**
    * Records a job's state.
    *
-   * @param id     the job id
    * @param record its state
    * @return completion
    */
-  public Future<Void> recordJob(String id, JsonObject record) {
-    return Future.fromCompletionStage(jobs.setAsync(id, record.encode()), context).mapEmpty();
+  public Future<Void> recordJob(JobRecord record) {
+    return Future.fromCompletionStage(jobs.setAsync(record.id(), record.toJson().encode()), context).mapEmpty();
   }
 
   /**
@@ -189,7 +188,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
           read(nodes, NodeRecord::fromJson).values().stream().filter(n -> members.contains(n.member()))
             .forEach(r -> out.add(r.toJson()));
         }
-        case "jobs" -> read(jobs, json -> json).values().forEach(out::add);
+        case "jobs" -> read(jobs, JobRecord::fromJson).values().forEach(r -> out.add(r.toJson()));
         default -> throw new IllegalArgumentException("No map " + kind);
       }
       return out;

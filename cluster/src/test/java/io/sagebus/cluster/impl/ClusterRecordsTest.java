@@ -85,7 +85,30 @@ class ClusterRecordsTest {
   }
 
   @Test
+  void aJobRecordRoundTripsRunningAndFinished() {
+    JsonObject progress = new JsonObject().put("id", "demo-1-job-1").put("recordsIn", 10);
+    JobRecord running = new JobRecord("demo-1-job-1", "m-1", 100, "RUNNING", 200, null, progress, null, null);
+
+    assertThat(running.toJson()).isEqualTo(new JsonObject().put("id", "demo-1-job-1").put("member", "m-1")
+      .put("started", 100L).put("status", "RUNNING").put("updated", 200L).put("progress", progress));
+    assertThat(JobRecord.fromJson(new JsonObject(running.toJson().encode()))).isEqualTo(running);
+
+    JobRecord done = new JobRecord("demo-1-job-1", "m-1", 100, "COMPLETED", 300, 300L, progress,
+      new JsonObject().put("status", "COMPLETED"), null);
+    assertThat(done.toJson().getLong("finished")).isEqualTo(300L);
+    assertThat(done.toJson().getJsonObject("result")).isEqualTo(new JsonObject().put("status", "COMPLETED"));
+    assertThat(JobRecord.fromJson(new JsonObject(done.toJson().encode()))).isEqualTo(done);
+    JobRecord failed = new JobRecord("j", "m", 1, "FAILED", 2, 2L, progress, null, "boom");
+    assertThat(JobRecord.fromJson(failed.toJson())).isEqualTo(failed);
+
+    progress.put("recordsIn", 11);
+    assertThat(running.progress().getInteger("recordsIn")).as("copied on the way in").isEqualTo(10);
+  }
+
+  @Test
   void malformedRecordsAreRefused() {
+    assertThatThrownBy(() -> JobRecord.fromJson(new JsonObject().put("id", "j").put("member", "m")))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"status\"");
     assertThatThrownBy(() -> NodeRecord.fromJson(new JsonObject().put("node", "n")))
       .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"member\"");
     assertThatThrownBy(() -> ServiceRecord.fromJson(new JsonObject().put("name", "s")))
