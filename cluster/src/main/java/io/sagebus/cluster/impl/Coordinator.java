@@ -278,7 +278,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
    * Checks that no live node of the cluster uses a node id, before this JVM's agent takes it.
    *
    * @param nodeId a node id
-   * @return completion; fails with {@link IllegalStateException} naming the live node when another JVM of the cluster
+   * @return completion; fails with {@link NodeIdInUseException} naming the live node when another JVM of the cluster
    *         runs a node of that id
    */
   public Future<Void> checkNodeId(String nodeId) {
@@ -292,7 +292,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   private void liveDuplicate(String nodeId) {
     NodeRecord existing = readOne(nodes, nodeId, NodeRecord::fromJson);
     if (existing != null && !existing.member().equals(member()) && memberIds().contains(existing.member())) {
-      throw new IllegalStateException("node id '" + nodeId + "' is already live in cluster '"
+      throw new NodeIdInUseException("node id '" + nodeId + "' is already live in cluster '"
         + hazelcast.getConfig().getClusterName() + "' (environment " + environment + "): node " + nodeId + " on "
         + existing.host() + ", pid " + existing.pid() + ", member " + existing.member()
         + "; give this node another nodeId");
@@ -305,7 +305,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
    *
    * @param nodeId   the node id
    * @param catalog  its catalogue: service name to class name
-   * @return completion; fails with {@link IllegalStateException} when another live JVM of the cluster runs a node
+   * @return completion; fails with {@link NodeIdInUseException} when another live JVM of the cluster runs a node
    *         of that id (its record is left as it is)
    */
   public Future<Void> join(String nodeId, Map<String, String> catalog) {
