@@ -234,6 +234,10 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       if (outcome.placed() != null && outcome.placed().running() == 0) {
         throw new IllegalStateException("Cannot place service '" + service + "': " + outcome.why());
       }
+      if (outcome.placed() != null && outcome.placed().running() < replicas) {
+        LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
+          outcome.placed().running(), replicas, service, outcome.why());
+      }
       write(outcome);
       return outcome.placed() == null ? 0 : outcome.placed().running();
     })));
