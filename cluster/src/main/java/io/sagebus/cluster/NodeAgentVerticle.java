@@ -84,6 +84,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   private String coordinatorId;
   private Closeable closeHook;
   private boolean stopping;
+  /** Whether the node's record was published: only then does it leave placement on stop. */
+  private boolean joined;
   private int instanceCounter;
 
   /**
@@ -116,6 +118,10 @@ public final class NodeAgentVerticle extends VerticleBase {
    * once, on this node or others. Undeploying the agent, or closing the Vertx (on SIGTERM, the
    * launcher does), is a planned leave: the node is withdrawn from placement, its replicas are
    * placed on other live nodes, and only then are they drained and stopped.
+   * <p>
+   * When another live JVM of the cluster already runs a node of this id, the agent does not start:
+   * its start fails with an {@link IllegalStateException} naming that node (host, pid, member),
+   * before it consumes its address, and the live node's record and replicas are left as they are.
    *
    * @param environment the environment name
    * @param nodeId      this node's id, unique in the cluster
@@ -171,42 +177,74 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    if (clustered) {
-      // Closing the Vertx undeploys every top-level deployment at once, the replicas with this agent: the
-      // hook undeploys the agent first, so that the replicas are placed elsewhere before they stop.
-      String deploymentId = context.deploymentID();
-      closeHook = completion -> vertx.undeploy(deploymentId).onComplete(ar -> {
-        if (ar.failed()) {
-          LOG.debug("Undeploying node agent {} on close", nodeId, ar.cause());
-        }
-        completion.succeed();
+    if (!clustered) {
+      consumer = vertx.eventBus().consumer(address, this::handle);
+      return consumer.completion().onSuccess(v -> logListening());
+    }
+    // Closing the Vertx undeploys every top-level deployment at once, the replicas with this agent: the
+    // hook undeploys the agent first, so that the replicas are placed elsewhere before they stop.
+    String deploymentId = context.deploymentID();
+    closeHook = completion -> vertx.undeploy(deploymentId).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.debug("Undeploying node agent {} on close", nodeId, ar.cause());
+      }
+      completion.succeed();
+    });
+    ((VertxInternal) vertx).addCloseHook(closeHook);
+    Map<String, String> types = new LinkedHashMap<>();
+    catalog.forEach((name, entry) -> types.put(name, entry.typeName()));
+    coordinator = new Coordinator(environment);
+    return onAgent(Deployments.deployDetached(vertx, coordinator,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD)))
+      .compose(id -> {
+        coordinatorId = id;
+        // Before the agent consumes its address: a node of that id that is live elsewhere must not get its requests.
+        return onAgent(coordinator.checkNodeId(nodeId));
+      })
+      .compose(v -> {
+        consumer = vertx.eventBus().consumer(address, this::handle);
+        return consumer.completion();
+      })
+      .compose(v -> {
+        ServiceDirectory.install(vertx, environment, coordinator);
+        return onAgent(coordinator.join(nodeId, types));
+      })
+      .onSuccess(v -> {
+        joined = true;
+        logListening();
+      })
+      .recover(e -> {
+        LOG.error("Node agent {} for environment '{}' did not start: {}", nodeId, environment, e.getMessage());
+        return abandon().transform(ignored -> Future.failedFuture(e));
       });
-      ((VertxInternal) vertx).addCloseHook(closeHook);
-    }
-    consumer = vertx.eventBus().consumer(address, this::handle);
-    Future<?> ready = consumer.completion();
-    if (clustered) {
-      Map<String, String> types = new LinkedHashMap<>();
-      catalog.forEach((name, entry) -> types.put(name, entry.typeName()));
-      coordinator = new Coordinator(environment);
-      ready = ready
-        .compose(v -> onAgent(Deployments.deployDetached(vertx, coordinator,
-          new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))))
-        .compose(id -> {
-          coordinatorId = id;
-          ServiceDirectory.install(vertx, environment, coordinator);
-          return onAgent(coordinator.join(nodeId, types));
-        });
-    }
-    return ready.onSuccess(v -> LOG.info("Node agent {} for environment '{}' listens on {}; catalogue: {}", nodeId,
-      environment, address, catalog.keySet()));
+  }
+
+  private void logListening() {
+    LOG.info("Node agent {} for environment '{}' listens on {}; catalogue: {}", nodeId, environment, address,
+      catalog.keySet());
+  }
+
+  /** Undoes a clustered start that failed: nothing of this agent stays registered or deployed. */
+  private Future<Void> abandon() {
+    ((VertxInternal) vertx).removeCloseHook(closeHook);
+    closeHook = null;
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    return unregistered.recover(e -> Future.succeededFuture()).transform(ignored -> {
+      if (coordinatorId == null) {
+        return Future.succeededFuture();
+      }
+      ServiceDirectory.uninstall(vertx, environment, coordinator);
+      String id = coordinatorId;
+      coordinatorId = null;
+      return vertx.undeploy(id).recover(e -> Future.succeededFuture());
+    });
   }
 
   @Override
   public Future<?> stop() {
     stopping = true;
     Future<Void> left = Future.succeededFuture();
-    if (coordinatorId != null) {
+    if (joined) {
       left = onAgent(coordinator.leave(nodeId)).recover(e -> {
         if (e instanceof HazelcastInstanceNotActiveException) {
           LOG.info("Node agent {}: this node had left the cluster already; the oldest member re-places its replicas",

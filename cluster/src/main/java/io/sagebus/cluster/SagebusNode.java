@@ -53,7 +53,10 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code cluster}: the {@link ClusterOptions} in JSON; {@code clusterName} is required.</li>
  *   <li>{@code environment}: the environment the agent serves, default {@code default}.</li>
- *   <li>{@code nodeId}: the node's id, unique in the cluster, default a short random id.</li>
+ *   <li>{@code nodeId}: the node's id, unique in the cluster, default a short random id. A node
+ *       whose id is already live in the cluster does not start: it prints
+ *       {@code sagebus node: the node agent did not start: node id '<id>' is already live ...},
+ *       naming the live node, and exits with code 15; the live node is left as it is.</li>
  *   <li>{@code services}: the node's {@link ServiceCatalog} ({@link ServiceCatalog#fromJson(JsonObject)}).</li>
  *   <li>{@code setup}: optional class names of {@link NodeSetup}s, run at start on the node's own
  *       {@link ClusterEnvironment}: they register the pipelines the node runs by name, and the
@@ -270,7 +273,9 @@ public final class SagebusNode {
 
     @Override
     public void afterFailureToDeployVerticle(HookContext context, Throwable t) {
-      System.err.println("sagebus node: the node agent did not start: " + t);
+      // One line: the agent's own failures (a node id already live, say) say what happened in their message.
+      String why = t.getMessage() != null && t instanceof IllegalStateException ? t.getMessage() : t.toString();
+      System.err.println("sagebus node: the node agent did not start: " + why);
     }
   }
 

@@ -306,4 +306,40 @@ class ClusterEnvironmentTest {
     }
     dead.close().otherwise((Void) null).await();
   }
+
+  @Test
+  @Order(8)
+  void aNodeThatStartsAgainUnderItsIdTakesTheReplicasOnlyItCouldRun() {
+    ClusterOptions options = new ClusterOptions(ClusterTesting.options(ClusterEnvironmentTest.class, FIRST_PORT))
+      .setClusterName(SagebusCluster.hazelcast(submitter).getConfig().getClusterName());
+    ServiceCatalog soloCatalog = ServiceCatalog.fromJson(new JsonObject().put("services", new JsonObject()
+      .put("solo", new JsonObject().put("class", EchoService.class.getName()))));
+    Vertx first = ClusterTesting.start("D", options);
+    Vertx second = null;
+    try {
+      first.deployVerticle(NodeAgentVerticle.clustered(ENV, "D", soloCatalog)).await();
+      environment().registerService("solo", EchoService.class, new ServiceOptions().setInstances(1));
+      env.deploy("solo").await();
+      assertThat(placement(env, "solo").getJsonObject("nodes").getMap()).isEqualTo(Map.of("D", 1));
+
+      SagebusCluster.hazelcast(first).getLifecycleService().terminate();
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(placement(env, "solo").getJsonObject("nodes").getMap()).as("D's replica no longer counts").isEmpty());
+
+      second = ClusterTesting.start("D again", options);
+      second.deployVerticle(NodeAgentVerticle.clustered(ENV, "D", soloCatalog)).await();
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(placement(env, "solo").getJsonObject("nodes").getMap()).isEqualTo(Map.of("D", 1)));
+      JsonObject list = submitter.eventBus().<JsonObject>request(NodeAgentVerticle.address(ENV, "D"),
+        NodeAgentVerticle.listRequest()).await().body();
+      assertThat(list.getJsonObject("services").getInteger("solo")).isEqualTo(1);
+      assertThat(env.services().<String>callAsync("solo", "back").await()).isEqualTo("back");
+      env.undeploy("solo").await();
+    } finally {
+      first.close().otherwise((Void) null).await();
+      if (second != null) {
+        ClusterTesting.close(second);
+      }
+    }
+  }
 }

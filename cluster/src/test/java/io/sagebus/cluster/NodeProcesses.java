@@ -104,6 +104,19 @@ final class NodeProcesses implements AutoCloseable {
     return dir.resolve(name + "-err.txt");
   }
 
+  /** Logs what every process printed, for a test that failed. */
+  void dump() {
+    for (String name : processes.keySet()) {
+      for (Path file : List.of(out(name), err(name))) {
+        try {
+          LOG.error("--- {} ---\n{}", file.getFileName(), Files.exists(file) ? Files.readString(file) : "(none)");
+        } catch (java.io.IOException e) {
+          LOG.error("cannot read {}", file, e);
+        }
+      }
+    }
+  }
+
   Process process(String name) {
     return processes.get(name);
   }

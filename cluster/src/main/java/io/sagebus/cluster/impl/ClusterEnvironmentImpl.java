@@ -272,22 +272,20 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
    */
   private void record(Job job) {
     long started = System.currentTimeMillis();
-    JsonObject base = new JsonObject().put("id", job.id()).put("member", member).put("started", started);
-    Runnable write = () -> coordinator.recordJob(job.id(), base.copy().put("status", job.status().name())
-        .put("updated", System.currentTimeMillis()).put("progress", job.progress().toJson()))
+    Runnable write = () -> coordinator.recordJob(new JobRecord(job.id(), member, started, job.status().name(),
+        System.currentTimeMillis(), null, job.progress().toJson(), null, null))
       .onFailure(e -> LOG.warn("Environment '{}': recording job {} failed", name, job.id(), e));
     write.run();
     long timer = vertx.setPeriodic(JOB_RECORD_PERIOD_MS, id -> write.run());
     job.completion().onComplete(ar -> {
       vertx.cancelTimer(timer);
-      JsonObject done = base.copy().put("finished", System.currentTimeMillis()).put("updated", System.currentTimeMillis())
-        .put("progress", job.progress().toJson());
-      if (ar.succeeded()) {
-        done.put("status", ar.result().status().name()).put("result", ar.result().toJson());
-      } else {
-        done.put("status", job.status().name()).put("failure", String.valueOf(ar.cause()));
-      }
-      coordinator.recordJob(job.id(), done)
+      long now = System.currentTimeMillis();
+      JobRecord done = ar.succeeded()
+        ? new JobRecord(job.id(), member, started, ar.result().status().name(), now, now, job.progress().toJson(),
+          ar.result().toJson(), null)
+        : new JobRecord(job.id(), member, started, job.status().name(), now, now, job.progress().toJson(), null,
+          String.valueOf(ar.cause()));
+      coordinator.recordJob(done)
         .onFailure(e -> LOG.warn("Environment '{}': recording the end of job {} failed", name, job.id(), e));
     });
   }

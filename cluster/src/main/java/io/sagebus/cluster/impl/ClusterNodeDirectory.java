@@ -38,23 +38,23 @@ public final class ClusterNodeDirectory implements NodeDirectory {
     return environment.nodes().map(records -> {
       List<NodeInfo> nodes = new ArrayList<>();
       for (Object o : records) {
-        JsonObject r = (JsonObject) o;
-        long joined = r.getLong("joined", 0L);
-        boolean self = member.equals(r.getString("member"));
+        NodeRecord r = NodeRecord.fromJson((JsonObject) o);
+        long joined = r.joined();
+        boolean self = member.equals(r.member());
         JsonObject details = new JsonObject()
           .put("mode", "cluster")
-          .put("member", r.getString("member"))
-          .put("catalogue", r.getJsonObject("services"))
+          .put("member", r.member())
+          .put("catalogue", r.toJson().getJsonObject("services"))
           .put("joined", joined)
           .put("uptimeMillis", joined == 0 ? null : Math.max(0, System.currentTimeMillis() - joined))
-          .put("pid", r.getValue("pid"))
-          .put("java", r.getString("java"))
-          .put("processors", r.getValue("processors"));
+          .put("pid", r.pid() == 0 ? null : r.pid())
+          .put("java", r.java())
+          .put("processors", r.processors() == 0 ? null : r.processors());
         if (self) {
           // Read here, for this JVM only: the node records do not carry what changes all the time.
           LocalNodeDirectory.putLoad(details, environment);
         }
-        nodes.add(new NodeInfo(r.getString("node"), r.getString("host", "?"), self, details));
+        nodes.add(new NodeInfo(r.node(), r.host() == null ? "?" : r.host(), self, details));
       }
       return nodes;
     });
@@ -65,12 +65,8 @@ public final class ClusterNodeDirectory implements NodeDirectory {
     return environment.jobRecords().map(records -> {
       List<JsonObject> jobs = new ArrayList<>();
       for (Object o : records) {
-        JsonObject r = (JsonObject) o;
-        JsonObject progress = r.getJsonObject("progress");
-        if (progress != null) {
-          jobs.add(progress.copy().put("status", r.getString("status")).put("member", r.getString("member"))
-            .put("updated", r.getLong("updated")));
-        }
+        JobRecord r = JobRecord.fromJson((JsonObject) o);
+        jobs.add(r.progress().put("status", r.status()).put("member", r.member()).put("updated", r.updated()));
       }
       return jobs;
     });
@@ -81,16 +77,15 @@ public final class ClusterNodeDirectory implements NodeDirectory {
     return environment.placements().map(records -> {
       List<ReplicaInfo> replicas = new ArrayList<>();
       for (Object o : records) {
-        JsonObject r = (JsonObject) o;
-        if (!service.equals(r.getString("service"))) {
+        PlacementRecord r = PlacementRecord.fromJson((JsonObject) o);
+        if (!service.equals(r.service())) {
           continue;
         }
-        JsonObject nodes = r.getJsonObject("nodes");
-        for (String node : nodes.fieldNames().stream().sorted().toList()) {
-          for (int i = 0; i < nodes.getInteger(node); i++) {
+        r.nodes().forEach((node, n) -> {
+          for (int i = 0; i < n; i++) {
             replicas.add(new ReplicaInfo(service, replicas.size(), node));
           }
-        }
+        });
       }
       return replicas;
     });

@@ -20,17 +20,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -41,7 +41,9 @@ import java.util.function.Supplier;
  * Every placement change of a service runs under that service's lock in the placements map, so
  * that two JVMs placing at once never both fill the same deficit: a record holds the wanted
  * replica count and the replicas per node, and a change only ever places the difference between
- * the wanted count and the replicas on live nodes. Runs as a virtual-thread verticle: the
+ * the wanted count and the replicas on live nodes. What to add where, and what to drain, is decided
+ * by {@link Placement} from the records read under the lock ({@link ClusterState}); this class reads
+ * the maps, asks it, and carries the plan out. Runs as a virtual-thread verticle: the
  * Hazelcast calls and lock are blocking, and they run in {@code executeBlocking} on its
  * virtual-thread context.
  */
@@ -122,22 +124,19 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
    */
   public Future<Void> publish(ServiceDefinition definition, boolean local) {
     String me = member();
-    String encoded = new JsonObject()
-      .put("name", definition.name())
-      .put("type", definition.typeName())
-      .put("local", local)
-      .put("member", me)
-      .put("options", definition.options().toJson())
-      .encode();
+    ServiceRecord registration = new ServiceRecord(definition.name(), definition.typeName(), local, me,
+      definition.options());
+    String encoded = registration.toJson().encode();
     Future<Void> published = blocking(() -> {
       String previous = services.putIfAbsent(definition.name(), encoded);
       if (previous != null) {
-        JsonObject other = new JsonObject(previous);
-        String owner = other.getString("member");
-        if (!me.equals(owner) && memberIds().contains(UUID.fromString(owner))) {
+        Optional<ServiceRecord> other = Placement.otherOwner(ServiceRecord.fromJson(new JsonObject(previous)), me,
+          memberIds());
+        if (other.isPresent()) {
           throw new IllegalStateException("Service '" + definition.name() + "' is already registered in environment '"
-            + environment + "' by another member of the cluster (" + owner + ", class " + other.getString("type")
-            + "): one JVM registers a service; call it from here without registering it, or choose another name");
+            + environment + "' by another member of the cluster (" + other.get().member() + ", class "
+            + other.get().type() + "): one JVM registers a service; call it from here without registering it, or "
+            + "choose another name");
         }
         services.set(definition.name(), encoded); // ours, or left by a member that is gone
       }
@@ -165,37 +164,33 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   /**
    * Records a job's state.
    *
-   * @param id     the job id
    * @param record its state
    * @return completion
    */
-  public Future<Void> recordJob(String id, JsonObject record) {
-    return Future.fromCompletionStage(jobs.setAsync(id, record.encode()), context).mapEmpty();
+  public Future<Void> recordJob(JobRecord record) {
+    return Future.fromCompletionStage(jobs.setAsync(record.id(), record.toJson().encode()), context).mapEmpty();
   }
 
   /**
-   * {@return every record of one of the environment's maps, sorted by key}
+   * {@return every record of one of the environment's maps in its JSON form, sorted by key}
+   * Nodes whose JVM has left the cluster are left out (the oldest member removes their records).
    *
    * @param kind {@code services}, {@code nodes}, {@code placements} or {@code jobs}
    */
   public Future<JsonArray> records(String kind) {
-    IMap<String, String> map = switch (kind) {
-      case "services" -> services;
-      case "nodes" -> nodes;
-      case "placements" -> placements;
-      case "jobs" -> jobs;
-      default -> throw new IllegalArgumentException("No map " + kind);
-    };
     return blocking(() -> {
-      Set<UUID> members = memberIds();
       JsonArray out = new JsonArray();
-      map.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
-        JsonObject record = new JsonObject(e.getValue());
-        if (map == nodes && !members.contains(UUID.fromString(record.getString("member")))) {
-          return; // a dead node whose record the oldest member has not removed yet
+      switch (kind) {
+        case "services" -> read(services, ServiceRecord::fromJson).values().forEach(r -> out.add(r.toJson()));
+        case "placements" -> read(placements, PlacementRecord::fromJson).values().forEach(r -> out.add(r.toJson()));
+        case "nodes" -> {
+          Set<String> members = memberIds();
+          read(nodes, NodeRecord::fromJson).values().stream().filter(n -> members.contains(n.member()))
+            .forEach(r -> out.add(r.toJson()));
         }
-        out.add(record);
-      });
+        case "jobs" -> read(jobs, JobRecord::fromJson).values().forEach(r -> out.add(r.toJson()));
+        default -> throw new IllegalArgumentException("No map " + kind);
+      }
       return out;
     });
   }
@@ -229,70 +224,46 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     int replicas = definition.options().getInstances();
     Future<Void> published = publications.getOrDefault(service, Future.succeededFuture());
     return published.compose(v -> blocking(() -> locked(service, () -> {
-      String owner = otherOwner(service);
-      if (owner != null) {
+      ClusterState state = state();
+      Optional<ServiceRecord> owner = Placement.otherOwner(state, service, member());
+      if (owner.isPresent()) {
         throw new IllegalStateException("Service '" + service + "' of environment '" + environment + "' is registered "
-          + "by another member of the cluster (" + owner + "), which places and undeploys its replicas");
+          + "by another member of the cluster (" + owner.get().member() + "), which places and undeploys its replicas");
       }
-      JsonObject record = readPlacement(service);
-      if (record == null) {
-        record = new JsonObject().put("service", service).put("nodes", new JsonObject());
+      Outcome outcome = carryOut(Placement.want(state, service, type, replicas), service, Set.of(), Set.of());
+      if (outcome.placed() != null && outcome.placed().running() == 0) {
+        throw new IllegalStateException("Cannot place service '" + service + "': " + outcome.why());
       }
-      record.put("type", type).put("replicas", replicas);
-      int running = fill(record, null);
-      placements.set(service, record.encode());
-      return running;
+      if (outcome.placed() != null && outcome.placed().running() < replicas) {
+        LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
+          outcome.placed().running(), replicas, service, outcome.why());
+      }
+      write(outcome);
+      return outcome.placed() == null ? 0 : outcome.placed().running();
     })));
   }
 
   @Override
   public Future<Integer> undeploy(String service) {
     return blocking(() -> {
-      String owner = otherOwner(service);
-      if (owner != null) {
-        LOG.info("Environment '{}': not undeploying '{}': member {} registered it", environment, service, owner);
+      Optional<ServiceRecord> owner = Placement.otherOwner(readOne(services, service, ServiceRecord::fromJson), member(),
+        memberIds());
+      if (owner.isPresent()) {
+        LOG.info("Environment '{}': not undeploying '{}': member {} registered it", environment, service,
+          owner.get().member());
         return 0;
       }
       return unplace(service);
     });
   }
 
-  /** {@return the live member other than this one that registered the service, or {@code null}} */
-  private String otherOwner(String service) {
-    String json = services.get(service);
-    if (json == null) {
-      return null;
-    }
-    String owner = new JsonObject(json).getString("member");
-    return !member().equals(owner) && memberIds().contains(UUID.fromString(owner)) ? owner : null;
-  }
-
   /** Undeploys the replicas of a service from the live nodes and forgets its placement. */
   private int unplace(String service) throws InterruptedException {
     return locked(service, () -> {
-      JsonObject record = readPlacement(service);
-      if (record == null) {
-        return 0;
-      }
-      Map<String, JsonObject> live = liveNodes();
-      int undeployed = 0;
-      for (String node : record.getJsonObject("nodes").fieldNames()) {
-        if (!live.containsKey(node)) {
-          continue;
-        }
-        try {
-          JsonObject reply = vertx.eventBus().<JsonObject>request(NodeAgentVerticle.address(environment, node),
-            NodeAgentVerticle.undeployRequest(service), new DeliveryOptions().setSendTimeout(AGENT_TIMEOUT_MS))
-            .await().body();
-          undeployed += reply.getInteger("undeployed", 0);
-        } catch (RuntimeException e) {
-          LOG.warn("Environment '{}': undeploying '{}' on node {} failed", environment, service, node, e);
-        }
-      }
-      placements.delete(service);
-      placedCounts.remove(service);
-      LOG.info("Environment '{}': undeployed {} replica(s) of '{}'", environment, undeployed, service);
-      return undeployed;
+      ClusterState state = state();
+      Outcome outcome = carryOut(state, Placement.undeploy(state, service), Set.of());
+      write(outcome);
+      return outcome.undeployed();
     });
   }
 
@@ -308,70 +279,104 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   }
 
   /**
+   * Checks that no live node of the cluster uses a node id, before this JVM's agent takes it.
+   *
+   * @param nodeId a node id
+   * @return completion; fails with {@link NodeIdInUseException} naming the live node when another JVM of the cluster
+   *         runs a node of that id
+   */
+  public Future<Void> checkNodeId(String nodeId) {
+    return blocking(() -> {
+      liveDuplicate(nodeId);
+      return null;
+    });
+  }
+
+  /** Throws when another live member holds the node id. */
+  private void liveDuplicate(String nodeId) {
+    NodeRecord existing = readOne(nodes, nodeId, NodeRecord::fromJson);
+    if (existing != null && !existing.member().equals(member()) && memberIds().contains(existing.member())) {
+      throw new NodeIdInUseException("node id '" + nodeId + "' is already live in cluster '"
+        + hazelcast.getConfig().getClusterName() + "' (environment " + environment + "): node " + nodeId + " on "
+        + existing.host() + ", pid " + existing.pid() + ", member " + existing.member()
+        + "; give this node another nodeId");
+    }
+  }
+
+  /**
    * Publishes a node that has just started its agent, then places on the live nodes every replica
    * that is wanted but missing (a node that starts may be the one a service was waiting for).
    *
    * @param nodeId   the node id
    * @param catalog  its catalogue: service name to class name
-   * @return completion
+   * @return completion; fails with {@link NodeIdInUseException} when another live JVM of the cluster runs a node
+   *         of that id (its record is left as it is)
    */
   public Future<Void> join(String nodeId, Map<String, String> catalog) {
     return blocking(() -> {
-      JsonObject record = new JsonObject()
-        .put("node", nodeId)
-        .put("member", hazelcast.getCluster().getLocalMember().getUuid().toString())
-        .put("host", hazelcast.getCluster().getLocalMember().getAddress().getHost())
-        .put("services", new JsonObject(new LinkedHashMap<>(catalog)))
-        .put("joined", System.currentTimeMillis())
-        .put("pid", ProcessHandle.current().pid())
-        .put("java", Runtime.version().toString())
-        .put("processors", Runtime.getRuntime().availableProcessors());
-      nodes.set(nodeId, record.encode());
+      NodeRecord record = NodeRecord.ofThisJvm(nodeId, member(),
+        hazelcast.getCluster().getLocalMember().getAddress().getHost(), catalog, System.currentTimeMillis());
+      // Under the id's lock: of two JVMs starting with the same id at once, one takes it.
+      if (!nodes.tryLock(nodeId, LOCK_WAIT_S, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("The record of node " + nodeId + " stayed locked for " + LOCK_WAIT_S + " s");
+      }
+      try {
+        liveDuplicate(nodeId);
+        nodes.set(nodeId, record.toJson().encode());
+      } finally {
+        nodes.unlock(nodeId);
+      }
       // A node that starts again under the same id runs nothing yet: forget what the old one ran.
-      reconcile(nodeId);
+      reconcile(Set.of(nodeId), Set.of());
       return null;
     });
   }
 
   /**
    * A planned leave: the node is no longer offered to placement, and its replicas are placed on
-   * other live nodes before it stops them.
+   * other live nodes before it stops them. A node record of that id held by another JVM is left
+   * as it is.
    *
    * @param nodeId the node that leaves
    * @return completion
    */
   public Future<Void> leave(String nodeId) {
     return blocking(() -> {
+      NodeRecord record = readOne(nodes, nodeId, NodeRecord::fromJson);
+      if (record != null && !record.member().equals(member())) {
+        // Another JVM runs this id: what the record says it runs is not ours to forget.
+        LOG.info("Environment '{}': node {} leaves without touching the record of member {}", environment, nodeId,
+          record.member());
+        return null;
+      }
       nodes.delete(nodeId);
-      reconcile(nodeId);
+      reconcile(Set.of(nodeId), Set.of(nodeId));
       return null;
     });
   }
 
   /**
-   * Brings every placement back to its wanted count on live nodes.
+   * Brings every placement back to its wanted count on live nodes, one service at a time under its lock.
    *
-   * @param forget a node whose replicas count as gone, or {@code null}
+   * @param forget   nodes whose replicas count as gone
+   * @param excluded nodes that may not take replicas
    */
-  private void reconcile(String forget) {
+  private void reconcile(Set<String> forget, Set<String> excluded) {
     for (String service : new ArrayList<>(placements.keySet())) {
       if (stopped) {
         return;
       }
       try {
         locked(service, () -> {
-          JsonObject record = readPlacement(service);
-          if (record == null) {
+          ClusterState state = state();
+          if (!state.placements().containsKey(service)) {
             return null;
           }
-          String before = record.encode();
-          if (forget != null) {
-            record.getJsonObject("nodes").remove(forget);
-          }
-          fill(record, forget);
-          String after = record.encode();
-          if (!after.equals(before)) {
-            placements.set(service, after);
+          Outcome outcome = carryOut(state, service, forget, excluded);
+          write(outcome);
+          if (outcome.placed() != null && outcome.placed().running() < outcome.placed().replicas()) {
+            LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
+              outcome.placed().running(), outcome.placed().replicas(), service, outcome.why());
           }
           return null;
         });
@@ -395,26 +400,20 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       return;
     }
     blocking(() -> {
-      Set<UUID> members = memberIds();
-      for (Map.Entry<String, String> e : nodes.entrySet()) {
-        JsonObject record = new JsonObject(e.getValue());
-        if (!members.contains(UUID.fromString(record.getString("member")))) {
-          LOG.warn("Environment '{}': node {} left the cluster without leaving (member {}); re-placing its replicas",
-            environment, e.getKey(), member.getUuid());
-          nodes.delete(e.getKey());
-        }
+      ClusterState state = state();
+      for (String node : Placement.deadNodes(state)) {
+        LOG.warn("Environment '{}': node {} left the cluster without leaving (member {}); re-placing its replicas",
+          environment, node, state.nodes().get(node).member());
+        nodes.delete(node);
       }
       // Services registered by a JVM that died have nobody to undeploy them: nothing may be left running.
-      for (Map.Entry<String, String> e : services.entrySet()) {
-        JsonObject record = new JsonObject(e.getValue());
-        if (!members.contains(UUID.fromString(record.getString("member")))) {
-          LOG.warn("Environment '{}': service '{}' was registered by member {}, which left the cluster; undeploying "
-            + "its replicas", environment, e.getKey(), record.getString("member"));
-          services.delete(e.getKey());
-          unplace(e.getKey());
-        }
+      for (String service : Placement.orphanedServices(state)) {
+        LOG.warn("Environment '{}': service '{}' was registered by member {}, which left the cluster; undeploying "
+          + "its replicas", environment, service, state.services().get(service).member());
+        services.delete(service);
+        unplace(service);
       }
-      reconcile(null);
+      reconcile(Set.of(), Set.of());
       return null;
     }).onFailure(e -> LOG.warn("Environment '{}': re-placing after member {} left failed", environment,
       member.getUuid(), e));
@@ -428,10 +427,10 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     }
   }
 
-  private Set<UUID> memberIds() {
-    Set<UUID> ids = new HashSet<>();
+  private Set<String> memberIds() {
+    Set<String> ids = new HashSet<>();
     for (Member m : hazelcast.getCluster().getMembers()) {
-      ids.add(m.getUuid());
+      ids.add(m.getUuid().toString());
     }
     return ids;
   }
@@ -448,128 +447,119 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     }
   }
 
-  private JsonObject readPlacement(String service) {
-    String json = placements.get(service);
-    return json == null ? null : new JsonObject(json);
+  /** {@return the environment's records and the live members, read now} */
+  private ClusterState state() {
+    return new ClusterState(read(services, ServiceRecord::fromJson), read(nodes, NodeRecord::fromJson), memberIds(),
+      read(placements, PlacementRecord::fromJson));
   }
 
-  /** The live nodes by id: a record whose member is in the cluster. */
-  private Map<String, JsonObject> liveNodes() {
-    Set<UUID> members = memberIds();
-    Map<String, JsonObject> live = new HashMap<>();
-    for (Map.Entry<String, String> e : nodes.entrySet()) {
-      JsonObject record = new JsonObject(e.getValue());
-      if (members.contains(UUID.fromString(record.getString("member")))) {
-        live.put(e.getKey(), record);
+  /** {@return the records of a map by key; a record that does not read is logged and left out} */
+  private <R> Map<String, R> read(IMap<String, String> map, Function<JsonObject, R> reader) {
+    Map<String, R> out = new TreeMap<>();
+    for (Map.Entry<String, String> e : map.entrySet()) {
+      R record = parse(map, e.getKey(), e.getValue(), reader);
+      if (record != null) {
+        out.put(e.getKey(), record);
       }
     }
-    return live;
+    return out;
   }
 
-  private static int sum(JsonObject placed) {
-    int n = 0;
-    for (String node : placed.fieldNames()) {
-      n += placed.getInteger(node);
-    }
-    return n;
+  private <R> R readOne(IMap<String, String> map, String key, Function<JsonObject, R> reader) {
+    String json = map.get(key);
+    return json == null ? null : parse(map, key, json, reader);
   }
 
-  /** Replicas per live node over every service, for spreading load. */
-  private Map<String, Integer> load(Map<String, JsonObject> live) {
-    Map<String, Integer> load = new HashMap<>();
-    for (String json : placements.values()) {
-      JsonObject placed = new JsonObject(json).getJsonObject("nodes");
-      for (String node : placed.fieldNames()) {
-        if (live.containsKey(node)) {
-          load.merge(node, placed.getInteger(node), Integer::sum);
-        }
-      }
+  private <R> R parse(IMap<String, String> map, String key, String json, Function<JsonObject, R> reader) {
+    try {
+      return reader.apply(new JsonObject(json));
+    } catch (RuntimeException e) {
+      LOG.warn("Environment '{}': ignoring the unreadable record '{}' of map {}: {}", environment, key, map.getName(),
+        e.toString());
+      return null;
     }
-    return load;
   }
 
   /**
-   * Drops the replicas of dead nodes from a record and places the missing ones: each on the
-   * live node, among those whose catalogue holds the service with the same class, that runs the
-   * fewest replicas of it, then the fewest replicas in all, then the smallest id.
-   *
-   * @return the replicas running
+   * What carrying out a plan left: the placement record to write ({@code null}: delete it), the one read before, the
+   * replicas undeployed, and why the wanted count was not reached.
    */
-  private int fill(JsonObject record, String excluded) {
-    String service = record.getString("service");
-    String type = record.getString("type");
-    int wanted = record.getInteger("replicas");
-    JsonObject placed = record.getJsonObject("nodes");
-    Map<String, JsonObject> live = liveNodes();
-    if (excluded != null) {
-      live.remove(excluded);
-    }
-    for (String node : new ArrayList<>(placed.fieldNames())) {
-      if (!live.containsKey(node)) {
-        placed.remove(node);
+  private record Outcome(String service, PlacementRecord before, PlacementRecord placed, int undeployed, String why) {
+  }
+
+  /** Plans a service's placement and carries the plan out; a node that fails to deploy is excluded and placement asked again. */
+  private Outcome carryOut(ClusterState state, String service, Set<String> forget, Set<String> excluded) {
+    return carryOut(state, Placement.plan(state, service, forget, excluded), excluded);
+  }
+
+  private Outcome carryOut(ClusterState state, PlacementPlan plan, Set<String> excluded) {
+    String service = plan.service();
+    int undeployed = 0;
+    for (String node : plan.drain()) {
+      try {
+        JsonObject reply = vertx.eventBus().<JsonObject>request(NodeAgentVerticle.address(environment, node),
+          NodeAgentVerticle.undeployRequest(service), new DeliveryOptions().setSendTimeout(AGENT_TIMEOUT_MS))
+          .await().body();
+        undeployed += reply.getInteger("undeployed", 0);
+      } catch (RuntimeException e) {
+        LOG.warn("Environment '{}': undeploying '{}' on node {} failed", environment, service, node, e);
       }
     }
-    int have = sum(placed);
-    if (have >= wanted) {
-      placedCounts.put(service, have);
-      return have;
-    }
-    List<String> candidates = new ArrayList<>();
-    List<String> otherType = new ArrayList<>();
-    for (Map.Entry<String, JsonObject> e : live.entrySet()) {
-      String theirs = e.getValue().getJsonObject("services").getString(service);
-      if (type.equals(theirs)) {
-        candidates.add(e.getKey());
-      } else if (theirs != null) {
-        otherType.add(e.getKey() + " (" + theirs + ")");
+    if (plan.remove()) {
+      if (plan.current() != null) {
+        LOG.info("Environment '{}': undeployed {} replica(s) of '{}'", environment, undeployed, service);
       }
+      return new Outcome(service, plan.current(), null, undeployed, null);
     }
-    Map<String, Integer> load = load(live);
-    Set<String> failed = new HashSet<>();
+    if (plan.kept() == null) {
+      return new Outcome(service, null, null, 0, null); // nothing placed, nothing wanted
+    }
+    Set<String> failed = new HashSet<>(excluded);
     Throwable lastFailure = null;
-    while (have < wanted && failed.size() < candidates.size()) {
-      Map<String, Integer> plan = new LinkedHashMap<>();
-      for (int i = have; i < wanted; i++) {
-        String best = candidates.stream()
-          .filter(c -> !failed.contains(c))
-          .min(Comparator.<String>comparingInt(c -> placed.getInteger(c, 0) + plan.getOrDefault(c, 0))
-            .thenComparingInt(c -> load.getOrDefault(c, 0) + plan.getOrDefault(c, 0))
-            .thenComparing(c -> c))
-          .orElseThrow();
-        plan.merge(best, 1, Integer::sum);
-      }
-      for (Map.Entry<String, Integer> step : plan.entrySet()) {
+    PlacementRecord placed = plan.kept();
+    PlacementPlan next = plan;
+    while (!next.add().isEmpty()) {
+      boolean anyFailed = false;
+      for (Map.Entry<String, Integer> step : next.add().entrySet()) {
         String node = step.getKey();
         int n = step.getValue();
         try {
           vertx.eventBus().request(NodeAgentVerticle.address(environment, node),
             NodeAgentVerticle.deployRequest(service, n), new DeliveryOptions().setSendTimeout(AGENT_TIMEOUT_MS)).await();
-          placed.put(node, placed.getInteger(node, 0) + n);
-          load.merge(node, n, Integer::sum);
-          have += n;
+          placed = placed.plus(node, n);
           LOG.info("Environment '{}': placed {} replica(s) of '{}' on node {} ({} of {})", environment, n, service,
-            node, have, wanted);
+            node, placed.running(), placed.replicas());
         } catch (RuntimeException e) {
           LOG.warn("Environment '{}': node {} could not deploy '{}'", environment, node, service, e);
           failed.add(node);
           lastFailure = e;
+          anyFailed = true;
         }
       }
+      if (!anyFailed) {
+        next = null;
+        break;
+      }
+      next = Placement.plan(state.with(placed), service, Set.of(), failed);
     }
-    placedCounts.put(service, have);
-    if (have == 0) {
-      String why = candidates.isEmpty()
-        ? "no live node has service '" + service + "' of class " + type + " in its catalogue (live nodes: "
-          + live.keySet() + (otherType.isEmpty() ? "" : "; with another class: " + otherType)
-          + "). Start a node whose -conf lists it, or register a Supplier to run it in this JVM"
-        : "every node that could run it failed: " + lastFailure;
-      throw new IllegalStateException("Cannot place service '" + service + "': " + why);
+    placedCounts.put(service, placed.running());
+    String why = next == null ? null : next.problem();
+    if (lastFailure != null && placed.running() < placed.replicas()) {
+      why = "every node that could run it failed: " + lastFailure;
     }
-    if (have < wanted) {
-      LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed (nodes able to run it: {})", environment,
-        have, wanted, service, candidates);
+    return new Outcome(service, plan.current(), placed, undeployed, why);
+  }
+
+  /** Writes what carrying out a plan left in the placement map, when it changed. */
+  private void write(Outcome outcome) {
+    if (outcome.placed() == null) {
+      if (outcome.before() != null) {
+        placements.delete(outcome.service());
+      }
+      placedCounts.remove(outcome.service());
+    } else if (!outcome.placed().equals(outcome.before())) {
+      placements.set(outcome.service(), outcome.placed().toJson().encode());
     }
-    return have;
   }
 
   /** Hazelcast calls this on its own threads. */
