@@ -60,11 +60,9 @@ public final class Json {
     if (value == null || value instanceof String || value instanceof Boolean) {
       return value;
     }
-    if (value instanceof JsonObject o) {
-      return o.copy(); // the envelope travels by reference locally: no one else may hold what is in it
-    }
-    if (value instanceof JsonArray a) {
-      return a.copy();
+    if (value instanceof JsonObject || value instanceof JsonArray) {
+      // The envelope travels by reference locally: no one else may hold what is in it.
+      return copy(value, Protocol.MAX_NESTING_DEPTH - 1);
     }
     if (value instanceof Integer || value instanceof Long || value instanceof Double || value instanceof Float
       || value instanceof Short || value instanceof Byte) {
@@ -75,6 +73,62 @@ public final class Json {
     }
     Object plain = MAPPER.convertValue(value, Object.class);
     return wrap(plain);
+  }
+
+  /** A JSON value nests deeper than {@link Protocol#MAX_NESTING_DEPTH} levels. */
+  public static final class TooDeep extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    TooDeep() {
+      super("nested deeper than " + Protocol.MAX_NESTING_DEPTH + " levels", null);
+    }
+  }
+
+  /**
+   * Copies a JSON value deeply, as {@link JsonObject#copy()} does, refusing one nested deeper
+   * than {@code levels} (so the check costs nothing beyond the copy, and never overflows the stack).
+   */
+  @SuppressWarnings("unchecked")
+  private static Object copy(Object value, int levels) {
+    if (value instanceof JsonObject o) {
+      return new JsonObject(copyMap(o.getMap(), levels));
+    }
+    if (value instanceof JsonArray a) {
+      return new JsonArray(copyList(a.getList(), levels));
+    }
+    if (value instanceof Map<?, ?> m) {
+      return new JsonObject(copyMap((Map<String, Object>) m, levels));
+    }
+    if (value instanceof List<?> l) {
+      return new JsonArray(copyList((List<Object>) l, levels));
+    }
+    if (value == null || value instanceof String || value instanceof Number || value instanceof Boolean) {
+      return value;
+    }
+    return new JsonArray().add(value).copy().getValue(0); // anything else JSON may hold (byte[], Instant, Buffer)
+  }
+
+  private static Map<String, Object> copyMap(Map<String, Object> map, int levels) {
+    if (levels <= 0) {
+      throw new TooDeep();
+    }
+    // Sized so that it never grows while filled (Vert.x's own copy resizes every map of more than 12 entries).
+    Map<String, Object> copy = new LinkedHashMap<>((int) (map.size() / 0.75f) + 1);
+    for (Map.Entry<String, Object> e : map.entrySet()) {
+      copy.put(e.getKey(), copy(e.getValue(), levels - 1));
+    }
+    return copy;
+  }
+
+  private static List<Object> copyList(List<Object> list, int levels) {
+    if (levels <= 0) {
+      throw new TooDeep();
+    }
+    List<Object> copy = new ArrayList<>(list.size());
+    for (Object v : list) {
+      copy.add(copy(v, levels - 1));
+    }
+    return copy;
   }
 
   @SuppressWarnings("unchecked")

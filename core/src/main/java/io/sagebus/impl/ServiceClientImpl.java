@@ -157,6 +157,9 @@ public final class ServiceClientImpl implements ServiceClient {
       for (int i = 0; i < args.length; i++) {
         try {
           wireArgs.add(Json.toWire(args[i]));
+        } catch (Json.TooDeep e) {
+          return Future.failedFuture(new ServiceCallException(service, opts.getMethod(), FailureCode.BAD_REQUEST,
+            null, "Argument " + i + " is " + e.getMessage(), List.of()));
         } catch (RuntimeException e) {
           return Future.failedFuture(new ServiceCallException(service, opts.getMethod(), FailureCode.BAD_ARGUMENTS,
             e.getClass().getName(), "Argument " + i + " (" + args[i].getClass().getName()
@@ -187,7 +190,7 @@ public final class ServiceClientImpl implements ServiceClient {
       started = System.nanoTime();
       ops.callStarted();
     }
-    Breaker breaker = registration.breaker();
+    Breaker breaker = registration.definition().options().getCircuitBreaker() == null ? null : registration.breaker();
     Future<T> outcome = breaker == null ? call.sendNow() : breaker.execute(call.method, call::sendNow);
     if (metered) {
       long t0 = started;

@@ -7,7 +7,6 @@ import io.sagebus.ServiceContext;
 import io.sagebus.ServiceLifecycle;
 import io.sagebus.ServiceOptions;
 import io.sagebus.impl.CallScope;
-import io.sagebus.impl.Json;
 import io.sagebus.impl.Operations;
 import io.sagebus.impl.Protocol;
 import io.sagebus.impl.ResourceTracker;
@@ -228,12 +227,8 @@ public final class ServiceInstance {
         + (body == null ? "nothing" : body.getClass().getSimpleName()));
       return null;
     }
+    // Its nesting was bounded where it was made: by the caller's copy in this JVM, by CallRequest.fromJson else.
     ServiceOps.ServerMeters meter = recorder.arrived(request.method());
-    if (Json.deeperThan(request.args(), Protocol.MAX_NESTING_DEPTH)) {
-      fail(message, meter, FailureCode.BAD_REQUEST, "The arguments are nested deeper than "
-        + Protocol.MAX_NESTING_DEPTH + " levels");
-      return null;
-    }
     ServiceMethods.Bound bound;
     try {
       bound = methods.bind(request.method(), request.args());
@@ -301,41 +296,47 @@ public final class ServiceInstance {
     return current != null && current.unwrap() == loop && loop.inThread();
   }
 
-  /** On a virtual thread: runs blocking invocations one after another while work is queued. */
+  /** A runner, on a virtual thread of the deployment's context: runs blocking invocations one after another while work is queued. */
   private void runBlocking(Invocation first, long threadKey) {
     Invocation inv = first;
-    while (inv != null) {
-      if (!inv.blocking()) {
-        Invocation async = inv;
-        tracker.closed(threadKey);
-        loop.runOnContext(v -> runOnLoop(async));
-        return;
-      }
-      if (!expired(inv)) {
-        inv.thread = Thread.currentThread();
-        CallScope previous = enter(inv);
-        Object result = null;
-        Throwable error = null;
-        try {
-          result = inv.bound.invoke(instance);
-        } catch (Throwable t) {
-          error = t;
-        } finally {
-          leave(previous);
-          inv.thread = null;
-          Thread.interrupted();
+    try {
+      while (inv != null) {
+        if (!inv.blocking()) {
+          Invocation async = inv;
+          loop.runOnContext(v -> runOnLoop(async));
+          return;
         }
-        inv.end();
-        if (error == null) {
-          inv.succeed(result);
-        } else {
-          inv.failWith(error);
-        }
+        run(inv);
+        inv = admission.next(inv);
       }
-      inv = admission.next(inv);
-      if (inv == null) {
-        tracker.closed(threadKey);
-      }
+    } finally {
+      tracker.closed(threadKey);
+    }
+  }
+
+  /** Runs one blocking invocation on this thread and answers it. */
+  private void run(Invocation inv) {
+    if (expired(inv)) {
+      return;
+    }
+    inv.thread = Thread.currentThread();
+    CallScope previous = enter(inv);
+    Object result = null;
+    Throwable error = null;
+    try {
+      result = inv.bound.invoke(instance);
+    } catch (Throwable t) {
+      error = t;
+    } finally {
+      leave(previous);
+      inv.thread = null;
+      Thread.interrupted();
+    }
+    inv.end();
+    if (error == null) {
+      inv.succeed(result);
+    } else {
+      inv.failWith(error);
     }
   }
 
