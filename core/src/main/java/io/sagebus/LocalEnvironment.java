@@ -1,5 +1,7 @@
 package io.sagebus;
 
+import io.sagebus.impl.env.LocalEnvironmentImpl;
+
 import io.vertx.core.Vertx;
 
 import java.util.function.Consumer;

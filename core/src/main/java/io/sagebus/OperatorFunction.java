@@ -1,6 +1,6 @@
 package io.sagebus;
 
-import io.sagebus.impl.pipeline.OperatorTask;
+import io.sagebus.impl.job.OperatorTask;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 

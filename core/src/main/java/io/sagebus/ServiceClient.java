@@ -1,6 +1,6 @@
 package io.sagebus;
 
-import io.sagebus.impl.ServiceClientImpl;
+import io.sagebus.impl.call.ServiceClientImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 

@@ -1,8 +1,7 @@
 package io.sagebus;
 
-import io.sagebus.impl.ServiceDefinition;
-import io.sagebus.impl.ServiceMetrics;
-import io.sagebus.impl.ServiceRegistry;
+import io.sagebus.impl.registry.ServiceDefinition;
+import io.sagebus.impl.ops.ServiceMetrics;
 import io.sagebus.impl.service.ServiceInstance;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -56,8 +55,8 @@ public final class ServiceTaskVerticle extends VerticleBase {
    * @throws IllegalArgumentException when a name is malformed or the factory is null
    */
   public ServiceTaskVerticle(String environment, String service, Supplier<?> factory, ServiceOptions options) {
-    this(ServiceDefinition.checkName("environment", environment), ServiceDefinition.ofSupplier(service, factory, options),
-      0, new ServiceMetrics(), null);
+    this.instance = new ServiceInstance(ServiceDefinition.checkName("environment", environment),
+      ServiceDefinition.ofSupplier(service, factory, options), 0, new ServiceMetrics(), null);
   }
 
   /**
@@ -74,8 +73,8 @@ public final class ServiceTaskVerticle extends VerticleBase {
    */
   public ServiceTaskVerticle(String environment, String service, Function<ServiceContext, ?> factory, int index,
                              ServiceOptions options) {
-    this(ServiceDefinition.checkName("environment", environment), ServiceDefinition.ofFactory(service, factory, options),
-      checkIndex(index), new ServiceMetrics(), null);
+    this.instance = new ServiceInstance(ServiceDefinition.checkName("environment", environment),
+      ServiceDefinition.ofFactory(service, factory, options), checkIndex(index), new ServiceMetrics(), null);
   }
 
   private static int checkIndex(int index) {
@@ -83,11 +82,6 @@ public final class ServiceTaskVerticle extends VerticleBase {
       throw new IllegalArgumentException("The instance index must be 0 or more, got " + index);
     }
     return index;
-  }
-
-  ServiceTaskVerticle(String environment, ServiceDefinition definition, int index, ServiceMetrics metrics,
-                      ServiceRegistry registry) {
-    this.instance = new ServiceInstance(environment, definition, index, metrics, registry);
   }
 
   /**

@@ -3,7 +3,7 @@ package io.sagebus.cluster;
 import com.hazelcast.config.Config;
 import io.sagebus.EnvironmentOptions;
 import io.sagebus.cluster.impl.ClusterNodeDirectory;
-import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.registry.ServiceDefinition;
 import io.sagebus.management.ManagementOptions;
 import io.sagebus.management.ManagementServer;
 import io.sagebus.ops.SagebusMetrics;

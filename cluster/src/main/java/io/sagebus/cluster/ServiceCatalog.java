@@ -2,7 +2,7 @@ package io.sagebus.cluster;
 
 import io.sagebus.ServiceContext;
 import io.sagebus.ServiceOptions;
-import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.registry.ServiceDefinition;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;

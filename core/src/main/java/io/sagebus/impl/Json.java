@@ -1,5 +1,7 @@
 package io.sagebus.impl;
 
+import io.sagebus.impl.wire.Protocol;
+
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;

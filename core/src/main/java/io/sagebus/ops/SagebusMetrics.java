@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sagebus.Environment;
 import io.sagebus.EnvironmentOptions;
-import io.sagebus.impl.Operations;
+import io.sagebus.impl.ops.Operations;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;

@@ -10,7 +10,7 @@ import io.sagebus.ServiceCallException;
 import io.sagebus.ServiceOptions;
 import io.sagebus.ServiceOverloadedException;
 import io.sagebus.ServiceTimeoutException;
-import io.sagebus.impl.Operations;
+import io.sagebus.impl.ops.Operations;
 import io.sagebus.testing.EchoService;
 import io.sagebus.testing.FailingService;
 import io.sagebus.testing.FlakyService;

@@ -14,10 +14,10 @@ import io.sagebus.cluster.ClusterEnvironment;
 import io.sagebus.cluster.ClusterOptions;
 import io.sagebus.cluster.SagebusCluster;
 import io.sagebus.impl.Deployments;
-import io.sagebus.impl.ServiceDefinition;
-import io.sagebus.impl.ServiceDirectory;
-import io.sagebus.impl.ServicePlacement;
-import io.sagebus.impl.ServiceRegistry;
+import io.sagebus.impl.registry.ServiceDefinition;
+import io.sagebus.impl.env.LocalEnvironmentImpl;
+import io.sagebus.spi.ClusterSupport;
+import io.sagebus.impl.registry.ServiceRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -29,11 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -58,13 +56,14 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
   private Future<Void> closing;
 
   private ClusterEnvironmentImpl(Vertx vertx, boolean ownsVertx, String name, Coordinator coordinator,
-                                 String coordinatorId, LocalEnvironment local) {
+                                 String coordinatorId, LocalEnvironmentImpl local) {
     this.vertx = vertx;
     this.ownsVertx = ownsVertx;
     this.name = name;
     this.coordinator = coordinator;
     this.coordinatorId = coordinatorId;
     this.local = local;
+    local.registry().onRegister(this::publish);
     this.member = SagebusCluster.hazelcast(vertx).getCluster().getLocalMember().getUuid().toString();
   }
 
@@ -102,7 +101,7 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
     try {
       ServiceDefinition.checkName("environment", name);
       SagebusCluster.hazelcast(vertx);
-      if (ServiceRegistry.lookup(vertx, name) != null || ServicePlacement.lookup(vertx, name) != null) {
+      if (ServiceRegistry.lookup(vertx, name) != null) {
         throw new IllegalStateException("This Vertx already has a Sagebus environment named '" + name
           + "': close it first, or choose another name");
       }
@@ -114,13 +113,11 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
         new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
       .compose(id -> {
         try {
-          ServicePlacement.install(vertx, name, coordinator);
-          ServiceDirectory.install(vertx, name, coordinator);
-          LocalEnvironment local = LocalEnvironment.create(vertx, name, options);
+          // The cluster meets core here only: its placement and directory, handed to the environment it creates.
+          LocalEnvironmentImpl local = LocalEnvironmentImpl.create(vertx, name, options,
+            new ClusterSupport(coordinator, coordinator));
           return Future.succeededFuture(new ClusterEnvironmentImpl(vertx, owns, name, coordinator, id, local));
         } catch (RuntimeException e) {
-          ServicePlacement.uninstall(vertx, name, coordinator);
-          ServiceDirectory.uninstall(vertx, name, coordinator);
           return vertx.undeploy(id).transform(ignored -> Future.failedFuture(e));
         }
       });
@@ -136,25 +133,24 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
     return vertx;
   }
 
-  /** Registers with the local environment, then publishes what was registered in the cluster's map. */
+  /** Registers with the local environment, whose registry announces the registration to {@link #publish}. */
   private synchronized ClusterEnvironment register(Runnable registration) {
     if (closing != null) {
       throw new IllegalStateException("Environment '" + name + "' is closed");
     }
-    Set<String> before = new HashSet<>(local.registeredServices());
     registration.run();
-    ServiceRegistry registry = ServiceRegistry.lookup(vertx, name);
-    for (String service : local.registeredServices()) {
-      if (!before.contains(service)) {
-        ServiceDefinition definition = registry.get(service).definition();
-        Future<Void> put = coordinator.publish(definition, !coordinator.places(definition))
-          .onSuccess(v -> published(service))
-          .onFailure(e -> LOG.warn("Environment '{}': service '{}' is not registered in the cluster: {}", name, service,
-            e.getMessage()));
-        publishing = Future.join(publishing, put).mapEmpty();
-      }
-    }
     return this;
+  }
+
+  /** Publishes a registration of the local environment in the cluster's map (called by its registry, on registering). */
+  private synchronized void publish(ServiceRegistry.Registration registration) {
+    ServiceDefinition definition = registration.definition();
+    String service = definition.name();
+    Future<Void> put = coordinator.publish(definition, !coordinator.places(definition))
+      .onSuccess(v -> published(service))
+      .onFailure(e -> LOG.warn("Environment '{}': service '{}' is not registered in the cluster: {}", name, service,
+        e.getMessage()));
+    publishing = Future.join(publishing, put).mapEmpty();
   }
 
   /** {@return completes once every registration made so far is published, or failed to be} */
@@ -357,8 +353,6 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
         if (ar.failed()) {
           LOG.warn("Environment '{}': removing its registrations from the cluster failed", name, ar.cause());
         }
-        ServicePlacement.uninstall(vertx, name, coordinator);
-        ServiceDirectory.uninstall(vertx, name, coordinator);
         return vertx.undeploy(coordinatorId).recover(e -> Future.succeededFuture());
       });
     if (ownsVertx) {

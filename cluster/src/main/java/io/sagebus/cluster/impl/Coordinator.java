@@ -8,9 +8,9 @@ import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.IMap;
 import io.sagebus.cluster.NodeAgentVerticle;
 import io.sagebus.cluster.SagebusCluster;
-import io.sagebus.impl.ServiceDefinition;
-import io.sagebus.impl.ServiceDirectory;
-import io.sagebus.impl.ServicePlacement;
+import io.sagebus.impl.registry.ServiceDefinition;
+import io.sagebus.spi.ServiceDirectory;
+import io.sagebus.spi.ServicePlacement;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -214,7 +214,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   @Override
   public boolean places(ServiceDefinition definition) {
-    return !"supplier".equals(definition.typeName()) && !"factory".equals(definition.typeName());
+    // Only a class can be matched with the nodes' catalogues; a supplier or factory runs in its own JVM.
+    return definition.origin() instanceof ServiceDefinition.OfClass;
   }
 
   @Override

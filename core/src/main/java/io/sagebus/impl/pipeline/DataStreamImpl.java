@@ -14,7 +14,7 @@ import io.sagebus.OnError;
 import io.sagebus.OperatorFunction;
 import io.sagebus.RetryPolicy;
 import io.sagebus.SinkFunction;
-import io.sagebus.impl.ServiceDefinition;
+import io.sagebus.impl.registry.ServiceDefinition;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

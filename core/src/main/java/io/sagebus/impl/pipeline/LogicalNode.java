@@ -36,7 +36,8 @@ public final class LogicalNode {
     /** {@code sink} and {@code print}. */
     SINK;
 
-    boolean isSource() {
+    /** {@return whether the operator is a source (a batch or a streaming source)} */
+    public boolean isSource() {
       return this == BATCH || this == SOURCE;
     }
   }
@@ -135,5 +136,40 @@ public final class LogicalNode {
    */
   public Set<String> uses() {
     return uses;
+  }
+
+  /**
+   * {@return the user's function the operator runs}
+   */
+  public OperatorFunction function() {
+    return function;
+  }
+
+  /**
+   * {@return what the operator does with a record whose function failed}
+   */
+  public OnError onError() {
+    return onError;
+  }
+
+  /**
+   * {@return the operator's retry policy for failed records, or {@code null}}
+   */
+  public RetryPolicy retry() {
+    return retry;
+  }
+
+  /**
+   * {@return the calls a {@code mapAsync} operator keeps in flight, else 0}
+   */
+  public int asyncCapacity() {
+    return asyncCapacity;
+  }
+
+  /**
+   * {@return the order in which a {@code mapAsync} operator emits its results, else {@code null}}
+   */
+  public AsyncOrder asyncOrder() {
+    return asyncOrder;
   }
 }

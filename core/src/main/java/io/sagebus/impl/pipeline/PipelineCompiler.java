@@ -3,8 +3,8 @@ package io.sagebus.impl.pipeline;
 import io.sagebus.JobOptions;
 import io.sagebus.ServiceNotFoundException;
 import io.sagebus.ServiceOptions;
-import io.sagebus.impl.Protocol;
-import io.sagebus.impl.ServiceRegistry;
+import io.sagebus.impl.wire.Protocol;
+import io.sagebus.impl.registry.ServiceRegistry;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,7 +38,8 @@ public final class PipelineCompiler {
    * What a job will run.
    *
    * @param nodes     the operators, inputs before consumers
-   * @param services  the services the job deploys (every registered one, as SAGE does), with their plans
+   * @param services  the services the job deploys (every registered one but pipelines served as services, as
+   *                  SAGE does), with their plans: what the job's deployment asks for
    * @param instances operator instances in all
    * @param options   the job's limits
    */
@@ -90,7 +91,11 @@ public final class PipelineCompiler {
     }
     List<ServicePlan> services = new ArrayList<>();
     for (String name : registry.names()) {
-      ServiceOptions o = registry.get(name).definition().options();
+      ServiceRegistry.Registration reg = registry.get(name);
+      if (reg.pipeline()) {
+        continue;
+      }
+      ServiceOptions o = reg.definition().options();
       services.add(new ServicePlan(name, Protocol.serviceAddress(registry.environment(), name), o, o.getInstances()));
     }
     int instances = nodes.stream().mapToInt(LogicalNode::parallelism).sum();

@@ -2,9 +2,9 @@ package io.sagebus.impl.service;
 
 import io.sagebus.FailureCode;
 import io.sagebus.impl.Json;
-import io.sagebus.impl.Protocol;
-import io.sagebus.impl.ServiceMethods;
-import io.sagebus.impl.ServiceOps;
+import io.sagebus.impl.wire.Protocol;
+import io.sagebus.impl.registry.ServiceMethods;
+import io.sagebus.impl.ops.ServiceOps;
 import io.sagebus.impl.wire.CallReply;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;

@@ -1,8 +1,8 @@
 package io.sagebus.impl.service;
 
 import io.sagebus.FailureCode;
-import io.sagebus.impl.ServiceMetrics;
-import io.sagebus.impl.ServiceOps;
+import io.sagebus.impl.ops.ServiceMetrics;
+import io.sagebus.impl.ops.ServiceOps;
 
 import java.util.Map;
 

@@ -56,7 +56,7 @@ public record CallRequest(String method, JsonArray args, String id, long timeout
    * @param json the request body
    * @return the request
    * @throws IllegalArgumentException when a field has the wrong type, the budget is negative, or the
-   *                                  arguments nest deeper than {@link io.sagebus.impl.Protocol#MAX_NESTING_DEPTH}
+   *                                  arguments nest deeper than {@link io.sagebus.impl.wire.Protocol#MAX_NESTING_DEPTH}
    */
   public static CallRequest fromJson(JsonObject json) {
     Object method = json.getValue(METHOD);
@@ -76,9 +76,9 @@ public record CallRequest(String method, JsonArray args, String id, long timeout
     if (caller != null && !(caller instanceof String)) {
       throw new IllegalArgumentException("'" + CALLER + "' must be a string");
     }
-    if (args != null && io.sagebus.impl.Json.deeperThan(args, io.sagebus.impl.Protocol.MAX_NESTING_DEPTH)) {
+    if (args != null && io.sagebus.impl.Json.deeperThan(args, io.sagebus.impl.wire.Protocol.MAX_NESTING_DEPTH)) {
       throw new IllegalArgumentException("The arguments are nested deeper than "
-        + io.sagebus.impl.Protocol.MAX_NESTING_DEPTH + " levels");
+        + io.sagebus.impl.wire.Protocol.MAX_NESTING_DEPTH + " levels");
     }
     long budget = NO_TIMEOUT;
     if (timeout != null) {

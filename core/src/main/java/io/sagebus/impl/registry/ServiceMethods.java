@@ -1,4 +1,6 @@
-package io.sagebus.impl;
+package io.sagebus.impl.registry;
+
+import io.sagebus.impl.Json;
 
 import com.fasterxml.jackson.databind.JavaType;
 import io.sagebus.FailureCode;

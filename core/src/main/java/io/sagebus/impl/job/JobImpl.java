@@ -1,4 +1,8 @@
-package io.sagebus.impl.pipeline;
+package io.sagebus.impl.job;
+
+import io.sagebus.impl.pipeline.CollectionBatch;
+import io.sagebus.impl.pipeline.LogicalNode;
+import io.sagebus.impl.pipeline.PipelineCompiler;
 
 import io.sagebus.Job;
 import io.sagebus.JobFailedException;
@@ -45,10 +49,11 @@ public final class JobImpl implements Job {
     /**
      * Deploys what the job needs.
      *
-     * @param jobId the job
+     * @param jobId    the job
+     * @param services the services of the job's execution graph
      * @return completes when the services run
      */
-    Future<Void> acquire(String jobId);
+    Future<Void> acquire(String jobId, List<PipelineCompiler.ServicePlan> services);
 
     /**
      * Stops what only this job needed.
@@ -60,6 +65,8 @@ public final class JobImpl implements Job {
   }
 
   private final String id;
+  /** The services the compiled graph says the job needs. */
+  private List<PipelineCompiler.ServicePlan> plannedServices = List.of();
   private final Vertx vertx;
   private final ServiceClient services;
   private final ServiceLease lease;
@@ -96,6 +103,7 @@ public final class JobImpl implements Job {
   public JobImpl(String id, Vertx vertx, ServiceClient services, ServiceLease lease,
                  PipelineCompiler.ExecutionGraph graph, Consumer<JobImpl> onEnd) {
     this(id, vertx, services, lease, graph.nodes(), graph.options());
+    this.plannedServices = graph.services();
     this.onEnd = onEnd;
   }
 
@@ -110,8 +118,8 @@ public final class JobImpl implements Job {
     for (LogicalNode n : nodes) {
       OperatorTask.NodeStats s = new OperatorTask.NodeStats();
       stats.put(n, s);
-      OperatorTask[] instances = new OperatorTask[n.parallelism];
-      for (int i = 0; i < n.parallelism; i++) {
+      OperatorTask[] instances = new OperatorTask[n.parallelism()];
+      for (int i = 0; i < n.parallelism(); i++) {
         instances[i] = new OperatorTask(this, n, i, s, options.getQueueCapacity());
         tasks.add(instances[i]);
       }
@@ -119,9 +127,9 @@ public final class JobImpl implements Job {
     }
     for (LogicalNode consumer : nodes) {
       OperatorTask[] targets = byNode.get(consumer);
-      for (LogicalNode.Input in : consumer.inputs) {
+      for (LogicalNode.Input in : consumer.inputs()) {
         for (OperatorTask target : targets) {
-          target.expectedEnds += in.from().parallelism;
+          target.expectedEnds += in.from().parallelism();
         }
         for (OperatorTask sender : byNode.get(in.from())) {
           (in.failures() ? sender.failureOutputs : sender.outputs).add(new OperatorTask.Output(targets, in, sender.index));
@@ -150,12 +158,12 @@ public final class JobImpl implements Job {
     for (Map.Entry<LogicalNode, OperatorTask.NodeStats> e : stats.entrySet()) {
       LogicalNode n = e.getKey();
       OperatorTask.NodeStats s = e.getValue();
-      OperatorStats o = new OperatorStats(n.name, n.parallelism, s.in.sum(), s.out.sum(), s.errors.sum());
+      OperatorStats o = new OperatorStats(n.name(), n.parallelism(), s.in.sum(), s.out.sum(), s.errors.sum());
       ops.add(o);
-      if (n.kind.isSource()) {
+      if (n.kind().isSource()) {
         emitted += o.recordsOut();
       }
-      if (n.kind == LogicalNode.Kind.SINK) {
+      if (n.kind() == LogicalNode.Kind.SINK) {
         reached += o.recordsIn();
       }
       failed += o.errors();
@@ -176,8 +184,8 @@ public final class JobImpl implements Job {
   private static long totalOf(List<LogicalNode> nodes) {
     long sum = 0;
     for (LogicalNode n : nodes) {
-      if (n.kind.isSource()) {
-        if (!(n.function instanceof CollectionBatch<?> batch)) {
+      if (n.kind().isSource()) {
+        if (!(n.function() instanceof CollectionBatch<?> batch)) {
           return -1;
         }
         sum += batch.size();
@@ -205,7 +213,7 @@ public final class JobImpl implements Job {
    * @return completes with the job once it runs; fails with {@link JobFailedException} when it cannot be deployed
    */
   public Future<Job> start() {
-    return lease.acquire(id)
+    return lease.acquire(id, plannedServices)
       .compose(v -> {
         List<Future<String>> deploys = new ArrayList<>();
         for (OperatorTask t : tasks) {
@@ -264,7 +272,7 @@ public final class JobImpl implements Job {
     if (failure != null || status == JobStatus.CANCELLED) {
       return;
     }
-    String msg = "Job " + id + " failed in operator " + task.node.name + " (instance " + task.index + ")"
+    String msg = "Job " + id + " failed in operator " + task.node.name() + " (instance " + task.index + ")"
       + (record == null ? "" : " on the record " + shorten(record)) + ": " + cause;
     failure = new JobFailedException(msg, cause, null);
     recordError(msg);
@@ -335,7 +343,7 @@ public final class JobImpl implements Job {
 
   private JobResult result() {
     List<OperatorStats> ops = new ArrayList<>();
-    stats.forEach((n, s) -> ops.add(new OperatorStats(n.name, n.parallelism, s.in.sum(), s.out.sum(), s.errors.sum())));
+    stats.forEach((n, s) -> ops.add(new OperatorStats(n.name(), n.parallelism(), s.in.sum(), s.out.sum(), s.errors.sum())));
     return new JobResult(id, status, Duration.ofNanos(System.nanoTime() - submitted), ops, List.copyOf(errors),
       gate.peak(), gate.cap());
   }

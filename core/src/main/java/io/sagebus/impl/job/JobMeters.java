@@ -1,4 +1,6 @@
-package io.sagebus.impl.pipeline;
+package io.sagebus.impl.job;
+
+import io.sagebus.impl.pipeline.LogicalNode;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -48,7 +50,7 @@ final class JobMeters {
     m.meters.add(Gauge.builder("sagebus.job.records.inflight", gate, g -> Math.max(0, g.current()))
       .description("Records between the job's sources and its sinks").tags(job).register(registry));
     for (Map.Entry<LogicalNode, OperatorTask.NodeStats> e : stats.entrySet()) {
-      Tags op = job.and("operator", e.getKey().name);
+      Tags op = job.and("operator", e.getKey().name());
       OperatorTask.NodeStats s = e.getValue();
       m.meters.add(FunctionCounter.builder("sagebus.operator.records.in", s.in, a -> a.sum())
         .description("Records that entered the operator").tags(op).register(registry));

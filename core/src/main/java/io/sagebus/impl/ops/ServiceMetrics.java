@@ -1,4 +1,4 @@
-package io.sagebus.impl;
+package io.sagebus.impl.ops;
 
 import io.sagebus.FailureCode;
 import io.sagebus.ServiceStats;

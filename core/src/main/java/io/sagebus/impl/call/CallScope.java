@@ -1,4 +1,4 @@
-package io.sagebus.impl;
+package io.sagebus.impl.call;
 
 import io.netty.util.concurrent.FastThreadLocal;
 

@@ -1,4 +1,4 @@
-package io.sagebus.impl.pipeline;
+package io.sagebus.impl.job;
 
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;

@@ -1,4 +1,4 @@
-package io.sagebus.impl.pipeline;
+package io.sagebus.impl.job;
 
 import io.sagebus.SinkFunction;
 import io.sagebus.impl.Json;

@@ -1,4 +1,6 @@
-package io.sagebus.impl.pipeline;
+package io.sagebus.impl.job;
+
+import io.sagebus.impl.pipeline.LogicalNode;
 
 import io.sagebus.AsyncFunction;
 import io.sagebus.BatchFunction;
@@ -85,9 +87,9 @@ public final class OperatorTask implements TaskContext {
     this.node = node;
     this.index = index;
     this.stats = stats;
-    this.inbox = node.kind.isSource() ? null : new ArrayBlockingQueue<>(queueCapacity);
-    this.log = LoggerFactory.getLogger("io.sagebus.operator." + node.name);
-    this.callDefaults = node.retry == null ? CallOptions.create() : CallOptions.create().retry(node.retry);
+    this.inbox = node.kind().isSource() ? null : new ArrayBlockingQueue<>(queueCapacity);
+    this.log = LoggerFactory.getLogger("io.sagebus.operator." + node.name());
+    this.callDefaults = node.retry() == null ? CallOptions.create() : CallOptions.create().retry(node.retry());
   }
 
   /**
@@ -107,7 +109,7 @@ public final class OperatorTask implements TaskContext {
 
   @Override
   public String name() {
-    return node.name;
+    return node.name();
   }
 
   @Override
@@ -117,7 +119,7 @@ public final class OperatorTask implements TaskContext {
 
   @Override
   public int parallelism() {
-    return node.parallelism;
+    return node.parallelism();
   }
 
   @Override
@@ -164,11 +166,11 @@ public final class OperatorTask implements TaskContext {
   void run() throws Exception {
     enter();
     CURRENT.set(this);
-    OperatorFunction fn = node.function;
+    OperatorFunction fn = node.function();
     try {
       fn.open();
       try {
-        switch (node.kind) {
+        switch (node.kind()) {
           case BATCH -> runBatch((BatchFunction<?>) fn);
           case SOURCE -> runSource((SourceFunction<?>) fn);
           case MAP_ASYNC -> runAsync((AsyncFunction<?, ?>) fn);
@@ -179,7 +181,7 @@ public final class OperatorTask implements TaskContext {
         try {
           fn.close();
         } catch (Exception e) {
-          log.warn("{} instance {}: close() failed", node.name, index, e);
+          log.warn("{} instance {}: close() failed", node.name(), index, e);
         }
       }
     } finally {
@@ -263,7 +265,7 @@ public final class OperatorTask implements TaskContext {
     Emission out = new Emission(element);
     Object value = out.input;
     try {
-      switch (node.kind) {
+      switch (node.kind()) {
         case MAP -> out.emit(((MapFunction) fn).execute(value));
         case FILTER -> {
           if (((FilterFunction) fn).execute(value)) {
@@ -280,7 +282,7 @@ public final class OperatorTask implements TaskContext {
             ((SinkFunction) fn).execute(value);
           }
         }
-        default -> throw new IllegalStateException("not an operator: " + node.kind);
+        default -> throw new IllegalStateException("not an operator: " + node.kind());
       }
     } catch (Emission.Interrupted e) {
       throw e.cause;
@@ -296,25 +298,25 @@ public final class OperatorTask implements TaskContext {
       throw new InterruptedException("the job is stopping");
     }
     stats.errors.increment();
-    OnError policy = node.onError;
+    OnError policy = node.onError();
     if (policy == OnError.FAIL) {
       job.operatorFailed(this, value, e);
       throw new InterruptedException("the job failed");
     }
-    job.recordError(node.name + " skipped " + JobImpl.shorten(value) + ": " + e);
+    job.recordError(node.name() + " skipped " + JobImpl.shorten(value) + ": " + e);
     if (policy == OnError.SIDE_OUTPUT) {
-      out.emitTo(failureOutputs, new FailedRecord(node.name, value, e.getClass().getName(), e.getMessage()));
+      out.emitTo(failureOutputs, new FailedRecord(node.name(), value, e.getClass().getName(), e.getMessage()));
     }
   }
 
   /** mapAsync: this thread starts calls, a second one emits their results. */
   @SuppressWarnings({"unchecked", "rawtypes"})
   private void runAsync(AsyncFunction fn) throws Exception {
-    int capacity = node.asyncCapacity;
-    boolean ordered = node.asyncOrder == io.sagebus.AsyncOrder.ORDERED;
+    int capacity = node.asyncCapacity();
+    boolean ordered = node.asyncOrder() == io.sagebus.AsyncOrder.ORDERED;
     Semaphore slots = new Semaphore(capacity);
     BlockingQueue<Pending> results = new LinkedBlockingQueue<>();
-    Thread emitter = Thread.ofVirtual().name(node.name + "#" + index + "-emitter").unstarted(() -> emitResults(results, slots, ordered));
+    Thread emitter = Thread.ofVirtual().name(node.name() + "#" + index + "-emitter").unstarted(() -> emitResults(results, slots, ordered));
     synchronized (this) {
       threads.add(emitter);
     }
@@ -327,7 +329,7 @@ public final class OperatorTask implements TaskContext {
         try {
           f = (Future<?>) fn.execute(unwrap(element));
           if (f == null) {
-            throw new NullPointerException(node.name + " returned a null Future");
+            throw new NullPointerException(node.name() + " returned a null Future");
           }
         } catch (Exception e) {
           f = Future.failedFuture(e);
@@ -429,7 +431,7 @@ public final class OperatorTask implements TaskContext {
 
     void emit(Object record) {
       if (record == null) {
-        throw new NullPointerException(node.name + " produced null for the record " + JobImpl.shorten(input)
+        throw new NullPointerException(node.name() + " produced null for the record " + JobImpl.shorten(input)
           + ": null records are not allowed (use filter to drop a record)");
       }
       emitTo(outputs, record);

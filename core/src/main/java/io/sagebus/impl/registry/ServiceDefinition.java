@@ -1,4 +1,4 @@
-package io.sagebus.impl;
+package io.sagebus.impl.registry;
 
 import io.sagebus.SagebusService;
 import io.sagebus.ServiceContext;
@@ -18,11 +18,52 @@ import java.util.regex.Pattern;
  *
  * @param name     the service name
  * @param factory  creates one instance, given its context
- * @param typeName the class name (or "supplier") for messages
+ * @param origin   what makes its instances: a class, a supplier or a factory
  * @param options  the options (a private copy)
  */
-public record ServiceDefinition(String name, Function<ServiceContext, Object> factory, String typeName,
+public record ServiceDefinition(String name, Function<ServiceContext, Object> factory, Origin origin,
                                 ServiceOptions options) {
+
+  /** What makes a service's instances: a cluster places only services registered by class. */
+  public sealed interface Origin permits OfClass, OfSupplier, OfFactory {
+    /** {@return a short description for messages and records: the class name, {@code supplier} or {@code factory}} */
+    String describe();
+  }
+
+  /**
+   * Instances made from a class.
+   *
+   * @param type the service class
+   */
+  public record OfClass(Class<?> type) implements Origin {
+    @Override
+    public String describe() {
+      return type.getName();
+    }
+  }
+
+  /** Instances made by a supplier (a lambda that cannot leave its JVM). */
+  public record OfSupplier() implements Origin {
+    @Override
+    public String describe() {
+      return "supplier";
+    }
+  }
+
+  /** Instances made by a factory from their context (a node's catalogue entry, a hand-made task). */
+  public record OfFactory() implements Origin {
+    @Override
+    public String describe() {
+      return "factory";
+    }
+  }
+
+  /**
+   * {@return the class name, or {@code supplier} / {@code factory}, for messages and records}
+   */
+  public String typeName() {
+    return origin.describe();
+  }
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,99}");
 
@@ -58,7 +99,7 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
     if (type == null) {
       throw new IllegalArgumentException("The class of service '" + name + "' must not be null");
     }
-    return new ServiceDefinition(name, constructorOf(name, type), type.getName(), copy(options));
+    return new ServiceDefinition(name, constructorOf(name, type), new OfClass(type), copy(options));
   }
 
   /**
@@ -95,7 +136,7 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
     }
     Function<ServiceContext, Object> factory = ctx -> Objects.requireNonNull(supplier.get(),
       "The supplier of service '" + name + "' returned null");
-    return new ServiceDefinition(name, factory, "supplier", copy(options));
+    return new ServiceDefinition(name, factory, new OfSupplier(), copy(options));
   }
 
   /**
@@ -113,7 +154,7 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
     }
     Function<ServiceContext, Object> checked = ctx -> Objects.requireNonNull(factory.apply(ctx),
       "The factory of service '" + name + "' returned null");
-    return new ServiceDefinition(name, checked, "factory", copy(options));
+    return new ServiceDefinition(name, checked, new OfFactory(), copy(options));
   }
 
   private static ServiceOptions copy(ServiceOptions options) {

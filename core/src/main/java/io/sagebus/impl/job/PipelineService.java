@@ -1,4 +1,7 @@
-package io.sagebus.impl.pipeline;
+package io.sagebus.impl.job;
+
+import io.sagebus.impl.pipeline.LogicalNode;
+import io.sagebus.impl.pipeline.PipelineBuilder;
 
 import io.sagebus.Collector;
 import io.sagebus.DataStream;

@@ -1,4 +1,13 @@
-package io.sagebus.impl;
+package io.sagebus.impl.registry;
+
+import io.sagebus.spi.ServiceDirectory;
+
+import io.sagebus.impl.Deployments;
+import io.sagebus.impl.ResourceTracker;
+import io.sagebus.impl.ops.Breaker;
+import io.sagebus.impl.ops.Operations;
+import io.sagebus.impl.ops.ServiceMetrics;
+import io.sagebus.impl.ops.ServiceOps;
 
 import io.sagebus.CircuitBreakerPolicy;
 import io.sagebus.EnvironmentOptions;
@@ -37,6 +46,7 @@ public final class ServiceRegistry implements Shareable {
   private final List<Consumer<Registration>> listeners = new CopyOnWriteArrayList<>();
   private volatile Vertx vertx;
   private volatile Operations operations;
+  private final ServiceDirectory directory;
   /** Whether a call that finds no instance asks the manager to start the service (no cluster placement). */
   private volatile boolean startsOnCall;
   private Future<String> breakerHostDeployment;
@@ -50,8 +60,27 @@ public final class ServiceRegistry implements Shareable {
    * @param options     its options (copied)
    */
   public ServiceRegistry(String environment, EnvironmentOptions options) {
+    this(environment, options, null);
+  }
+
+  /**
+   * A registry for an environment that knows the services registered in other JVMs of its cluster.
+   *
+   * @param environment the environment name
+   * @param options     its options (copied)
+   * @param directory   the cluster's directory of services, or {@code null} outside a cluster
+   */
+  public ServiceRegistry(String environment, EnvironmentOptions options, ServiceDirectory directory) {
     this.environment = ServiceDefinition.checkName("environment", environment);
     this.options = new EnvironmentOptions(options);
+    this.directory = directory;
+  }
+
+  /**
+   * {@return the cluster's directory of services registered in other JVMs, or {@code null} outside a cluster}
+   */
+  public ServiceDirectory directory() {
+    return directory;
   }
 
   /**
@@ -210,7 +239,18 @@ public final class ServiceRegistry implements Shareable {
    * @throws IllegalArgumentException when the name is taken
    */
   public Registration register(ServiceDefinition definition) {
-    Registration reg = new Registration(definition, new ServiceMetrics());
+    return register(definition, false);
+  }
+
+  /**
+   * {@return its registration}
+   *
+   * @param definition a validated definition
+   * @param pipeline   whether it is a pipeline served as a service (jobs do not deploy those: one would wait for itself)
+   * @throws IllegalArgumentException when the name is taken
+   */
+  public Registration register(ServiceDefinition definition, boolean pipeline) {
+    Registration reg = new Registration(definition, new ServiceMetrics(), pipeline);
     Registration prev = services.putIfAbsent(definition.name(), reg);
     if (prev != null) {
       throw new IllegalArgumentException("Service '" + definition.name() + "' is already registered in environment '"
@@ -246,10 +286,19 @@ public final class ServiceRegistry implements Shareable {
     private final ServiceMetrics metrics;
     private volatile ServiceOps ops;
     private volatile Breaker breaker;
+    private final boolean pipeline;
 
-    Registration(ServiceDefinition definition, ServiceMetrics metrics) {
+    Registration(ServiceDefinition definition, ServiceMetrics metrics, boolean pipeline) {
       this.definition = definition;
       this.metrics = metrics;
+      this.pipeline = pipeline;
+    }
+
+    /**
+     * {@return whether it is a pipeline served as a service, which jobs do not deploy}
+     */
+    public boolean pipeline() {
+      return pipeline;
     }
 
     /**

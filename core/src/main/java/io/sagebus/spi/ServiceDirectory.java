@@ -1,4 +1,4 @@
-package io.sagebus.impl;
+package io.sagebus.spi;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,4 +1,14 @@
-package io.sagebus.impl;
+package io.sagebus.impl.call;
+
+import io.sagebus.impl.Json;
+import io.sagebus.impl.ResourceTracker;
+import io.sagebus.impl.ops.Breaker;
+import io.sagebus.impl.ops.ServiceMetrics;
+import io.sagebus.impl.ops.ServiceOps;
+import io.sagebus.impl.registry.ServiceDefinition;
+import io.sagebus.impl.registry.ServiceRegistry;
+import io.sagebus.impl.wire.Protocol;
+import io.sagebus.spi.ServiceDirectory;
 
 import com.fasterxml.jackson.databind.JavaType;
 import io.sagebus.CallOptions;
@@ -429,7 +439,9 @@ public final class ServiceClientImpl implements ServiceClient {
       attempts--;
       ServiceRegistry reg = registry();
       if (reg == null || reg.get(service) == null) {
-        ServiceDirectory directory = ServiceDirectory.lookup(vertx, environment);
+        // The environment's own directory (handed in by its cluster); a bare client of a node finds the node's.
+        ServiceDirectory directory = reg != null && reg.directory() != null ? reg.directory()
+          : ServiceDirectory.lookup(vertx, environment);
         if (directory == null) {
           promise.fail(notFound(service, reg));
           return;

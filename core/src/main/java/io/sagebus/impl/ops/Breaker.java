@@ -1,4 +1,6 @@
-package io.sagebus.impl;
+package io.sagebus.impl.ops;
+
+import io.sagebus.impl.ResourceTracker;
 
 import io.sagebus.CircuitBreakerPolicy;
 import io.sagebus.CircuitOpenException;

@@ -1,12 +1,29 @@
-package io.sagebus;
+package io.sagebus.impl.env;
 
-import io.sagebus.impl.ServiceClientImpl;
+import io.sagebus.BatchFunction;
+import io.sagebus.DataStream;
+import io.sagebus.Environment;
+import io.sagebus.EnvironmentOptions;
+import io.sagebus.FailureCode;
+import io.sagebus.Job;
+import io.sagebus.JobOptions;
+import io.sagebus.LocalEnvironment;
+import io.sagebus.PipelineNotFoundException;
+import io.sagebus.ServiceClient;
+import io.sagebus.ServiceDeploymentException;
+import io.sagebus.ServiceNotFoundException;
+import io.sagebus.ServiceOptions;
+import io.sagebus.SourceFunction;
+
+import io.sagebus.impl.call.ServiceClientImpl;
 import io.sagebus.impl.pipeline.CollectionBatch;
 import io.sagebus.impl.pipeline.LogicalNode;
 import io.sagebus.impl.pipeline.PipelineBuilder;
-import io.sagebus.impl.pipeline.PipelineService;
-import io.sagebus.impl.ServiceDefinition;
-import io.sagebus.impl.ServiceRegistry;
+import io.sagebus.impl.job.PipelineService;
+import io.sagebus.impl.registry.ServiceDefinition;
+import io.sagebus.impl.registry.ServiceRegistry;
+import io.sagebus.impl.wire.Protocol;
+import io.sagebus.spi.ClusterSupport;
 import io.sagebus.ops.SagebusMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -33,9 +50,10 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * A {@link LocalEnvironment}: a deployment manager verticle in one Vertx, talked to over the bus.
+ * A {@link LocalEnvironment}: its {@link EnvironmentManager} (jobs and service deployments) in one
+ * Vertx, talked to over the bus; in a cluster, created with the cluster's {@link ClusterSupport}.
  */
-final class LocalEnvironmentImpl implements LocalEnvironment {
+public final class LocalEnvironmentImpl implements LocalEnvironment {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalEnvironmentImpl.class);
 
@@ -43,7 +61,7 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   private final Vertx vertx;
   private final boolean ownsVertx;
   private final String name;
-  private final DeploymentManagerVerticle manager;
+  private final EnvironmentManager manager;
   private final ServiceRegistry registry;
   private final ServiceClientImpl client;
   private final Future<String> managerDeployment;
@@ -54,37 +72,61 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   private final ThreadLocal<PipelineBuilder> building = new ThreadLocal<>();
   private Future<Void> closing;
 
-  private LocalEnvironmentImpl(Vertx vertx, boolean ownsVertx, String name, EnvironmentOptions options) {
+  private LocalEnvironmentImpl(Vertx vertx, boolean ownsVertx, String name, EnvironmentOptions options,
+                               ClusterSupport cluster) {
     this.vertx = vertx;
     this.ownsVertx = ownsVertx;
     this.name = name;
-    this.manager = new DeploymentManagerVerticle(name, options);
-    this.registry = manager.registry();
+    this.registry = new ServiceRegistry(name, options, cluster == null ? null : cluster.directory());
+    this.manager = new EnvironmentManager(registry, cluster == null ? null : cluster.placement());
     this.client = ServiceClientImpl.forRegistry(vertx, registry);
     registry.install(vertx);
     this.managerDeployment = vertx.deployVerticle(manager, new DeploymentOptions());
   }
 
   /**
-   * {@return the environment}
+   * {@return a single-JVM environment}
    *
    * @param vertx   a Vertx the caller owns, or {@code null} to create one owned by the environment
    * @param name    the environment name
    * @param options its options
    */
-  static LocalEnvironment create(Vertx vertx, String name, EnvironmentOptions options) {
+  public static LocalEnvironmentImpl create(Vertx vertx, String name, EnvironmentOptions options) {
     ServiceDefinition.checkName("environment", name);
     EnvironmentOptions opts = options == null ? new EnvironmentOptions() : options;
     if (vertx != null) {
-      return new LocalEnvironmentImpl(vertx, false, name, opts);
+      return new LocalEnvironmentImpl(vertx, false, name, opts, null);
     }
     Vertx own = opts.isMetricsEnabled() ? SagebusMetrics.vertxBuilder(new VertxOptions()).build() : Vertx.vertx();
     try {
-      return new LocalEnvironmentImpl(own, true, name, opts);
+      return new LocalEnvironmentImpl(own, true, name, opts, null);
     } catch (RuntimeException e) {
       own.close();
       throw e;
     }
+  }
+
+  /**
+   * {@return the local part of a cluster environment: services it places run on the cluster's nodes,
+   * calls to services registered elsewhere wait for their replicas}
+   *
+   * @param vertx   the clustered Vertx (owned by the caller)
+   * @param name    the environment name
+   * @param options its options
+   * @param cluster what the cluster provides
+   */
+  public static LocalEnvironmentImpl create(Vertx vertx, String name, EnvironmentOptions options,
+                                            ClusterSupport cluster) {
+    ServiceDefinition.checkName("environment", name);
+    return new LocalEnvironmentImpl(Objects.requireNonNull(vertx, "vertx"), false, name,
+      options == null ? new EnvironmentOptions() : options, Objects.requireNonNull(cluster, "cluster"));
+  }
+
+  /**
+   * {@return the environment's services: registrations announce themselves to {@link ServiceRegistry#onRegister}}
+   */
+  public ServiceRegistry registry() {
+    return registry;
   }
 
   @Override
@@ -111,7 +153,7 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   @Override
   public LocalEnvironment registerService(String service, Class<?> type, ServiceOptions options) {
     checkOpen();
-    manager.registerService(service, type, options);
+    registry.register(ServiceDefinition.ofClass(service, type, options));
     return this;
   }
 
@@ -123,7 +165,7 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   @Override
   public LocalEnvironment registerService(Class<?> type, ServiceOptions options) {
     checkOpen();
-    manager.registerService(type, options);
+    registry.register(ServiceDefinition.ofAnnotated(type, options));
     return this;
   }
 
@@ -135,7 +177,7 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
   @Override
   public LocalEnvironment registerService(String service, Supplier<?> factory, ServiceOptions options) {
     checkOpen();
-    manager.registerService(service, factory, options);
+    registry.register(ServiceDefinition.ofSupplier(service, factory, options));
     return this;
   }
 
@@ -150,8 +192,9 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
     checkOpen();
     Objects.requireNonNull(pipeline, "pipeline");
     ServiceOptions opts = options != null ? options : new ServiceOptions().setMaxConcurrency(64);
-    manager.registerPipelineService(service, () -> new PipelineService(pipeline,
-      (nodes, jobOptions) -> manager.submit(nodes, jobOptions, client), opts.getMaxQueued() + 1), opts);
+    // Jobs do not deploy a pipeline served as a service: one would wait for itself.
+    registry.register(ServiceDefinition.ofSupplier(service, () -> new PipelineService(pipeline,
+      (nodes, jobOptions) -> manager.submit(nodes, jobOptions, client), opts.getMaxQueued() + 1), opts), true);
     return this;
   }
 
@@ -188,8 +231,8 @@ final class LocalEnvironmentImpl implements LocalEnvironment {
     }
     JsonObject request = new JsonObject().put("action", action).put("service", service);
     return managerDeployment
-      .compose(id -> vertx.eventBus().<JsonObject>request(DeploymentManagerVerticle.address(name), request,
-        new DeliveryOptions().setSendTimeout(DeploymentManagerVerticle.MANAGER_TIMEOUT_MS)))
+      .compose(id -> vertx.eventBus().<JsonObject>request(Protocol.managerAddress(name), request,
+        new DeliveryOptions().setSendTimeout(EnvironmentManager.MANAGER_TIMEOUT_MS)))
       .map(msg -> msg.body())
       .recover(e -> Future.failedFuture(deploymentFailure(service, e)));
   }

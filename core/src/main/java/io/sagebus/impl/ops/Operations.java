@@ -1,4 +1,4 @@
-package io.sagebus.impl;
+package io.sagebus.impl.ops;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;

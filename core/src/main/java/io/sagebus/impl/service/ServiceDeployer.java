@@ -1,0 +1,235 @@
+package io.sagebus.impl.service;
+
+import io.sagebus.EnvironmentOptions;
+import io.sagebus.ServiceStats;
+import io.sagebus.impl.Deployments;
+import io.sagebus.impl.registry.ServiceRegistry;
+import io.sagebus.spi.ServicePlacement;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Deploys an environment's services: each one's instances in this JVM (all or none), or through
+ * the cluster's {@link ServicePlacement} for the services it places. Tracks who holds each
+ * deployed service (the user, or a job), so that a job's services stop when the last holder
+ * releases them. Not thread-safe: its owner calls it from one context.
+ */
+public final class ServiceDeployer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceDeployer.class);
+  /** The holder of deployments asked for by the user (start, deploy, a first call), who also undeploys them. */
+  public static final String USER = "user";
+
+  private final Vertx vertx;
+  private final ServiceRegistry registry;
+  private final ServicePlacement placement;
+  private final Map<String, Deployed> deployed = new HashMap<>();
+
+  /**
+   * A deployer.
+   *
+   * @param vertx     the Vertx
+   * @param registry  the environment's services
+   * @param placement the cluster's placement, or {@code null} in a single JVM
+   */
+  public ServiceDeployer(Vertx vertx, ServiceRegistry registry, ServicePlacement placement) {
+    this.vertx = vertx;
+    this.registry = registry;
+    this.placement = placement;
+  }
+
+  /**
+   * Deploys a service for a holder; a service deployed already, or deploying, only gains the holder.
+   *
+   * @param reg    the service
+   * @param holder who needs it
+   * @return the number of instances running once their consumers are registered
+   */
+  public Future<Integer> deploy(ServiceRegistry.Registration reg, String holder) {
+    String name = reg.definition().name();
+    Deployed existing = deployed.get(name);
+    if (existing != null) {
+      existing.holders.add(holder);
+      return existing.ready;
+    }
+    Deployed d = new Deployed();
+    d.holders.add(holder);
+    deployed.put(name, d);
+    if (placement != null && placement.places(reg.definition())) {
+      d.placed = true;
+      d.ready = placement.deploy(reg.definition()).recover(e -> {
+        deployed.remove(name, d);
+        return Future.failedFuture(e);
+      });
+      return d.ready;
+    }
+    int n = reg.definition().options().getInstances();
+    List<ServiceTask> made = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      made.add(new ServiceTask(new ServiceInstance(registry.environment(), reg.definition(), i, reg.metrics(), registry)));
+    }
+    d.tasks.addAll(made);
+    d.ready = Deployments.deployAllOrNone(vertx, made,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
+      .transform(ar -> {
+        if (ar.succeeded()) {
+          d.ids.addAll(ar.result());
+          LOG.debug("Deployed service '{}' in environment '{}': {} instance(s)", name, registry.environment(), n);
+          return Future.succeededFuture(n);
+        }
+        deployed.remove(name, d);
+        LOG.warn("Deploying service '{}' failed; the instances that started were undeployed", name, ar.cause());
+        return Future.failedFuture(ar.cause());
+      });
+    return d.ready;
+  }
+
+  /**
+   * {@return the deployment under way or done of a service, or {@code null} when nothing deployed it}
+   *
+   * @param service a service name
+   */
+  public Future<Integer> deploying(String service) {
+    Deployed d = deployed.get(service);
+    return d == null ? null : d.ready;
+  }
+
+  /**
+   * A holder no longer needs its services: those nobody else holds are undeployed.
+   *
+   * @param holder who needed them
+   * @return how many services were undeployed
+   */
+  public Future<Integer> release(String holder) {
+    List<Future<Integer>> undeploys = new ArrayList<>();
+    for (Map.Entry<String, Deployed> e : new ArrayList<>(deployed.entrySet())) {
+      if (e.getValue().holders.remove(holder) && e.getValue().holders.isEmpty()) {
+        undeploys.add(e.getValue().ready.transform(ar -> undeploy(e.getKey())));
+      }
+    }
+    return Future.join(undeploys).transform(ar -> Future.succeededFuture(undeploys.size()));
+  }
+
+  /**
+   * Undeploys a service, whoever holds it; a deploy under way finishes first, so no instance
+   * starts after its service was undeployed.
+   *
+   * @param service a service name
+   * @return the number of instances undeployed
+   */
+  public Future<Integer> undeploy(String service) {
+    Deployed d = deployed.remove(service);
+    if (d == null) {
+      return Future.succeededFuture(0);
+    }
+    if (d.placed) {
+      return d.ready.transform(ar -> placement.undeploy(service));
+    }
+    return d.ready.transform(ar -> Deployments.undeployAll(vertx, d.ids).map(v -> d.ids.size()));
+  }
+
+  /**
+   * Undeploys every service.
+   *
+   * @return completed when all have been undeployed
+   */
+  public Future<?> undeployAll() {
+    List<Future<Integer>> all = new ArrayList<>();
+    for (String name : new ArrayList<>(deployed.keySet())) {
+      all.add(undeploy(name));
+    }
+    return Future.join(all);
+  }
+
+  /**
+   * {@return {@code {"services": [{"name", "type", "running", "options"}]}}}
+   */
+  public JsonObject list() {
+    JsonArray services = new JsonArray();
+    for (String name : registry.names()) {
+      ServiceRegistry.Registration reg = registry.get(name);
+      services.add(new JsonObject()
+        .put("name", name)
+        .put("type", reg.definition().typeName())
+        .put("running", running(name))
+        .put("options", reg.definition().options().toJson()));
+    }
+    return new JsonObject().put("services", services);
+  }
+
+  private int running(String name) {
+    Deployed d = deployed.get(name);
+    return d == null ? 0 : d.placed ? placement.placed(name) : d.ids.size();
+  }
+
+  /**
+   * {@return the service's statistics in this JVM, with its instances' calls in flight and queued}
+   *
+   * @param reg a service
+   */
+  public ServiceStats stats(ServiceRegistry.Registration reg) {
+    Deployed d = deployed.get(reg.definition().name());
+    int inFlight = 0;
+    int queued = 0;
+    if (d != null) {
+      for (ServiceTask t : d.tasks) {
+        inFlight += t.instance().inFlight();
+        queued += t.instance().queued();
+      }
+    }
+    return reg.metrics().snapshot(reg.definition().name(), running(reg.definition().name()), inFlight, queued);
+  }
+
+  /**
+   * A call found no instance of a registered service: one that is deploying is waited for; one
+   * that nothing deployed starts now for the user, unless the environment does not start services
+   * on their first call ({@link EnvironmentOptions#isStartOnCall()}).
+   *
+   * @param reg the service
+   * @return the number of instances running, or a {@link NotStarted} failure
+   */
+  public Future<Integer> startOnCall(ServiceRegistry.Registration reg) {
+    Deployed existing = deployed.get(reg.definition().name());
+    if (existing != null) {
+      return existing.ready;
+    }
+    if (!registry.options().isStartOnCall()) {
+      return Future.failedFuture(new NotStarted("Service '" + reg.definition().name() + "' is registered but not "
+        + "running, and this environment does not start services on their first call: call env.start() or env.deploy(\""
+        + reg.definition().name() + "\") first"));
+    }
+    return deploy(reg, USER);
+  }
+
+  /** The environment does not start services on their first call. */
+  public static final class NotStarted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotStarted(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** The instances of one deployed service. */
+  private static final class Deployed {
+    final List<ServiceTask> tasks = new ArrayList<>();
+    final List<String> ids = new ArrayList<>();
+    final Set<String> holders = new HashSet<>();
+    /** Deployed by the environment's {@link ServicePlacement}, not as tasks of this JVM. */
+    boolean placed;
+    Future<Integer> ready;
+  }
+}
