@@ -179,37 +179,37 @@ public interface DataStream<T> {
   <R> DataStream<R> mapAsync(AsyncFunction<? super T, ? extends R> function, int capacity, AsyncOrder order, int parallelism);
 
   /**
-   * Consumes each record with a function object. Returns this stream, as in SAGE.
+   * Consumes each record with a function object.
    *
    * @param function the sink
-   * @return this stream
+   * @return the sink, to name it or declare what it calls ({@link DataStreamSink#stream()} gives this stream back)
    */
-  DataStream<T> sink(SinkFunction<? super T> function);
+  DataStreamSink<T> sink(SinkFunction<? super T> function);
 
   /**
    * Consumes each record with a function object, in parallel instances.
    *
    * @param function    the sink
    * @param parallelism instances, at least 1
-   * @return this stream
+   * @return the sink
    * @throws IllegalArgumentException when parallelism is below 1
    */
-  DataStream<T> sink(SinkFunction<? super T> function, int parallelism);
+  DataStreamSink<T> sink(SinkFunction<? super T> function, int parallelism);
 
   /**
    * Consumes each record with a lambda.
    *
    * @param consumer the sink
-   * @return this stream
+   * @return the sink
    */
-  DataStream<T> sink(Consumer<? super T> consumer);
+  DataStreamSink<T> sink(Consumer<? super T> consumer);
 
   /**
    * Prints each record on standard output, one line each ({@code toString()}; JSON for Vert.x JSON types).
    *
-   * @return this stream
+   * @return the sink
    */
-  DataStream<T> print();
+  DataStreamSink<T> print();
 
   /**
    * Partitions this stream by key for the next operator: records with equal keys go to the same

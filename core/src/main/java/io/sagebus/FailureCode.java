@@ -18,7 +18,10 @@ public enum FailureCode {
   SERVICE_ERROR(1003, false),
   /** The service instance had {@code maxConcurrency} calls running and {@code maxQueued} waiting. The method never ran. */
   OVERLOADED(1004, true),
-  /** The caller's budget was spent before the service began; the method never ran. Not retried. */
+  /**
+   * The call's budget was spent: before the service began (the method never ran), or at the caller
+   * with no answer in time. Callers see it as a {@link ServiceTimeoutException}. Not retried.
+   */
   DEADLINE_EXCEEDED(1005, false),
   /** The service was being undeployed: a queued call never ran, an executing one outlived the drain timeout. */
   STOPPING(1006, false),

@@ -6,7 +6,7 @@ package io.sagebus;
  * cause; {@link #result()} holds the counters up to the failure. The job's operators and services
  * were stopped before this is reported.
  */
-public class JobFailedException extends RuntimeException {
+public class JobFailedException extends SagebusException {
 
   private static final long serialVersionUID = 1L;
 

@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * {@link Environment#runPipeline(String)} named a pipeline that is not registered.
  */
-public class PipelineNotFoundException extends RuntimeException {
+public class PipelineNotFoundException extends SagebusException {
 
   private static final long serialVersionUID = 1L;
 
@@ -20,7 +20,8 @@ public class PipelineNotFoundException extends RuntimeException {
    * @param registered  the pipelines that are registered
    */
   public PipelineNotFoundException(String pipeline, String environment, List<String> registered) {
-    super("No pipeline '" + pipeline + "' is registered in environment '" + environment + "'; registered: " + registered);
+    super("No pipeline '" + pipeline + "' is registered in environment '" + environment + "'; registered: " + registered,
+      null);
     this.pipeline = pipeline;
     this.registered = List.copyOf(registered);
   }

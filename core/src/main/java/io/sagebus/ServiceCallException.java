@@ -41,6 +41,22 @@ public class ServiceCallException extends ServiceException {
   }
 
   /**
+   * Creates the exception with a message of its own, for subtypes.
+   *
+   * @param service the called service
+   * @param method  the called method
+   * @param code    why the call failed
+   * @param message the detail message
+   */
+  protected ServiceCallException(String service, String method, FailureCode code, String message) {
+    super(service, method, message, null);
+    this.code = code;
+    this.remoteType = null;
+    this.remoteMessage = null;
+    this.remoteStack = List.of();
+  }
+
+  /**
    * {@return why the call failed}
    */
   public FailureCode code() {

@@ -1,13 +1,13 @@
 package io.sagebus;
 
 /**
- * Base of every failure a Sagebus service call reports. Unchecked, like Vert.x's own failures.
+ * Base of every failure a Sagebus service call or deployment reports (a {@link SagebusException}).
  * <p>
  * Subtypes say what happened: {@link ServiceNotFoundException}, {@link ServiceTimeoutException},
  * {@link ServiceCallException} and {@link ServiceOverloadedException}. Each carries the service
  * and method it concerns.
  */
-public abstract class ServiceException extends RuntimeException {
+public abstract class ServiceException extends SagebusException {
 
   private static final long serialVersionUID = 1L;
 

@@ -3,10 +3,12 @@ package io.sagebus;
 import java.time.Duration;
 
 /**
- * No answer came within the call's timeout. Also reported when a registered service had no
- * running instance until the deadline.
+ * The call's budget was spent: no answer came within its timeout, a registered service had no
+ * running instance until the deadline, the service found the budget spent before the method could
+ * begin (it never ran), or a service making a nested call had no budget left. Whichever side noticed,
+ * it is this one type, with the one code {@link FailureCode#DEADLINE_EXCEEDED}.
  */
-public class ServiceTimeoutException extends ServiceException {
+public class ServiceTimeoutException extends ServiceCallException {
 
   private static final long serialVersionUID = 1L;
 
@@ -23,8 +25,8 @@ public class ServiceTimeoutException extends ServiceException {
    * @param detail   what the caller was waiting for
    */
   public ServiceTimeoutException(String service, String method, Duration timeout, int attempts, String detail) {
-    super(service, method, "Call to " + service + "." + method + " timed out after " + timeout.toMillis()
-      + " ms (" + attempts + (attempts == 1 ? " attempt" : " attempts") + "): " + detail, null);
+    super(service, method, FailureCode.DEADLINE_EXCEEDED, "Call to " + service + "." + method + " timed out after "
+      + timeout.toMillis() + " ms (" + attempts + (attempts == 1 ? " attempt" : " attempts") + "): " + detail);
     this.timeout = timeout;
     this.attempts = attempts;
   }

@@ -77,6 +77,20 @@ class PipelineTest {
   }
 
   @Test
+  void namingTheSinkNamesTheSinkNotTheOperatorBeforeIt() {
+    List<Integer> out = new CopyOnWriteArrayList<>();
+    List<Integer> also = new CopyOnWriteArrayList<>();
+    DataStream<Integer> doubled = env.fromBatch(List.of(1, 2, 3)).map((Integer x) -> x * 2).name("double");
+    doubled.sink(out::add).name("collect").stream().sink(also::add).name("again");
+    JobResult r = env.submit().await().completion().await();
+    assertThat(r.operator("double").recordsOut()).isEqualTo(3);
+    assertThat(r.operator("collect").recordsIn()).isEqualTo(3);
+    assertThat(r.operator("again").recordsIn()).isEqualTo(3);
+    assertThat(out).containsExactlyInAnyOrder(2, 4, 6);
+    assertThat(also).containsExactlyInAnyOrder(2, 4, 6);
+  }
+
+  @Test
   void afterABatchTheJobsServicesAreStoppedAndNothingIsLeftRunning() {
     AtomicInteger stopped = new AtomicInteger();
     AtomicInteger cleaned = new AtomicInteger();

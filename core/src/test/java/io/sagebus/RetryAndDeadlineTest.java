@@ -245,4 +245,27 @@ class RetryAndDeadlineTest {
       return "late";
     }
   }
+
+  @Test
+  void aSpentBudgetIsOneTypeAndOneCodeOnBothSides() {
+    // At the caller: no answer in time.
+    env.registerService("slow", io.sagebus.testing.SlowService.class);
+    ServiceTimeoutException atCaller = catchThrowableOfType(ServiceTimeoutException.class,
+      () -> env.services().call("slow", CallOptions.create().timeout(Duration.ofMillis(200)), 5_000));
+    assertThat(atCaller.code()).isEqualTo(FailureCode.DEADLINE_EXCEEDED);
+    // At the service: it answers DEADLINE_EXCEEDED (here a raw consumer, so the answer does not race the caller's timer).
+    var spent = vertx.eventBus().<CallRequest>consumer("sagebus.retry.service.spent", msg ->
+      msg.fail(FailureCode.DEADLINE_EXCEEDED.code(), new JsonObject().put("type", "DEADLINE_EXCEEDED")
+        .put("message", "spent before it began").encode()));
+    spent.completion().await();
+    try {
+      ServiceTimeoutException atService = catchThrowableOfType(ServiceTimeoutException.class,
+        () -> env.services().call("spent", CallOptions.create().timeout(Duration.ofSeconds(20))));
+      assertThat(atService.code()).isEqualTo(FailureCode.DEADLINE_EXCEEDED);
+      assertThat(atService.getMessage()).contains("spent before it began");
+      assertThat(atService).isInstanceOf(ServiceCallException.class).isInstanceOf(SagebusException.class);
+    } finally {
+      spent.unregister().await();
+    }
+  }
 }

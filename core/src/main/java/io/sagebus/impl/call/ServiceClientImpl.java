@@ -155,8 +155,8 @@ public final class ServiceClientImpl implements ServiceClient {
       from = scope.service();
       long left = scope.remainingMillis();
       if (left <= 0) {
-        return Future.failedFuture(new ServiceCallException(service, opts.getMethod(), FailureCode.DEADLINE_EXCEEDED,
-          null, "The calling service '" + scope.service() + "' has no budget left for this call", List.of()));
+        return Future.failedFuture(new ServiceTimeoutException(service, opts.getMethod(), Duration.ZERO, 0,
+          "the calling service '" + scope.service() + "' has no budget left for this call"));
       }
       budget = Math.min(budget, left);
     }
@@ -422,6 +422,11 @@ public final class ServiceClientImpl implements ServiceClient {
           } else if (code == FailureCode.OVERLOADED && canRetry()) {
             lastProblem = "overloaded";
             retryLater();
+          } else if (code == FailureCode.DEADLINE_EXCEEDED) {
+            // The service found the budget spent before the method began: the same type as a timeout here.
+            ServiceCallException answered = Protocol.toException(service, method, code, re.getMessage());
+            promise.fail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
+              answered.remoteMessage() != null ? answered.remoteMessage() : String.valueOf(re.getMessage())));
           } else {
             promise.fail(Protocol.toException(service, method, code, re.getMessage()));
           }

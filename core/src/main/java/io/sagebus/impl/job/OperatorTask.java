@@ -24,8 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -309,22 +307,18 @@ public final class OperatorTask implements TaskContext {
     }
   }
 
-  /** mapAsync: this thread starts calls, a second one emits their results. */
+  /** mapAsync: this thread starts calls, a second one emits their results, in the order of its {@link AsyncResults}. */
   @SuppressWarnings({"unchecked", "rawtypes"})
   private void runAsync(AsyncFunction fn) throws Exception {
-    int capacity = node.asyncCapacity();
-    boolean ordered = node.asyncOrder() == io.sagebus.AsyncOrder.ORDERED;
-    Semaphore slots = new Semaphore(capacity);
-    BlockingQueue<Pending> results = new LinkedBlockingQueue<>();
-    Thread emitter = Thread.ofVirtual().name(node.name() + "#" + index + "-emitter").unstarted(() -> emitResults(results, slots, ordered));
+    AsyncResults results = AsyncResults.of(node.asyncOrder(), node.asyncCapacity());
+    Thread emitter = Thread.ofVirtual().name(node.name() + "#" + index + "-emitter").unstarted(() -> emitResults(results));
     synchronized (this) {
       threads.add(emitter);
     }
     emitter.start();
     try {
       for (Object element = nextInput(); element != null; element = nextInput()) {
-        slots.acquire();
-        Pending p = new Pending(element);
+        results.acquire();
         Future<?> f;
         try {
           f = (Future<?>) fn.execute(unwrap(element));
@@ -334,18 +328,9 @@ public final class OperatorTask implements TaskContext {
         } catch (Exception e) {
           f = Future.failedFuture(e);
         }
-        p.future = f;
-        if (ordered) {
-          results.put(p);
-        } else {
-          f.onComplete(ar -> results.add(p));
-        }
+        results.started(new AsyncResults.Pending(element, f));
       }
-      if (!ordered) {
-        // Every started call must have been emitted (its slot released) before the end goes out.
-        slots.acquire(capacity);
-      }
-      results.put(Pending.LAST);
+      results.finish();
       emitter.join();
       if (emitterFailure != null) {
         throw emitterFailure;
@@ -360,21 +345,21 @@ public final class OperatorTask implements TaskContext {
 
   private volatile InterruptedException emitterFailure;
 
-  private void emitResults(BlockingQueue<Pending> results, Semaphore slots, boolean ordered) {
+  private void emitResults(AsyncResults results) {
     CURRENT.set(this);
     try {
       while (true) {
-        Pending p = results.take();
-        if (p == Pending.LAST) {
+        AsyncResults.Pending p = results.next();
+        if (p == AsyncResults.Pending.LAST) {
           return;
         }
         Emission out = new Emission(p.record);
         Object input = out.input;
         try {
-          if (!ordered && p.future.failed()) {
+          if (p.future.failed()) {
             throw p.future.cause();
           }
-          out.emit(ordered ? p.future.await() : p.future.result());
+          out.emit(p.future.result());
         } catch (Emission.Interrupted e) {
           throw e.cause;
         } catch (Throwable e) {
@@ -384,23 +369,12 @@ public final class OperatorTask implements TaskContext {
           failed(out, input, e);
         }
         out.done();
-        slots.release();
+        results.release();
       }
     } catch (InterruptedException e) {
       emitterFailure = e;
     } finally {
       CURRENT.remove();
-    }
-  }
-
-  /** A record handed to mapAsync and its result. */
-  private static final class Pending {
-    static final Pending LAST = new Pending(null);
-    final Object record;
-    volatile Future<?> future;
-
-    Pending(Object record) {
-      this.record = record;
     }
   }
 

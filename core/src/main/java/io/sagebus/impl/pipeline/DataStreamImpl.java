@@ -6,6 +6,7 @@ import io.sagebus.CoMapFunction;
 import io.sagebus.Collector;
 import io.sagebus.ConnectedStreams;
 import io.sagebus.DataStream;
+import io.sagebus.DataStreamSink;
 import io.sagebus.FailedRecord;
 import io.sagebus.FilterFunction;
 import io.sagebus.FlatMapFunction;
@@ -53,7 +54,7 @@ final class DataStreamImpl<T> implements DataStream<T> {
       || function.getClass().getSimpleName().contains("$$Lambda") ? null : function.getClass().getSimpleName();
   }
 
-  private <R> DataStream<R> then(LogicalNode.Kind kind, OperatorFunction function, int parallelism, String label) {
+  private <R> DataStreamImpl<R> then(LogicalNode.Kind kind, OperatorFunction function, int parallelism, String label) {
     LogicalNode next = builder.add(kind, Objects.requireNonNull(function, "function"), parallelism, label);
     connect(next, this, 0);
     return new DataStreamImpl<>(builder, next, null, false);
@@ -171,7 +172,7 @@ final class DataStreamImpl<T> implements DataStream<T> {
       throw new IllegalArgumentException("The capacity of mapAsync must be at least 1, got " + capacity);
     }
     Objects.requireNonNull(order, "order");
-    DataStreamImpl<R> out = (DataStreamImpl<R>) this.<R>then(LogicalNode.Kind.MAP_ASYNC, function, parallelism,
+    DataStreamImpl<R> out = this.<R>then(LogicalNode.Kind.MAP_ASYNC, function, parallelism,
       label(Objects.requireNonNull(function, "function")));
     out.node.asyncCapacity = capacity;
     out.node.asyncOrder = order;
@@ -179,38 +180,70 @@ final class DataStreamImpl<T> implements DataStream<T> {
   }
 
   @Override
-  public DataStream<T> sink(SinkFunction<? super T> function) {
+  public DataStreamSink<T> sink(SinkFunction<? super T> function) {
     return sink(function, 1);
   }
 
   @Override
-  public DataStream<T> sink(SinkFunction<? super T> function, int parallelism) {
-    then(LogicalNode.Kind.SINK, function, parallelism, label(Objects.requireNonNull(function, "function")));
-    return this;
+  public DataStreamSink<T> sink(SinkFunction<? super T> function, int parallelism) {
+    return new Sink<>(this, then(LogicalNode.Kind.SINK, function, parallelism,
+      label(Objects.requireNonNull(function, "function"))));
   }
 
   @Override
-  public DataStream<T> sink(Consumer<? super T> consumer) {
+  public DataStreamSink<T> sink(Consumer<? super T> consumer) {
     Objects.requireNonNull(consumer, "consumer");
-    then(LogicalNode.Kind.SINK, new SinkFunction<T>() {
+    return new Sink<>(this, then(LogicalNode.Kind.SINK, new SinkFunction<T>() {
       @Override
       public void execute(T value) {
         consumer.accept(value);
       }
-    }, 1, null);
-    return this;
+    }, 1, null));
   }
 
   @Override
-  public DataStream<T> print() {
+  public DataStreamSink<T> print() {
     PrintStream out = System.out;
-    then(LogicalNode.Kind.SINK, new SinkFunction<T>() {
+    return new Sink<>(this, then(LogicalNode.Kind.SINK, new SinkFunction<T>() {
       @Override
       public void execute(T value) {
         out.println(value instanceof JsonObject o ? o.encode() : value instanceof JsonArray a ? a.encode() : value);
       }
-    }, 1, "print");
-    return this;
+    }, 1, "print"));
+  }
+
+  /** A sink operator: what is said of it applies to its own node. */
+  private static final class Sink<T> implements DataStreamSink<T> {
+    private final DataStreamImpl<T> input;
+    private final DataStreamImpl<?> sink;
+
+    Sink(DataStreamImpl<T> input, DataStreamImpl<?> sink) {
+      this.input = input;
+      this.sink = sink;
+    }
+
+    @Override
+    public DataStreamSink<T> name(String name) {
+      sink.name(name);
+      return this;
+    }
+
+    @Override
+    public DataStreamSink<T> uses(String... services) {
+      sink.uses(services);
+      return this;
+    }
+
+    @Override
+    public DataStreamSink<T> retry(RetryPolicy policy) {
+      sink.retry(policy);
+      return this;
+    }
+
+    @Override
+    public DataStream<T> stream() {
+      return input;
+    }
   }
 
   @Override
