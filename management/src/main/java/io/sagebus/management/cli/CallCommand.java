@@ -58,8 +58,9 @@ final class CallCommand extends ApiCommand {
       if (!message.isEmpty()) {
         sb.append(": ").append(message);
       }
-      if (error.getString("remoteType") != null) {
-        sb.append(" [").append(error.getString("remoteType")).append(']');
+      String remoteType = error.getString("remoteType");
+      if (remoteType != null && !message.contains(remoteType)) {
+        sb.append(" [").append(remoteType).append(']');
       }
       throw new ApiClient.ApiException(answer.status(), sb.toString());
     }
