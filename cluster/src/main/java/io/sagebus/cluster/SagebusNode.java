@@ -333,7 +333,22 @@ public final class SagebusNode {
       throw new IllegalArgumentException("\"setup\" must be an array of class names implementing "
         + NodeSetup.class.getName() + ", such as [\"com.example.ShopSetup\"]");
     }
-    return array.stream().map(String.class::cast).toList();
+    List<String> names = array.stream().map(String.class::cast).toList();
+    for (String name : names) {
+      // Checked now, not loaded yet: a misspelt setup class stops the node before it joins the cluster.
+      Class<?> type;
+      try {
+        type = Class.forName(name, false, SagebusNode.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        throw new IllegalArgumentException("setup class " + name + " is not on the node's classpath (" + e + ")."
+          + " Check the spelling, and start the node with the jar that holds it: java -cp"
+          + " sagebus-node.jar:my-setup.jar ...", e);
+      }
+      if (!NodeSetup.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException("setup class " + name + " does not implement " + NodeSetup.class.getName());
+      }
+    }
+    return names;
   }
 
   /**

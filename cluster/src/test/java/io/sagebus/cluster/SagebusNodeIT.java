@@ -184,6 +184,10 @@ class SagebusNodeIT {
       typo + ": unknown key \"servcies\": did you mean \"services\"?");
 
     assertOneLine(refused("none", "-cluster"), "no configuration: give one with -conf FILE");
+
+    assertOneLine(refused("setup", "-cluster", "-conf",
+        "{\"cluster\": {\"clusterName\": \"never-started\"}, \"setup\": [\"com.example.NoSuchSetup\"]}"),
+      "invalid configuration: setup class com.example.NoSuchSetup is not on the node's classpath");
   }
 
   @Test
