@@ -111,7 +111,6 @@ public final class ServeSample {
   public static Served start(int port, String token, PrintStream out) {
     LongAdder reported = new LongAdder();
     LocalEnvironment env = LocalEnvironment.create("shop");
-    ManagementServer server;
     try {
       // tag::serve[]
       env.registerService("profile", ProfileService.class, new ServiceOptions().setInstances(2));
@@ -120,13 +119,17 @@ public final class ServeSample {
         .map(new Score()).name("score")                                // calls profile for each user
         .filter(profile -> profile.getInteger("score") >= REPORT_SCORE)
         .sink(profile -> reported.increment()));
-      server = ManagementServer.builder(env)                           // io.sagebus.management
+      ManagementServer server = ManagementServer.builder(env)          // io.sagebus.management
         .options(new ManagementOptions().setPort(port).setToken(blankToNull(token)))  // on 127.0.0.1
         .build();
       env.deploy("profile").await();                                   // running before any job
       env.deploy("echo").await();
       server.start().await();
       // end::serve[]
+      out.println("serve: environment 'shop', services " + env.registeredServices() + ", pipeline 'nightly-report'");
+      out.println("serve: management API on http://127.0.0.1:" + server.actualPort()
+        + (blankToNull(token) == null ? " (no token: set SAGEBUS_TOKEN to require one)" : " (token: SAGEBUS_TOKEN)"));
+      return new Served(env, server, reported);
     } catch (Exception e) {
       env.close().await();
       for (Throwable c = e; c != null; c = c.getCause()) {
@@ -137,11 +140,6 @@ public final class ServeSample {
       }
       throw e;
     }
-    Served served = new Served(env, server, reported);
-    out.println("serve: environment 'shop', services " + env.registeredServices() + ", pipeline 'nightly-report'");
-    out.println("serve: management API on http://127.0.0.1:" + server.actualPort()
-      + (blankToNull(token) == null ? " (no token: set SAGEBUS_TOKEN to require one)" : " (token: SAGEBUS_TOKEN)"));
-    return served;
   }
 
   private static String blankToNull(String token) {
