@@ -31,8 +31,23 @@ final class CallCommand extends ApiCommand {
   String method;
 
   @Option(names = "--call-timeout-ms", paramLabel = "MS",
-    description = "The call's own timeout, 1 to 600000 ms (default: the service's timeout).")
+    description = "The call's own timeout, 1 to 600000 ms (default: a second under --timeout-ms, so that a call"
+      + " that takes too long ends in the API's TIMEOUT error, not in the CLI giving up on the answer).")
   Long callTimeoutMs;
+
+  /** The most a call may be given by the API. */
+  private static final long MAX_CALL_TIMEOUT_MS = 600_000;
+  /** Time left to the API to answer once the call's own timeout is spent. */
+  private static final long ANSWER_MARGIN_MS = 1000;
+
+  @Override
+  public Integer call() {
+    if (callTimeoutMs != null) {
+      // The HTTP answer may take as long as the call itself.
+      api.timeoutMs = Math.max(api.timeoutMs, callTimeoutMs + ANSWER_MARGIN_MS);
+    }
+    return super.call();
+  }
 
   @Override
   int run(ApiClient client) {
@@ -41,9 +56,8 @@ final class CallCommand extends ApiCommand {
       values.add(parse(i + 1, args.get(i)));
     }
     JsonObject body = new JsonObject().put("method", method).put("args", values);
-    if (callTimeoutMs != null) {
-      body.put("timeoutMs", callTimeoutMs);
-    }
+    body.put("timeoutMs", callTimeoutMs != null ? callTimeoutMs
+      : Math.min(MAX_CALL_TIMEOUT_MS, Math.max(1, api.timeoutMs - ANSWER_MARGIN_MS)));
     String path = "/services/" + URLEncoder.encode(service, StandardCharsets.UTF_8) + "/call";
     ApiClient.Answer answer = client.send("POST", path, body);
     if (answer.status() == 401) {

@@ -206,6 +206,12 @@ class SagebusCliTest {
     Run unknownService = api("call", "inventory", "1");
     assertThat(unknownService.err()).startsWith("sagebus: inventory.process failed: SERVICE_NOT_FOUND (HTTP 404): ")
       .contains("inventory");
+    // A call the service cannot answer in time ends in the API's typed TIMEOUT, not in the CLI giving up.
+    env.undeploy("echo").await();
+    Run late = api("call", "echo", "1", "--timeout-ms", "2500");
+    assertThat(late.exitCode()).as(late.err()).isEqualTo(SagebusCli.EXIT_FAILED);
+    assertThat(late.err()).startsWith("sagebus: echo.process failed: TIMEOUT (HTTP 504): ");
+
     Run notJson = api("call", "echo", "hello");
     assertThat(notJson.exitCode()).isEqualTo(2);
     assertThat(notJson.err()).contains("Argument 1 (hello) is not a JSON value: write strings in double quotes,"
@@ -251,7 +257,7 @@ class SagebusCliTest {
       assertThat(cli("cancel", "j-1", "--url", fakeUrl).exitCode()).isZero();
       assertThat(cli("run", "p", "--detach", "--url", fakeUrl).exitCode()).isZero();
       assertThat(seen.stream().filter(r -> r.startsWith("POST")).toList()).containsExactly(
-        "POST /services/x/call application/json {\"method\":\"process\",\"args\":[1]}",
+        "POST /services/x/call application/json {\"method\":\"process\",\"args\":[1],\"timeoutMs\":9000}",
         "POST /jobs/j-1/cancel application/json {}",
         "POST /pipelines/p/run application/json {}");
     } finally {
