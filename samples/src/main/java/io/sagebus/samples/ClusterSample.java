@@ -6,13 +6,17 @@ import io.sagebus.RetryPolicy;
 import io.sagebus.ServiceOptions;
 import io.sagebus.cluster.ClusterEnvironment;
 import io.sagebus.cluster.ClusterOptions;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.IntStream;
 
 /**
@@ -20,11 +24,12 @@ import java.util.stream.IntStream;
  * replicas, which are placed on the running nodes whose catalogue lists it
  * ({@code samples/cluster/node-*.json}), and runs a batch of users through a map that calls it.
  * Start the nodes first (README, "Run a cluster"): the sample waits up to 3 minutes for the three
- * of them, saying so every 5 s, and goes on with those that are up by then, if any.
+ * of them, saying so every 5 s (as it does while it joins the cluster), and goes on with those that are up by then, if any.
  * <p>
  * Prints the nodes, where the replicas went, and the job's outcome:
  * <pre>
  * joining cluster sagebus-demo on 127.0.0.1...
+ * still joining (5 s)...
  * waiting for 3 nodes (1 seen)...
  * nodes: [node-1, node-2, node-3]
  * profile replicas: {"node-1":1,"node-2":1}
@@ -60,8 +65,8 @@ public final class ClusterSample {
     out.println("joining cluster sagebus-demo on 127.0.0.1...");
     // tag::cluster[]
     // A full member: it may start before the nodes (a lite member needs a node to join).
-    ClusterEnvironment env = ClusterEnvironment.create(new ClusterOptions().setClusterName("sagebus-demo"), "demo")
-      .await();
+    ClusterEnvironment env = awaitJoin(out, // prints "still joining (5 s)..." every 5 s while it joins
+      ClusterEnvironment.create(new ClusterOptions().setClusterName("sagebus-demo"), "demo"));
     try {
       awaitNodes(env, out); // prints "waiting for 3 nodes (1 seen)..." every 5 s while it waits
       out.println("nodes: " + env.nodes().await().stream().map(n -> ((JsonObject) n).getString("node")).toList());
@@ -94,6 +99,24 @@ public final class ClusterSample {
     public Integer execute(String userId) {
       JsonObject profile = callService("profile", userId);
       return profile.getInteger("score");
+    }
+  }
+
+  /** Waits on this plain thread for the cluster to be joined, saying so every {@link #REPORT_EVERY}. */
+  private static ClusterEnvironment awaitJoin(PrintStream out, Future<ClusterEnvironment> joining) {
+    CompletableFuture<ClusterEnvironment> joined = joining.toCompletionStage().toCompletableFuture();
+    long start = System.nanoTime();
+    while (true) {
+      try {
+        return joined.get(REPORT_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        out.printf("still joining (%d s)...%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start));
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while joining cluster sagebus-demo", e);
+      }
     }
   }
 

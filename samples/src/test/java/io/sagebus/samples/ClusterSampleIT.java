@@ -40,7 +40,8 @@ class ClusterSampleIT {
 
   private static final Duration LIMIT = ClusterSample.WAIT_FOR_NODES.plusMinutes(2);
   private static final Pattern REDIRECT = Pattern.compile("\\s*>\\s*(\\S+)\\s+2>&1\\s*&?\\s*$");
-  private static final Pattern WAITING = Pattern.compile("waiting for 3 nodes \\([0-2] seen\\)\\.\\.\\.");
+  private static final Pattern WAITING =
+    Pattern.compile("still joining \\(\\d+ s\\)\\.\\.\\.|waiting for 3 nodes \\([0-2] seen\\)\\.\\.\\.");
 
   private final Path logs = Path.of("target", "cluster-sample-it").toAbsolutePath();
   /** Each process's log, by name, in the order they started. */
