@@ -75,6 +75,12 @@ import java.util.regex.Pattern;
  * refused with exit code 2: Sagebus re-places the services of a node that leaves by itself, and
  * Vert.x HA would redeploy the agent elsewhere under the dead node's id.
  * <p>
+ * The configuration is read and checked before the node joins anything: no {@code -conf}, a missing
+ * file, a JSON syntax error (with its line and column), a key no node reads (with the nearest known
+ * one: {@code "servcies"}, did you mean {@code "services"}?), a bad value, or a management port that
+ * is already taken ({@code host:port}) each end the JVM at once with exit code 2 and one line on
+ * standard error, starting {@code sagebus node: }.
+ * <p>
  * When the agent is listening (and the setups ran, and the API listens), the node prints one line
  * to standard output: {@code sagebus node <id> ready in cluster <name> (environment <env>)},
  * followed by {@code ; management API on http://<host>:<port>} when it serves one.
@@ -83,6 +89,7 @@ public final class SagebusNode {
 
   private static final Logger LOG = LoggerFactory.getLogger(SagebusNode.class);
   private static final Pattern HA_OPTION = Pattern.compile("--?(ha|hagroup|quorum)(=.*)?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern HELP_OPTION = Pattern.compile("-h|--?help");
   private static final Pattern CLUSTER_OPTION = Pattern.compile("--?cluster(=.*)?", Pattern.CASE_INSENSITIVE);
   private static final int NODE_ID_LENGTH = 8;
 
@@ -134,11 +141,25 @@ public final class SagebusNode {
         return ExitCodes.USAGE;
       }
     }
+    Hooks hooks = new Hooks();
+    if (Arrays.stream(args).noneMatch(a -> HELP_OPTION.matcher(a).matches())) {
+      // Read and check the configuration before anything starts: the launcher's own reading takes a missing file,
+      // bad JSON and no -conf alike as an empty configuration, and a taken port would fail only after joining.
+      try {
+        hooks.configure(NodeConfig.read(NodeConfig.confArgument(args)));
+        if (hooks.management != null) {
+          NodeConfig.checkPortFree(hooks.management.getHost(), hooks.management.getPort());
+        }
+      } catch (RuntimeException e) {
+        System.err.println("sagebus node: " + e.getMessage());
+        return ExitCodes.USAGE;
+      }
+    }
     List<String> command = new ArrayList<>(Arrays.asList(args));
     if (command.stream().noneMatch(a -> CLUSTER_OPTION.matcher(a).matches())) {
       command.addFirst("-cluster");
     }
-    return new VertxApplication(command.toArray(String[]::new), new Hooks()).launch();
+    return new VertxApplication(command.toArray(String[]::new), hooks).launch();
   }
 
   /** The launcher hooks: configuration, clustered Vertx, agent, ready line. */
@@ -152,13 +173,20 @@ public final class SagebusNode {
     private ManagementOptions management;
     private boolean metrics = true;
 
-    @Override
-    public JsonObject afterConfigParsed(JsonObject conf) {
-      JsonObject config = conf == null ? new JsonObject() : conf;
+    /** The configuration {@link #configure(JsonObject)} read; the launcher's own reading of {@code -conf} is not used. */
+    private JsonObject config;
+
+    /**
+     * Reads the settings from the node's configuration, already checked by {@link NodeConfig#read(String)}.
+     *
+     * @throws IllegalArgumentException when a value is missing, of the wrong type or out of range
+     */
+    void configure(JsonObject conf) {
+      config = conf;
       try {
         Object cluster = config.getValue("cluster");
         if (!(cluster instanceof JsonObject clusterJson)) {
-          throw new IllegalArgumentException("the configuration (-conf) needs a \"cluster\" object with at least a"
+          throw new IllegalArgumentException("the configuration needs a \"cluster\" object with at least a"
             + " \"clusterName\", such as {\"cluster\": {\"clusterName\": \"shop-prod\"}, \"services\": {...}}");
         }
         clusterOptions = new ClusterOptions(clusterJson);
@@ -179,11 +207,18 @@ public final class SagebusNode {
           throw new IllegalArgumentException("\"metrics\" must be true or false");
         }
         metrics = on;
-      } catch (RuntimeException e) {
-        System.err.println("sagebus node: invalid configuration: " + e.getMessage());
-        throw e;
+      } catch (ClassCastException e) {
+        throw new IllegalArgumentException("invalid configuration: a value has the wrong JSON type ("
+          + e.getMessage() + ")", e);
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
       }
-      return config;
+    }
+
+    @Override
+    public JsonObject afterConfigParsed(JsonObject conf) {
+      // launch() read and checked the configuration already (conf is the same, read again by the launcher).
+      return config == null ? conf : config;
     }
 
     @Override
@@ -229,6 +264,13 @@ public final class SagebusNode {
       try {
         api = startEnvironment(context.vertx());
       } catch (Exception e) {
+        if (management != null && bindFailure(e) != null) {
+          // The port was taken between launch()'s check and now.
+          System.err.println("sagebus node: " + NodeConfig.portInUse(management.getHost(), management.getPort(),
+            bindFailure(e)));
+          context.vertx().close().onComplete(ar -> System.exit(ExitCodes.USAGE));
+          return;
+        }
         System.err.println("sagebus node: the node's environment did not start: " + e);
         LOG.error("The node's environment did not start", e);
         context.vertx().close().onComplete(ar -> System.exit(1));
@@ -279,6 +321,15 @@ public final class SagebusNode {
     }
   }
 
+  private static java.net.BindException bindFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.net.BindException bind) {
+        return bind;
+      }
+    }
+    return null;
+  }
+
   private static List<String> setupClasses(Object setup) {
     if (setup == null) {
       return List.of();
@@ -287,7 +338,22 @@ public final class SagebusNode {
       throw new IllegalArgumentException("\"setup\" must be an array of class names implementing "
         + NodeSetup.class.getName() + ", such as [\"com.example.ShopSetup\"]");
     }
-    return array.stream().map(String.class::cast).toList();
+    List<String> names = array.stream().map(String.class::cast).toList();
+    for (String name : names) {
+      // Checked now, not loaded yet: a misspelt setup class stops the node before it joins the cluster.
+      Class<?> type;
+      try {
+        type = Class.forName(name, false, SagebusNode.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        throw new IllegalArgumentException("setup class " + name + " is not on the node's classpath (" + e + ")."
+          + " Check the spelling, and start the node with the jar that holds it: java -cp"
+          + " sagebus-node.jar:my-setup.jar ...", e);
+      }
+      if (!NodeSetup.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException("setup class " + name + " does not implement " + NodeSetup.class.getName());
+      }
+    }
+    return names;
   }
 
   /**

@@ -139,4 +139,73 @@ class SagebusNodeIT {
       stop(p);
     }
   }
+
+  /** What a node JVM printed when it refused to start, and how long it took. */
+  private record Refusal(int exitCode, List<String> stderr, String stdout, long millis) {
+  }
+
+  private Refusal refused(String name, String... args) throws Exception {
+    File out = dir.resolve(name + "-out.txt").toFile();
+    File err = dir.resolve(name + "-err.txt").toFile();
+    long start = System.nanoTime();
+    Process p = start(command(args), out, err);
+    try {
+      // Generous: a JVM that starts and reads a file, on a loaded 2-core machine; the node never joins a cluster.
+      assertThat(p.waitFor(EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("%s ended; stdout %s; stderr %s", name,
+        Files.readString(out.toPath()), Files.readString(err.toPath())).isTrue();
+      return new Refusal(p.exitValue(), Files.readAllLines(err.toPath(), StandardCharsets.UTF_8),
+        Files.readString(out.toPath()), millisSince(start));
+    } finally {
+      stop(p);
+    }
+  }
+
+  private static void assertOneLine(Refusal r, String expected) {
+    assertThat(r.exitCode()).as("exit code; stderr: %s", r.stderr()).isEqualTo(2);
+    assertThat(r.stderr()).as("stderr").hasSize(1);
+    assertThat(r.stderr().getFirst()).startsWith("sagebus node: ").contains(expected);
+    assertThat(r.stdout()).doesNotContain("ready");
+  }
+
+  @Test
+  void configurationMistakesEndTheNodeWithOneLineSayingWhatAndWhere() throws Exception {
+    Path missing = dir.resolve("node-9.json");
+    assertOneLine(refused("missing", "-cluster", "-conf", missing.toString()),
+      "configuration file " + missing + " not found");
+
+    Path syntax = dir.resolve("syntax.json");
+    Files.writeString(syntax, "{\n  \"cluster\": {\"clusterName\": \"never-started\"}\n  \"nodeId\": \"n1\"\n}\n");
+    assertOneLine(refused("syntax", "-cluster", "-conf", syntax.toString()),
+      syntax + " is not valid JSON: line 3, column 3: Unexpected character");
+
+    Path typo = dir.resolve("typo.json");
+    Files.writeString(typo, "{\"cluster\": {\"clusterName\": \"never-started\"}, \"servcies\": {}}");
+    assertOneLine(refused("typo", "-cluster", "-conf", typo.toString()),
+      typo + ": unknown key \"servcies\": did you mean \"services\"?");
+
+    assertOneLine(refused("none", "-cluster"), "no configuration: give one with -conf FILE");
+
+    assertOneLine(refused("setup", "-cluster", "-conf",
+        "{\"cluster\": {\"clusterName\": \"never-started\"}, \"setup\": [\"com.example.NoSuchSetup\"]}"),
+      "invalid configuration: setup class com.example.NoSuchSetup is not on the node's classpath");
+  }
+
+  @Test
+  void aManagementPortInUseIsNamedAndRefusedAtOnce() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+      taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      int port = taken.getLocalPort();
+      JsonObject conf = new JsonObject()
+        .put("cluster", ClusterTesting.options(SagebusNodeIT.class, FIRST_PORT).toJson())
+        .put("environment", ENV)
+        .put("management", new JsonObject().put("port", port));
+      Path confFile = dir.resolve("taken.json");
+      Files.writeString(confFile, conf.encodePrettily());
+      Refusal r = refused("taken", "-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString());
+      assertOneLine(r, "the management API cannot listen on 127.0.0.1:" + port);
+      LOG.info("a taken management port was refused after {} ms", r.millis());
+      // Before the check, the node joined the cluster first and failed ~30 s later on a loaded machine.
+      assertThat(r.stderr().getFirst()).doesNotContain("Hazelcast");
+    }
+  }
 }

@@ -53,7 +53,7 @@ public final class AsyncSample {
    *
    * @param args empty, or the number of records
    * @return the number of records; {@value #DEFAULT_RECORDS} when {@code args} is empty
-   * @throws IllegalArgumentException when the first argument is not a positive integer
+   * @throws Samples.BadArgumentsException when the first argument is not a positive integer
    */
   public static int records(List<String> args) {
     if (args.isEmpty()) {
@@ -67,7 +67,8 @@ public final class AsyncSample {
     } catch (NumberFormatException e) {
       // reported below, with what was given
     }
-    throw new IllegalArgumentException("The record count must be a positive integer, got '" + args.getFirst() + "'");
+    throw new Samples.BadArgumentsException("The record count must be a positive integer, got '" + args.getFirst()
+      + "'");
   }
 
   /**

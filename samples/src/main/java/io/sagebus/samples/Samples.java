@@ -7,9 +7,11 @@ import java.util.List;
  * Runs one sample by name: {@code java -jar samples/target/sagebus-samples.jar quickstart}.
  * Arguments after the name go to the sample ({@code async 5000}).
  * <p>
- * Without an argument it lists the samples; with an unknown name it lists them on standard error
- * and exits with status {@value #EXIT_UNKNOWN_SAMPLE}. A sample that fails prints its failure and
- * exits with status {@value #EXIT_FAILED}. A sample that succeeds simply returns, so the JVM ends
+ * Without an argument, or with {@code --help}, {@code -h} or {@code help}, it lists the samples; with an
+ * unknown name it lists them on standard error and exits with status {@value #EXIT_UNKNOWN_SAMPLE}.
+ * A sample that refuses its arguments prints one line saying why and exits with status
+ * {@value #EXIT_BAD_ARGUMENTS}; a sample that fails prints its failure and exits with status
+ * {@value #EXIT_FAILED}. A sample that succeeds simply returns, so the JVM ends
  * only once the sample has closed everything it started.
  * <p>
  * A new sample is one more line in {@link #SAMPLES}.
@@ -18,6 +20,8 @@ public final class Samples {
 
   /** Exit status when the sample named on the command line does not exist. */
   public static final int EXIT_UNKNOWN_SAMPLE = 2;
+  /** Exit status when the sample refused the arguments given after its name. */
+  public static final int EXIT_BAD_ARGUMENTS = 2;
   /** Exit status when the sample threw. */
   public static final int EXIT_FAILED = 1;
 
@@ -31,9 +35,31 @@ public final class Samples {
     new Entry("async", "mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]",
       (args, out) -> AsyncSample.run(out, AsyncSample.records(args))),
     new Entry("cluster", "join the nodes of cluster sagebus-demo and run a job calling replicas on them (README: "
-      + "Run a cluster)", ClusterSample::run));
+      + "Run a cluster)", ClusterSample::run),
+    new Entry("serve", "a local environment behind the management API on 127.0.0.1:8089 until Ctrl-C (README: "
+      + "Management API and CLI): serve [PORT]", ServeSample::run));
+
+  private static final List<String> HELP = List.of("-h", "--help", "help");
 
   private Samples() {
+  }
+
+  /**
+   * Thrown by a sample whose arguments are wrong: {@link #run(String[], PrintStream, PrintStream)}
+   * prints its message on one line, without a stack trace, and answers {@value #EXIT_BAD_ARGUMENTS}.
+   */
+  public static final class BadArgumentsException extends IllegalArgumentException {
+
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * An exception saying what is wrong with the arguments.
+     *
+     * @param message what is wrong, and what is expected
+     */
+    public BadArgumentsException(String message) {
+      super(message);
+    }
   }
 
   /**
@@ -115,11 +141,12 @@ public final class Samples {
    * @param args the command-line arguments: the sample name first
    * @param out  where the sample and the list are printed
    * @param err  where an unknown name, the list that follows it, and a failure are printed
-   * @return the exit status: 0 when the sample ran or no name was given,
-   *     {@value #EXIT_UNKNOWN_SAMPLE} for an unknown name, {@value #EXIT_FAILED} when the sample threw
+   * @return the exit status: 0 when the sample ran or no name (or {@code --help}) was given,
+   *     {@value #EXIT_UNKNOWN_SAMPLE} for an unknown name, {@value #EXIT_BAD_ARGUMENTS} when the sample refused
+   *     its arguments, {@value #EXIT_FAILED} when the sample threw
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    if (args.length == 0) {
+    if (args.length == 0 || HELP.contains(args[0])) {
       usage(out);
       return 0;
     }
@@ -132,6 +159,9 @@ public final class Samples {
     try {
       entry.sample().run(List.of(args).subList(1, args.length), out);
       return 0;
+    } catch (BadArgumentsException e) {
+      err.println("Sample '" + entry.name() + "': " + e.getMessage() + " (" + entry.description() + ")");
+      return EXIT_BAD_ARGUMENTS;
     } catch (Exception e) {
       err.println("Sample '" + entry.name() + "' failed: " + e);
       e.printStackTrace(err);
@@ -140,7 +170,7 @@ public final class Samples {
   }
 
   private static void usage(PrintStream out) {
-    out.println("Usage: java -jar sagebus-samples.jar SAMPLE");
+    out.println("Usage: java -jar sagebus-samples.jar SAMPLE [ARGUMENTS]");
     out.println("Samples:");
     int width = SAMPLES.stream().mapToInt(e -> e.name().length()).max().orElse(0);
     for (Entry e : SAMPLES) {

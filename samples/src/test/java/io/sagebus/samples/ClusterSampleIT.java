@@ -1,7 +1,6 @@
 package io.sagebus.samples;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -9,70 +8,121 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Runs README's "Run a cluster" commands as written, from the project folder: the three node
- * lines (ending in {@code &}) as background JVMs, the sample line, then {@code kill} (SIGTERM) of
- * the nodes. Two things are added to each {@code java} command: this JVM's own {@code java}, and
- * {@code -Dsagebus.parent.pid} (a node also ends when this JVM ends). The cluster is the
- * sample's own, {@code sagebus-demo} on ports from 5701.
+ * lines ({@code ... > node-N.log 2>&1 &}) as background JVMs whose output goes to their log file,
+ * the sample line and the CLI line each to its end, then {@code kill} (SIGTERM) of the nodes. Two
+ * things are added to each {@code java} command: this JVM's own {@code java}, and
+ * {@code -Dsagebus.parent.pid} (a node also ends when this JVM ends). The logs are written to
+ * {@code samples/target/cluster-sample-it/} instead of the project folder, are kept after the run,
+ * and are printed when the test fails. The cluster is the sample's own, {@code sagebus-demo} on
+ * ports from 5701, with node-1's API on 8091.
+ * <p>
+ * Nothing here waits a fixed time: the sample waits for the nodes itself (up to
+ * {@link ClusterSample#WAIT_FOR_NODES}), and this test waits for the sample's end, failing at
+ * once if a node dies. The one limit, {@link #LIMIT}, is for a run that hangs: the sample's own
+ * wait for the nodes plus two minutes for its job, the CLI's job and the JVMs' starts on a loaded
+ * 2-core machine (nodes took 97 s to be ready there).
  */
 class ClusterSampleIT {
 
-  private static final long TIMEOUT_SECONDS = 120;
+  private static final Duration LIMIT = ClusterSample.WAIT_FOR_NODES.plusMinutes(2);
+  private static final Pattern REDIRECT = Pattern.compile("\\s*>\\s*(\\S+)\\s+2>&1\\s*&?\\s*$");
+  private static final Pattern WAITING =
+    Pattern.compile("still joining \\(\\d+ s\\)\\.\\.\\.|waiting for 3 nodes \\([0-2] seen\\)\\.\\.\\.");
 
-  @TempDir
-  Path dir;
+  private final Path logs = Path.of("target", "cluster-sample-it").toAbsolutePath();
+  /** Each process's log, by name, in the order they started. */
+  private final Map<String, Path> logFiles = new LinkedHashMap<>();
 
   /** {@return the commands of README's first shell block under "## Run a cluster"} */
   static List<String> readmeCommands() throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
-    int section = readme.indexOf("\n## Run a cluster\n");
-    assertThat(section).as("README has a section 'Run a cluster'").isPositive();
-    int start = readme.indexOf("```shell\n", section) + "```shell\n".length();
-    int end = readme.indexOf("```", start);
-    return readme.substring(start, end).lines().filter(l -> !l.isBlank()).toList();
+    String section = ReadmeTranscript.section("Run a cluster");
+    int start = section.indexOf("```shell\n") + "```shell\n".length();
+    int end = section.indexOf("```", start);
+    return section.substring(start, end).lines().filter(l -> !l.isBlank()).toList();
   }
 
+  /** Starts a README command line, its output and errors into one log, as {@code > log 2>&1} does. */
   private Process start(String line, String name) throws Exception {
-    List<String> words = new ArrayList<>(List.of(line.replaceFirst("\\s*&$", "").split("\\s+")));
+    Matcher redirect = REDIRECT.matcher(line);
+    String log = name + ".log";
+    String command = line.replaceFirst("\\s*&$", "");
+    boolean redirected = redirect.find();
+    if (redirected) {
+      log = Path.of(redirect.group(1)).getFileName().toString();
+      command = line.substring(0, redirect.start());
+    }
+    List<String> words = new ArrayList<>(ReadmeTranscript.words(command));
     assertThat(words.get(0)).isEqualTo("java");
     words.set(0, ProcessHandle.current().info().command().orElseThrow());
     words.add(1, "-Dsagebus.parent.pid=" + ProcessHandle.current().pid());
-    return new ProcessBuilder(words)
+    Path file = logs.resolve(log);
+    logFiles.put(name, file);
+    ProcessBuilder builder = new ProcessBuilder(words)
       .directory(Path.of("..").toFile())
-      .redirectOutput(dir.resolve(name + "-out.txt").toFile())
-      .redirectError(dir.resolve(name + "-err.txt").toFile())
-      .start();
+      .redirectOutput(file.toFile());
+    if (redirected) {
+      builder.redirectErrorStream(true);
+    } else {
+      // A terminal shows both; the test compares the output alone.
+      Path err = logs.resolve(name + "-err.log");
+      logFiles.put(name + " (errors)", err);
+      builder.redirectError(err.toFile());
+    }
+    builder.environment().put("HZ_PHONE_HOME_ENABLED", "false");
+    return builder.start();
+  }
+
+  private String log(String name) throws Exception {
+    return Files.readString(logFiles.get(name));
   }
 
   @Test
-  void theReadmeCommandsStartThreeNodesRunTheSampleOnThemAndStopThem() throws Exception {
+  void theReadmeCommandsStartThreeNodesRunTheSampleAndAPipelineOnThemAndStopThem() throws Exception {
+    Files.createDirectories(logs);
     List<String> commands = readmeCommands();
-    assertThat(commands).hasSize(5);
-    assertThat(commands.get(4)).isEqualTo("kill %1 %2 %3");
+    assertThat(commands).hasSize(6);
+    assertThat(commands.get(5)).isEqualTo("kill %1 %2 %3");
     List<Process> nodes = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        assertThat(commands.get(i)).endsWith("&").contains("node-" + (i + 1) + ".json");
-        nodes.add(start(commands.get(i), "node-" + (i + 1)));
+        String node = "node-" + (i + 1);
+        assertThat(commands.get(i)).contains(node + ".json").endsWith("> " + node + ".log 2>&1 &");
+        nodes.add(start(commands.get(i), node));
       }
       Process sample = start(commands.get(3), "sample");
-      assertThat(sample.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("the sample ended").isTrue();
-      List<String> out = Files.readAllLines(dir.resolve("sample-out.txt"));
-      assertThat(sample.exitValue()).as("exit code; output %s; errors %s", out,
-        Files.readString(dir.resolve("sample-err.txt"))).isZero();
-      assertThat(out).containsExactly(
+      awaitEnd(sample, "the sample", nodes);
+      List<String> out = Files.readAllLines(logFiles.get("sample"));
+      assertThat(sample.exitValue()).as("the sample's exit code").isZero();
+      assertThat(out).as("the sample's output").first().isEqualTo("joining cluster sagebus-demo on 127.0.0.1...");
+      List<String> rest = out.subList(1, out.size()).stream().filter(l -> !WAITING.matcher(l).matches()).toList();
+      assertThat(rest).containsExactly(
         "nodes: [node-1, node-2, node-3]",
         "profile replicas: {\"node-1\":1,\"node-2\":1}",
         "job: COMPLETED, 10000 records enriched, mean score 31.8");
 
-      // README: node-1 serves the management API on 127.0.0.1:8091.
+      // README: node-1 serves the management API on 127.0.0.1:8091 and runs the pipeline its setup registered.
+      assertThat(commands.get(4)).contains("sagebus-cli.jar run greetings --url http://127.0.0.1:8091");
+      Process cli = start(commands.get(4), "run-greetings");
+      awaitEnd(cli, "sagebus run greetings", nodes);
+      assertThat(cli.exitValue()).as("sagebus run's exit code").isZero();
+      assertThat(log("run-greetings"))
+        .containsPattern("Started pipeline 'greetings' as job demo-\\w+-job-1")
+        .containsPattern("Job demo-\\w+-job-1 COMPLETED: 1000 records in .*, 1000 reached the sinks, 0 failed");
+
       HttpClient http = HttpClient.newHttpClient();
       HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8091/health/ready"))
         .build(), HttpResponse.BodyHandlers.ofString());
@@ -89,20 +139,41 @@ class ClusterSampleIT {
         node.destroy();
       }
       for (int i = 0; i < nodes.size(); i++) {
-        Process node = nodes.get(i);
-        assertThat(node.waitFor(30, TimeUnit.SECONDS)).as("node-%d ended after SIGTERM", i + 1).isTrue();
-        assertThat(node.exitValue()).as("node-%d exit code (128 + SIGTERM)", i + 1).isEqualTo(143);
-        assertThat(Files.readString(dir.resolve("node-" + (i + 1) + "-out.txt")))
-          .contains("sagebus node node-" + (i + 1) + " ready in cluster sagebus-demo (environment demo)");
+        String node = "node-" + (i + 1);
+        assertThat(nodes.get(i).waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).as("%s ended after SIGTERM", node)
+          .isTrue();
+        assertThat(nodes.get(i).exitValue()).as("%s exit code (128 + SIGTERM)", node).isEqualTo(143);
+        String log = log(node);
+        assertThat(log).contains("sagebus node " + node + " ready in cluster sagebus-demo (environment demo)");
         // The node's classpath holds one copy of each library (the samples' classes jar has no dependencies).
-        assertThat(Files.readString(dir.resolve("node-" + (i + 1) + "-err.txt")))
-          .doesNotContain("Classpath misconfiguration");
+        assertThat(log).doesNotContain("Classpath misconfiguration");
       }
+    } catch (Throwable failure) {
+      printLogs();
+      throw failure;
     } finally {
       for (Process node : nodes) {
         if (node.isAlive()) {
           node.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
+      }
+    }
+  }
+
+  /** Waits for a process's end, failing at once if a node dies before. */
+  private static void awaitEnd(Process p, String what, List<Process> nodes) {
+    await(what + " to end").atMost(LIMIT).pollInterval(Duration.ofMillis(200))
+      .failFast("a node died before " + what + " ended", () -> nodes.stream().anyMatch(n -> !n.isAlive()))
+      .until(() -> !p.isAlive());
+  }
+
+  private void printLogs() {
+    for (Map.Entry<String, Path> e : logFiles.entrySet()) {
+      System.err.println("----- " + e.getKey() + " (" + e.getValue() + ") -----");
+      try {
+        System.err.println(Files.readString(e.getValue()));
+      } catch (Exception ex) {
+        System.err.println("(cannot read: " + ex + ")");
       }
     }
   }

@@ -34,6 +34,6 @@ class ReadmeSnippetsTest {
         }
       }
     }
-    assertThat(regions).contains("quickstart", "quickstart-verticle", "manual", "enrich", "enrich-function");
+    assertThat(regions).contains("quickstart", "quickstart-verticle", "manual", "enrich", "enrich-function", "serve");
   }
 }

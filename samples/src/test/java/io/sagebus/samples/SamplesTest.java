@@ -29,14 +29,27 @@ class SamplesTest {
   void noArgumentListsEverySampleWithItsDescription() {
     assertThat(run()).isZero();
     assertThat(lines(out)).containsExactly(
-      "Usage: java -jar sagebus-samples.jar SAMPLE",
+      "Usage: java -jar sagebus-samples.jar SAMPLE [ARGUMENTS]",
       "Samples:",
       "  quickstart  register two services, call them sync, typed and async, and see a typed error",
       "  manual      deploy the deployment manager and a service task by hand in a Vertx you own",
       "  enrich      a batch of records through a map that calls a service, into a sink",
       "  async       mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]",
       "  cluster     join the nodes of cluster sagebus-demo and run a job calling replicas on them (README: Run a "
-        + "cluster)");
+        + "cluster)",
+      "  serve       a local environment behind the management API on 127.0.0.1:8089 until Ctrl-C (README: "
+        + "Management API and CLI): serve [PORT]");
+    assertThat(lines(err)).isEmpty();
+  }
+
+  @Test
+  void helpListsTheSamples() {
+    for (String help : List.of("--help", "-h", "help")) {
+      out.reset();
+      assertThat(run(help)).isZero();
+      assertThat(lines(out)).first().isEqualTo("Usage: java -jar sagebus-samples.jar SAMPLE [ARGUMENTS]");
+      assertThat(lines(out)).anySatisfy(l -> assertThat(l).startsWith("  serve "));
+    }
     assertThat(lines(err)).isEmpty();
   }
 
@@ -65,10 +78,10 @@ class SamplesTest {
   }
 
   @Test
-  void aSampleRefusingItsArgumentsExitsWithStatus1() {
-    assertThat(run("async", "many")).isEqualTo(Samples.EXIT_FAILED).isEqualTo(1);
-    assertThat(lines(err)).first().isEqualTo("Sample 'async' failed: java.lang.IllegalArgumentException: "
-      + "The record count must be a positive integer, got 'many'");
+  void aSampleRefusingItsArgumentsSaysWhyInOneLineAndExitsWithStatus2() {
+    assertThat(run("async", "lots")).isEqualTo(Samples.EXIT_BAD_ARGUMENTS).isEqualTo(2);
+    assertThat(lines(err)).containsExactly("Sample 'async': The record count must be a positive integer, got 'lots'"
+      + " (mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS])");
     assertThat(lines(out)).isEmpty();
   }
 

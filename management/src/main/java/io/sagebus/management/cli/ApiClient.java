@@ -102,7 +102,23 @@ final class ApiClient implements AutoCloseable {
     }
   }
 
-  private static JsonObject expectOk(Answer answer, String method, String path) {
+  /**
+   * Fails for a 401 answer, saying how to give the token to the CLI rather than which HTTP header the API wants.
+   *
+   * @throws ApiException always
+   */
+  void unauthorized(Answer answer) {
+    throw new ApiException(answer.status(), token == null
+      ? "the API at " + base + " needs a token (401 UNAUTHORIZED): give it with --token TOKEN, or set the"
+        + " environment variable SAGEBUS_TOKEN"
+      : "the API at " + base + " refused the token (401 UNAUTHORIZED): check --token, or the environment variable"
+        + " SAGEBUS_TOKEN, against the node's \"management\" token");
+  }
+
+  private JsonObject expectOk(Answer answer, String method, String path) {
+    if (answer.status() == 401) {
+      unauthorized(answer);
+    }
     if (!answer.ok()) {
       JsonObject b = answer.body();
       String error = b.getString("error", "HTTP_" + answer.status());

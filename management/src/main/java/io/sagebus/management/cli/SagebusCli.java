@@ -13,7 +13,11 @@ import picocli.CommandLine.Spec;
  * java -jar sagebus-cli.jar jobs --url http://127.0.0.1:8089 --token ...
  * java -jar sagebus-cli.jar services
  * java -jar sagebus-cli.jar nodes
+ * java -jar sagebus-cli.jar pipelines
  * java -jar sagebus-cli.jar run nightly-report
+ * java -jar sagebus-cli.jar cancel shop-job-2
+ * java -jar sagebus-cli.jar call profile '"u1"'
+ * java -jar sagebus-cli.jar call echo --method add 2 3
  * </pre>
  * Every command takes {@code --url} (default {@value ApiOptions#DEFAULT_URL}) and {@code --token}
  * (default: the environment variable {@code SAGEBUS_TOKEN}). Exit codes: 0 done, 1 the API
@@ -21,8 +25,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sagebus", mixinStandardHelpOptions = true, version = "sagebus 0.1.0",
   description = "Watches and drives a Sagebus node through its management API.",
-  subcommands = {StatusCommand.class, JobsCommand.class, ServicesCommand.class, NodesCommand.class, RunCommand.class,
-    CommandLine.HelpCommand.class},
+  subcommands = {StatusCommand.class, JobsCommand.class, ServicesCommand.class, NodesCommand.class,
+    PipelinesCommand.class, RunCommand.class, CancelCommand.class, CallCommand.class, CommandLine.HelpCommand.class},
   exitCodeListHeading = "%nExit codes:%n",
   exitCodeList = {"0:done", "1:the API answered an error, or the job failed or was cancelled", "2:bad usage",
     "3:the API could not be reached"})
@@ -60,6 +64,7 @@ public final class SagebusCli implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-      "Missing command: use status, jobs, services, nodes or run NAME (sagebus help for more)");
+      "Missing command: use status, jobs, services, nodes, pipelines, run NAME, cancel JOB_ID or call SERVICE"
+        + " (sagebus help for more)");
   }
 }

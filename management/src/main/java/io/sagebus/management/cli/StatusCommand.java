@@ -18,7 +18,7 @@ final class StatusCommand extends ApiCommand {
   int run(ApiClient client) {
     ApiClient.Answer ready = client.send("GET", "/health/ready", null);
     if (ready.status() == 401) {
-      throw new ApiClient.ApiException(401, "GET /health/ready failed: 401 " + ready.body().getString("message", ""));
+      client.unauthorized(ready);
     }
     String health = ready.status() == 204 ? "UP (no checks)"
       : ready.body().getString("status", ready.ok() ? "UP" : "DOWN (" + ready.status() + ")");

@@ -149,11 +149,17 @@ class SagebusCliTest {
 
     Run wrongToken = cli("jobs", "--url", url, "--token", "not-the-token-at-all");
     assertThat(wrongToken.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
-    assertThat(wrongToken.err()).contains("401 UNAUTHORIZED");
+    assertThat(wrongToken.err()).isEqualTo("sagebus: the API at " + url + " refused the token (401 UNAUTHORIZED): check"
+      + " --token, or the environment variable SAGEBUS_TOKEN, against the node's \"management\" token"
+      + System.lineSeparator());
 
-    Run noToken = cli("status", "--url", url, "--token", "");
-    assertThat(noToken.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
-    assertThat(noToken.err()).contains("401");
+    for (String command : List.of("status", "jobs", "pipelines")) {
+      Run noToken = cli(command, "--url", url, "--token", "");
+      assertThat(noToken.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
+      // What to give the CLI, not which HTTP header the API wants.
+      assertThat(noToken.err()).isEqualTo("sagebus: the API at " + url + " needs a token (401 UNAUTHORIZED): give it"
+        + " with --token TOKEN, or set the environment variable SAGEBUS_TOKEN" + System.lineSeparator());
+    }
 
     int freePort;
     try (ServerSocket s = new ServerSocket(0)) {
@@ -168,5 +174,94 @@ class SagebusCliTest {
     Run usage = cli();
     assertThat(usage.exitCode()).isEqualTo(2);
     assertThat(usage.err()).contains("Missing command");
+  }
+
+  @Test
+  void pipelinesListsTheNamedPipelines() {
+    Run run = api("pipelines");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out().lines().toList()).containsExactlyInAnyOrder("sum", "broken");
+  }
+
+  @Test
+  void callPrintsTheResultAsJson() {
+    env.deploy("echo").await();
+    Run add = api("call", "echo", "--method", "add", "2", "3");
+    assertThat(add.exitCode()).as(add.err()).isZero();
+    assertThat(add.out()).isEqualTo("5" + System.lineSeparator());
+    Run echo = api("call", "echo", "{\"a\": [1, \"b\"]}");
+    assertThat(echo.out()).isEqualTo("{\"a\":[1,\"b\"]}" + System.lineSeparator());
+    Run text = api("call", "echo", "-m", "repeat", "\"ab\"", "2");
+    assertThat(text.out()).isEqualTo("\"abab\"" + System.lineSeparator());
+  }
+
+  @Test
+  void callShowsTheTypedErrorWithItsCode() {
+    env.deploy("echo").await();
+    Run badArgs = api("call", "echo", "--method", "add", "1");
+    assertThat(badArgs.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
+    assertThat(badArgs.err()).startsWith("sagebus: echo.add failed: BAD_ARGUMENTS (HTTP 400): ");
+    Run unknownMethod = api("call", "echo", "--method", "nope");
+    assertThat(unknownMethod.err()).startsWith("sagebus: echo.nope failed: UNKNOWN_METHOD (HTTP 404): ");
+    Run unknownService = api("call", "inventory", "1");
+    assertThat(unknownService.err()).startsWith("sagebus: inventory.process failed: SERVICE_NOT_FOUND (HTTP 404): ")
+      .contains("inventory");
+    // A call the service cannot answer in time ends in the API's typed TIMEOUT, not in the CLI giving up.
+    env.undeploy("echo").await();
+    Run late = api("call", "echo", "1", "--timeout-ms", "2500");
+    assertThat(late.exitCode()).as(late.err()).isEqualTo(SagebusCli.EXIT_FAILED);
+    assertThat(late.err()).startsWith("sagebus: echo.process failed: TIMEOUT (HTTP 504): ");
+
+    Run notJson = api("call", "echo", "hello");
+    assertThat(notJson.exitCode()).isEqualTo(2);
+    assertThat(notJson.err()).contains("Argument 1 (hello) is not a JSON value: write strings in double quotes,"
+      + " such as '\"hello\"'");
+    assertThat(notJson.out()).isEmpty();
+  }
+
+  @Test
+  void cancelStopsARunningJob() {
+    env.registerPipeline("long", e -> e.fromBatch(IntStream.range(0, 2_000_000).boxed().toList())
+      .map(x -> e.services().<Integer>call("echo", x))
+      .sink(x -> { }));
+    io.sagebus.Job job = env.runPipeline("long").await();
+    Run run = api("cancel", job.id());
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).startsWith("Job " + job.id() + " CANCELLED: ");
+    assertThat(job.progress().toJson().getString("status")).isEqualTo("CANCELLED");
+
+    Run again = api("cancel", job.id());
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out()).startsWith("Job " + job.id() + " had already ended: Job " + job.id() + " CANCELLED: ");
+
+    Run unknown = api("cancel", "clienv-job-99");
+    assertThat(unknown.exitCode()).isEqualTo(SagebusCli.EXIT_FAILED);
+    assertThat(unknown.err()).contains("404 JOB_NOT_FOUND");
+  }
+
+  @Test
+  void everyPostCarriesAJsonBodyAndContentType(Vertx vertx) {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.http.HttpServer fake = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+      seen.add(req.method() + " " + req.path() + " " + req.getHeader("Content-Type") + " " + body);
+      String answer = req.path().endsWith("/call") ? "{\"result\": 1}"
+        : "{\"id\": \"j-1\", \"status\": \"RUNNING\"}";
+      if (req.path().endsWith("/cancel")) {
+        answer = "{\"id\": \"j-1\", \"status\": \"CANCELLED\", \"endedAt\": \"now\"}";
+      }
+      req.response().putHeader("Content-Type", "application/json").end(answer);
+    })).listen(0, "127.0.0.1").await();
+    try {
+      String fakeUrl = "http://127.0.0.1:" + fake.actualPort();
+      assertThat(cli("call", "x", "1", "--url", fakeUrl).exitCode()).isZero();
+      assertThat(cli("cancel", "j-1", "--url", fakeUrl).exitCode()).isZero();
+      assertThat(cli("run", "p", "--detach", "--url", fakeUrl).exitCode()).isZero();
+      assertThat(seen.stream().filter(r -> r.startsWith("POST")).toList()).containsExactly(
+        "POST /services/x/call application/json {\"method\":\"process\",\"args\":[1],\"timeoutMs\":9000}",
+        "POST /jobs/j-1/cancel application/json {}",
+        "POST /pipelines/p/run application/json {}");
+    } finally {
+      fake.close().await();
+    }
   }
 }
