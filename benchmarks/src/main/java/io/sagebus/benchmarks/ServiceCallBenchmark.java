@@ -7,6 +7,8 @@ import io.sagebus.ServiceClient;
 import io.sagebus.ServiceOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.sagebus.ops.SagebusMetrics;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -44,6 +46,8 @@ public final class ServiceCallBenchmark {
   static final String SERVICE = "bench";
   static final String DEFAULT_SERVICE = "bench-default";
   static final String RAW_ADDRESS = "bench.raw.echo";
+  /** Whether the run has metrics on ({@code -Dsagebus.bench.metrics=true}); raw and Sagebus cases alike pay for them. */
+  static final boolean METRICS = Boolean.getBoolean("sagebus.bench.metrics");
 
   /** Targets from the issue. */
   static final double FUTURE_ASYNC_TARGET = 0.7;
@@ -98,7 +102,8 @@ public final class ServiceCallBenchmark {
     printHeader(s, tuned, defaults, payload);
 
     Load.RERUNS_LEFT.set(s.maxReruns());
-    Vertx vertx = Vertx.vertx();
+    // -Dsagebus.bench.metrics=true: the same run with Micrometer metrics on (Sagebus's meters and Vert.x's own).
+    Vertx vertx = METRICS ? SagebusMetrics.vertxBuilder(new VertxOptions()).build() : Vertx.vertx();
     LocalEnvironment env = null;
     int status = 0;
     List<String> drivers = new ArrayList<>();
@@ -260,6 +265,8 @@ public final class ServiceCallBenchmark {
       s.rounds(), s.roundSeconds(), s.inFlight());
     System.out.printf(Locale.ROOT, "  a round during which other processes used more than %.2f CPU is measured again, at most "
       + "%d times per case and %d in the run%n", Load.DISTURBED_CPUS, Load.RERUNS_PER_CASE, s.maxReruns());
+    System.out.println("  metrics: " + (METRICS ? "on (Micrometer + Prometheus registry, Sagebus and Vert.x meters)"
+      : "off (-Dsagebus.bench.metrics=true turns them on)"));
     System.out.println("  placement: " + (s.sameThread()
       ? "same (each async case's caller runs on its consumer's event loop: no cross-thread hand-off on the caller side)"
       : "different (each async case's caller runs on another event loop than its consumer)"));

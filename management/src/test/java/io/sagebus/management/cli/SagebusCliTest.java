@@ -207,10 +207,10 @@ class SagebusCliTest {
     assertThat(unknownService.err()).startsWith("sagebus: inventory.process failed: SERVICE_NOT_FOUND (HTTP 404): ")
       .contains("inventory");
     // A call the service cannot answer in time ends in the API's typed TIMEOUT, not in the CLI giving up.
-    env.undeploy("echo").await();
-    Run late = api("call", "echo", "1", "--timeout-ms", "2500");
+    env.registerService("slow", io.sagebus.testing.SlowService.class);
+    Run late = api("call", "slow", "10000", "--timeout-ms", "2500");
     assertThat(late.exitCode()).as(late.err()).isEqualTo(SagebusCli.EXIT_FAILED);
-    assertThat(late.err()).startsWith("sagebus: echo.process failed: TIMEOUT (HTTP 504): ");
+    assertThat(late.err()).startsWith("sagebus: slow.process failed: TIMEOUT (HTTP 504): ");
 
     Run notJson = api("call", "echo", "hello");
     assertThat(notJson.exitCode()).isEqualTo(2);
