@@ -153,6 +153,18 @@ class RunnableJarsIT {
 
   @Test
   void theNodeJarStartsAndStopsWithoutAWarning() throws Exception {
+    startAndStopNode(List.of("-jar", jar("cluster/target/sagebus-node.jar").toString()), true);
+  }
+
+  @Test
+  void aNodeOnTheClassPathWithTheBuiltArgFileStartsWithoutAnyWarning() throws Exception {
+    // README, "Logging": java @cluster/target/sagebus-node.args -cp sagebus-node.jar:... io.sagebus.cluster.SagebusNode
+    Path args = ROOT.resolve("cluster/target/sagebus-node.args");
+    assertThat(Files.readString(args)).contains("--add-opens java.base/java.lang=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow");
+    startAndStopNode(List.of("@" + args, "-cp", jar("cluster/target/sagebus-node.jar").toString(), "io.sagebus.cluster.SagebusNode"), false);
+  }
+
+  private void startAndStopNode(List<String> javaArgs, boolean jdkUnsafeNoticeAllowed) throws Exception {
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -160,9 +172,10 @@ class RunnableJarsIT {
     String cluster = "runnable-jars-it-" + UUID.randomUUID();
     Path conf = Files.writeString(dir.resolve("node.json"), "{\"cluster\": {\"clusterName\": \"" + cluster
       + "\", \"port\": " + port + ", \"portCount\": 1}, \"environment\": \"it\", \"nodeId\": \"it-1\", \"services\": {}}");
-    Process node = new ProcessBuilder(JAVA.toString(), "-Dsagebus.parent.pid=" + ProcessHandle.current().pid(),
-      "-jar", jar("cluster/target/sagebus-node.jar").toString(), "-cluster", "-cluster-host", "127.0.0.1",
-      "-conf", conf.toString()).start();
+    List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-Dsagebus.parent.pid=" + ProcessHandle.current().pid()));
+    command.addAll(javaArgs);
+    command.addAll(List.of("-cluster", "-cluster-host", "127.0.0.1", "-conf", conf.toString()));
+    Process node = new ProcessBuilder(command).start();
     StringBuffer out = new StringBuffer();
     StringBuffer err = new StringBuffer();
     CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -195,10 +208,10 @@ class RunnableJarsIT {
       String both = "\n--- standard output:\n" + out + "\n--- standard error:\n" + err;
       assertThat(node.exitValue()).as("exit code (128 + SIGTERM)%s", both).isEqualTo(143);
       List<String> stderr = err.toString().lines().toList();
-      List<String> left = Runtime.version().feature() >= 24
+      List<String> left = jdkUnsafeNoticeAllowed && Runtime.version().feature() >= 24
         ? stderr.stream().filter(line -> !UNSAFE_NOTICE.matcher(line).matches()).toList()
         : stderr;
-      assertThat(left).as("standard error, but for the JDK's sun.misc.Unsafe notice%s", both).isEqualTo(Collections.emptyList());
+      assertThat(left).as("%s: standard error (but for the JDK's sun.misc.Unsafe notice with -jar)%s", javaArgs, both).isEqualTo(Collections.emptyList());
       assertThat(out.toString()).as("standard output%s", both)
         .doesNotContain(" WARN ", " ERROR ", "|-", "add-opens", "already registered", "SLF4J");
     } finally {
