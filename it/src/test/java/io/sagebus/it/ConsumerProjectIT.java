@@ -2,6 +2,8 @@ package io.sagebus.it;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
 
 import java.io.File;
 import java.io.IOException;
@@ -14,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
+
+import javax.xml.parsers.DocumentBuilderFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -113,6 +117,33 @@ class ConsumerProjectIT {
         assertThat(file.getEntry("logback-test.xml")).as("logback-test.xml in %s", jar).isNull();
       }
     }
+  }
+
+  @Test
+  void theLibrariesPomsDeclareNoLoggingProviderTheirUsersWouldGet() throws Exception {
+    for (String library : List.of("sagebus-core", "sagebus-cluster", "sagebus-management")) {
+      Path pom = itRepo.resolve("io/sagebus/" + library + "/" + property("sagebus.version") + "/" + library + "-"
+        + property("sagebus.version") + ".pom");
+      Element project = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(pom.toFile()).getDocumentElement();
+      NodeList dependencies = project.getElementsByTagName("dependency");
+      for (int i = 0; i < dependencies.getLength(); i++) {
+        Element dependency = (Element) dependencies.item(i);
+        if (!(dependency.getParentNode().getParentNode() instanceof Element parent) || !parent.getTagName().equals("project")) {
+          continue; // dependencyManagement or a plugin's dependencies
+        }
+        String artifact = text(dependency, "artifactId");
+        if (artifact.startsWith("logback") || artifact.startsWith("slf4j-") && !artifact.equals("slf4j-api")
+          || artifact.equals("sagebus-launcher")) {
+          assertThat(text(dependency, "scope").equals("test") || text(dependency, "optional").equals("true"))
+            .as("%s: %s is test-scoped or optional", library, artifact).isTrue();
+        }
+      }
+    }
+  }
+
+  private static String text(Element parent, String tag) {
+    NodeList nodes = parent.getElementsByTagName(tag);
+    return nodes.getLength() == 0 ? "" : nodes.item(0).getTextContent().trim();
   }
 
   @Test
