@@ -32,6 +32,8 @@ public final class FlinkComparison {
                     odd rounds start each case with Flink, even rounds with Sagebus; medians are reported
       --quick       a tenth of the records (a twentieth for the sync-call cases): a smoke check, minutes not tens
       --only IDS    comma-separated case ids (default: all of %s)
+      --sagebus-delay D  what completes the Sagebus 5 ms service's calls: 'timer', a Vert.x timer (default; fires
+                    after about 5.6 ms on a 2-core VM), or 'scheduler', a ScheduledExecutorService as on the Flink side
       --logs DIR    keep every child JVM's stdout and stderr in DIR (default: a temporary directory, deleted at
                     the end unless a run failed)
       --help        this text
@@ -51,6 +53,7 @@ public final class FlinkComparison {
     boolean quick = false;
     Set<Workload> cases = new LinkedHashSet<>();
     Path logs = null;
+    String delay = "timer";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rounds" -> rounds = Integer.parseInt(value(args, ++i));
@@ -61,6 +64,12 @@ public final class FlinkComparison {
           }
         }
         case "--logs" -> logs = Path.of(value(args, ++i));
+        case "--sagebus-delay" -> {
+          delay = value(args, ++i);
+          if (!delay.equals("timer") && !delay.equals("scheduler")) {
+            throw new IllegalArgumentException("--sagebus-delay takes 'timer' or 'scheduler', got '" + delay + "'");
+          }
+        }
         case "--help", "-h" -> {
           System.out.printf(USAGE, Workload.ids());
           return;
@@ -81,8 +90,9 @@ public final class FlinkComparison {
     Path logDir = keepLogs ? Files.createDirectories(logs) : Files.createTempDirectory("sagebus-beside-flink");
 
     System.out.printf(Locale.ROOT, "Sagebus beside Flink %s: %d cores, Java %s (%s), %d round(s)%s, one JVM per run,"
-        + " Flink and Sagebus interleaved%n", flinkVersion(), Runtime.getRuntime().availableProcessors(),
-      System.getProperty("java.version"), System.getProperty("java.vm.name"), rounds, quick ? ", --quick" : "");
+        + " Flink and Sagebus interleaved; the 5 ms delay: Flink a ScheduledExecutorService, Sagebus %s%n", flinkVersion(),
+      Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("java.vm.name"), rounds,
+      quick ? ", --quick" : "", delay.equals("timer") ? "a Vert.x timer" : "a ScheduledExecutorService");
     Map<String, List<JsonObject>> results = new LinkedHashMap<>();
     long start = System.nanoTime();
     for (int r = 1; r <= rounds; r++) {
@@ -90,7 +100,7 @@ public final class FlinkComparison {
         List<String> engines = !w.onFlink ? List.of("sagebus") : r % 2 == 1 ? List.of("flink", "sagebus")
           : List.of("sagebus", "flink");
         for (String engine : engines) {
-          JsonObject json = runChild(engine, w, quick, logDir, r);
+          JsonObject json = runChild(engine, w, quick, delay, logDir, r);
           results.computeIfAbsent(engine + "/" + w.id, k -> new ArrayList<>()).add(json);
           System.out.printf(Locale.ROOT, "round %d/%d  %-16s %-7s job %,9.0f rec/s (%6.2f s)  wall %6.2f s  cpu %6.2f s"
               + "  peak rss %5.0f MB%n", r, rounds, w.id, engine, json.getInteger("records") / json.getDouble("jobSeconds"),
@@ -122,7 +132,7 @@ public final class FlinkComparison {
     return quick ? w.quickRecords : w.records;
   }
 
-  private static JsonObject runChild(String engine, Workload w, boolean quick, Path logDir, int round)
+  private static JsonObject runChild(String engine, Workload w, boolean quick, String delay, Path logDir, int round)
     throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
       .toString());
@@ -131,6 +141,7 @@ public final class FlinkComparison {
     cmd.addAll(w.jvmOptions);
     int launchedAt = cmd.size();
     cmd.add("");
+    cmd.add("-D" + SagebusCases.DELAY + "=" + delay);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(CaseMain.class.getName());

@@ -104,7 +104,9 @@ final class Report {
       s.append(String.format(Locale.ROOT, " (%.2f of %d / %d ms; %.2f of %d / %.2f ms, the measured mean delay", r / nominal,
         Workload.CAPACITY, Workload.DELAY_MS, r / (Workload.CAPACITY * 1000.0 / delay), Workload.CAPACITY, delay));
       if (engine.equals("sagebus")) {
-        s.append(String.format(Locale.ROOT, " of its Vert.x timer; mean call latency %.2f ms",
+        String source = "scheduler".equals(runs(engine, w).get(0).getString("delaySource"))
+          ? "its ScheduledExecutorService" : "its Vert.x timer";
+        s.append(String.format(Locale.ROOT, " of %s; mean call latency %.2f ms", source,
           median(engine, w, j -> field(j, "callMeanMs"))));
       } else {
         s.append(" of its ScheduledExecutorService");
