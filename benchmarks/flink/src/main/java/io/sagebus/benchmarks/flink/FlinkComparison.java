@@ -28,15 +28,17 @@ public final class FlinkComparison {
 
   private static final String USAGE = """
     Usage: java -jar benchmarks/flink/target/sagebus-flink-benchmark.jar [options]
-      --rounds N    rounds; each round runs every case once on each engine, one JVM per run (default 2);
-                    odd rounds start each case with Flink, even rounds with Sagebus; medians are reported
-      --quick       a tenth of the records (a twentieth for the sync-call cases): a smoke check, minutes not tens
-      --only IDS    comma-separated case ids (default: all of %s)
-      --sagebus-delay D  what completes the Sagebus 5 ms service's calls: 'timer', a Vert.x timer (default; fires
-                    after about 5.6 ms on a 2-core VM), or 'scheduler', a ScheduledExecutorService as on the Flink side
-      --logs DIR    keep every child JVM's stdout and stderr in DIR (default: a temporary directory, deleted at
-                    the end unless a run failed)
-      --help        this text
+      --rounds N           rounds; each round runs every case once on each engine, one JVM per run (default 2);
+                           odd rounds start each case with Flink, even rounds with Sagebus; medians are reported
+      --quick              a tenth of the records (a twentieth for the sync-call cases): a smoke check of about
+                           two minutes instead of about ten (per round, on 2 cores)
+      --only IDS           comma-separated case ids (default: all of %s)
+      --sagebus-delay D    what completes the Sagebus 5 ms service's calls: 'timer', a Vert.x timer (default; it
+                           fires after about 5.6 ms on a 2-core VM), or 'scheduler', a ScheduledExecutorService,
+                           as on the Flink side
+      --logs DIR           keep every child JVM's stdout and stderr in DIR (default: a temporary directory,
+                           deleted at the end unless a run failed)
+      --help               this text
     """;
 
   private FlinkComparison() {
@@ -110,7 +112,7 @@ public final class FlinkComparison {
       }
     }
     System.out.printf(Locale.ROOT, "all runs: %.0f s%n", (System.nanoTime() - start) / 1e9);
-    new Report(results, cases, rounds).print();
+    new Report(results, cases, rounds, quick).print();
     if (!keepLogs) {
       deleteTree(logDir);
     }

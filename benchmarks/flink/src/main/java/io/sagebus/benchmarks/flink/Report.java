@@ -18,10 +18,13 @@ final class Report {
   private final Set<Workload> cases;
   private final int rounds;
 
-  Report(Map<String, List<JsonObject>> results, Set<Workload> cases, int rounds) {
+  private final boolean quick;
+
+  Report(Map<String, List<JsonObject>> results, Set<Workload> cases, int rounds, boolean quick) {
     this.results = results;
     this.cases = cases;
     this.rounds = rounds;
+    this.quick = quick;
   }
 
   private List<JsonObject> runs(String engine, Workload w) {
@@ -90,6 +93,7 @@ final class Report {
     }
     printStartup();
     printTargets();
+    quickNote();
   }
 
   private String cell(String engine, Workload w) {
@@ -200,6 +204,14 @@ final class Report {
     if (cases.contains(Workload.MAP)) {
       double x = median("sagebus", Workload.MAP, Report::jobRate) / median("flink", Workload.MAP, Report::jobRate);
       target("map with no call >= Flink", String.format(Locale.ROOT, "%.2fx", x), x >= 1.0);
+    }
+  }
+
+  private void quickNote() {
+    if (quick) {
+      System.out.println();
+      System.out.println("--quick: a tenth of the records, in cold JVMs: a smoke check of the harness; its verdicts do not"
+        + " judge the targets (run without --quick for that).");
     }
   }
 
