@@ -30,8 +30,8 @@ public final class FlinkComparison {
     Usage: java -jar benchmarks/flink/target/sagebus-flink-benchmark.jar [options]
       --rounds N           rounds; each round runs every case once on each engine, one JVM per run (default 2);
                            odd rounds start each case with Flink, even rounds with Sagebus; medians are reported
-      --quick              a tenth of the records (a twentieth for the sync-call cases): a smoke check of about
-                           two minutes instead of about ten (per round, on 2 cores)
+      --quick              a tenth of the records (a twentieth for the sync-call cases): a smoke check, about
+                           2 minutes per round on 2 cores instead of about 5
       --only IDS           comma-separated case ids (default: all of %s)
       --sagebus-delay D    what completes the Sagebus 5 ms service's calls: 'timer', a Vert.x timer (default; it
                            fires after about 5.6 ms on a 2-core VM), or 'scheduler', a ScheduledExecutorService,
