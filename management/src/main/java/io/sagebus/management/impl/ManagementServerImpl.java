@@ -18,6 +18,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -661,12 +663,27 @@ public final class ManagementServerImpl implements ManagementServer {
     if (ctx.response().ended()) {
       return;
     }
-    if (!ctx.request().isEnded()) {
-      // Answered before its body was read (refused): vertx-web paused the request; reading (and dropping) the
-      // rest frees the connection for the client's next request.
-      ctx.request().resume();
+    if (!unreadBody(ctx)) {
+      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+      return;
     }
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+    // Answered before its body was read (a refusal): vertx-web paused the request, and the connection cannot
+    // carry another request before the body is gone. Closing it after the answer costs the client a reconnect,
+    // never a stalled connection, and reads nothing more of a body that may be large.
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+      .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).end(body.encode())
+      .onComplete(ar -> ctx.request().connection().close());
+  }
+
+  /** {@return whether an HTTP/1 request announced a body that is not read yet} */
+  private static boolean unreadBody(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    if (request.isEnded() || request.version() == HttpVersion.HTTP_2) {
+      return false;
+    }
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    return length != null && !length.trim().equals("0") || request.headers().contains(HttpHeaders.TRANSFER_ENCODING,
+      HttpHeaders.CHUNKED, true);
   }
 
   private static void error(RoutingContext ctx, ApiError error) {
