@@ -116,7 +116,7 @@ class NodeManagementIT {
         HttpResponse.BodyHandlers.ofString());
       assertThat(unauthorized.statusCode()).isEqualTo(401);
       HttpResponse<String> call = http.send(HttpRequest.newBuilder(URI.create(url + "/services/echo/call"))
-          .header("Authorization", "Bearer " + TOKEN)
+          .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString("{\"method\": \"add\", \"args\": [20, 22]}")).build(),
         HttpResponse.BodyHandlers.ofString());
       assertThat(call.statusCode()).as(call.body()).isEqualTo(200);

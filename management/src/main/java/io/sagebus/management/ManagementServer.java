@@ -14,7 +14,11 @@ import java.util.function.Supplier;
  * {@code sagebus} CLI, or a client in any language can watch and drive a node.
  * <p>
  * It listens on 127.0.0.1:{@value ManagementOptions#DEFAULT_PORT} unless its
- * {@link ManagementOptions} say otherwise, and asks for a bearer token when they set one. The
+ * {@link ManagementOptions} say otherwise, and asks for a bearer token when they set one. Against
+ * web pages in a browser on the machine, it answers only requests whose {@code Host} (and
+ * {@code Origin}, when present) names loopback, the configured host or
+ * {@link ManagementOptions#getAllowedHosts()} (else 403), and takes state-changing requests as
+ * {@code application/json} only (else 415). The
  * endpoints, their JSON and their error statuses are listed in the README ("Management API and
  * CLI").
  * <pre>{@code

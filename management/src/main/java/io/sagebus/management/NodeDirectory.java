@@ -52,4 +52,18 @@ public interface NodeDirectory {
   default Future<List<JsonObject>> jobs() {
     return Future.succeededFuture(List.of());
   }
+
+  /**
+   * The registration of a service that another JVM of the deployment made, for
+   * {@code GET /services/{name}} on a node that did not register it (a cluster node calls such a
+   * service as it calls its own). A local environment has none (the default).
+   *
+   * @param service a service name that this environment did not register
+   * @return {@code {"name", "type", "member", "local"}} (the class name or {@code supplier}, the
+   *     registering JVM's member id, whether its instances run in that JVM), or {@code null} when
+   *     no other JVM registered it
+   */
+  default Future<JsonObject> registration(String service) {
+    return Future.succeededFuture(null);
+  }
 }

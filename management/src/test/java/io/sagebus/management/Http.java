@@ -34,7 +34,7 @@ final class Http implements AutoCloseable {
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
-    if (body != null) {
+    if (body != null || !"GET".equals(method)) {
       b.header("Content-Type", "application/json");
     }
     return b.build();

@@ -78,6 +78,10 @@ final class ApiClient implements AutoCloseable {
       request.header("Content-Type", "application/json")
         .method(method, HttpRequest.BodyPublishers.ofString(body.encode(), StandardCharsets.UTF_8));
     } else {
+      if (!"GET".equals(method)) {
+        // The API takes state-changing requests as JSON only, with a body or without.
+        request.header("Content-Type", "application/json");
+      }
       request.method(method, HttpRequest.BodyPublishers.noBody());
     }
     HttpResponse<String> response;

@@ -4,6 +4,7 @@ import io.sagebus.CallOptions;
 import io.sagebus.Environment;
 import io.sagebus.Job;
 import io.sagebus.JobOptions;
+import io.sagebus.ServiceNotFoundException;
 import io.sagebus.ServiceStats;
 import io.sagebus.management.ManagementOptions;
 import io.sagebus.management.ManagementServer;
@@ -17,11 +18,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.ext.web.MIMEHeader;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -29,6 +34,9 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -36,6 +44,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -50,6 +59,8 @@ public final class ManagementServerImpl implements ManagementServer {
   private static final Logger LOG = LoggerFactory.getLogger(ManagementServerImpl.class);
   /** Service, pipeline and job names: what Sagebus accepts as a name. */
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,99}");
+  /** An IPv4 loopback address, 127.0.0.0/8, in dotted form. */
+  private static final Pattern LOOPBACK_V4 = Pattern.compile("127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
   /** Largest request body: 1 MiB. */
   static final long MAX_BODY_BYTES = 1024 * 1024;
   /** Longest timeout a call over HTTP may ask for: 10 minutes. */
@@ -66,6 +77,8 @@ public final class ManagementServerImpl implements ManagementServer {
   private final HealthChecks readiness;
   private final NodeDirectory nodes;
   private final byte[] tokenDigest;
+  private final List<AllowedHost> allowedHosts;
+  private final boolean anyHost;
   private HttpServer server;
   private boolean closed;
   private volatile int port = -1;
@@ -94,12 +107,44 @@ public final class ManagementServerImpl implements ManagementServer {
     this.liveness = liveness != null ? liveness : builtIn.liveness();
     this.nodes = nodes;
     this.tokenDigest = options.getToken() == null ? null : sha256(options.getToken());
+    this.anyHost = options.getAllowedHosts().contains("*");
+    List<AllowedHost> allowed = new ArrayList<>();
+    allowed.add(new AllowedHost(normalize(options.getHost()), -1));
+    options.getAllowedHosts().stream().filter(h -> !h.equals("*")).map(AllowedHost::parse).forEach(allowed::add);
+    this.allowedHosts = List.copyOf(allowed);
   }
 
   /** Loopback by its written form only: no name is looked up. */
   private static boolean loopback(String host) {
-    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]")
-      || host.equals("0:0:0:0:0:0:0:1");
+    String h = normalize(host);
+    return h.equals("localhost") || LOOPBACK_V4.matcher(h).matches() || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
+  }
+
+  /** {@return a host as compared: lower case, without IPv6 brackets or a final dot} */
+  private static String normalize(String host) {
+    String h = host.trim().toLowerCase(Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+  }
+
+  /** One entry of {@link ManagementOptions#getAllowedHosts()}: a normalized host and a port, -1 for any. */
+  private record AllowedHost(String host, int port) {
+
+    static AllowedHost parse(String entry) {
+      int colon = entry.lastIndexOf(':');
+      if (colon < 0 || entry.lastIndexOf(']') > colon || (entry.indexOf(':') != colon && !entry.startsWith("["))) {
+        return new AllowedHost(normalize(entry), -1);
+      }
+      return new AllowedHost(normalize(entry.substring(0, colon)), Integer.parseInt(entry.substring(colon + 1)));
+    }
+
+    /** {@code port} -1: the request named no port, which an entry with port 80 or 443 takes for its own. */
+    boolean matches(String host, int port) {
+      return this.host.equals(host) && (this.port == -1 || this.port == port || port == -1 && (this.port == 80
+        || this.port == 443));
+    }
   }
 
   private static byte[] sha256(String text) {
@@ -129,6 +174,12 @@ public final class ManagementServerImpl implements ManagementServer {
       port = s.actualPort();
       LOG.info("Management API of environment '{}' listening on http://{}:{} ({})", env.name(), options.getHost(), port,
         tokenDigest != null ? "a bearer token is required" : "no token: anyone who reaches the port may use it");
+      String listen = normalize(options.getHost());
+      if ((listen.equals("0.0.0.0") || listen.equals("::")) && options.getAllowedHosts().isEmpty()) {
+        LOG.warn("Management API of environment '{}' listens on every interface, but answers only requests naming a "
+          + "loopback host in their Host and Origin headers: list the names clients use in ManagementOptions"
+          + ".setAllowedHosts (\"allowedHosts\")", env.name());
+      }
       return null;
     });
   }
@@ -149,10 +200,18 @@ public final class ManagementServerImpl implements ManagementServer {
 
   private Router router() {
     Router router = Router.router(vertx);
+    // Before anything reads the path: a path that does not decode is answered here, once, as JSON.
+    router.route().handler(ManagementServerImpl::checkPath);
+    router.route().handler(this::checkHostAndOrigin);
     if (tokenDigest != null) {
       router.route().handler(this::authenticate);
     }
     BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+    // State-changing endpoints: the JSON check is a route of its own, before the body is read.
+    for (String path : List.of("/jobs/:id/cancel", "/services/:name/call", "/pipelines/:name/run")) {
+      router.post(path).handler(ManagementServerImpl::requireJson);
+    }
+    router.delete("/services/:name").handler(ManagementServerImpl::requireJson);
     router.get("/jobs").handler(this::jobs);
     router.get("/jobs/:id").handler(this::job);
     router.post("/jobs/:id/cancel").handler(ctx -> withJob(ctx, job ->
@@ -184,7 +243,108 @@ public final class ManagementServerImpl implements ManagementServer {
       + " " + ctx.normalizedPath() + ": see GET /jobs, /services, /nodes, /pipelines, /metrics, /health")));
     router.errorHandler(405, ctx -> error(ctx, ApiError.of(405, "METHOD_NOT_ALLOWED", "Method "
       + ctx.request().method() + " is not allowed on " + ctx.normalizedPath())));
+    // What vertx-web answers by itself when no failure handler took the request: JSON too.
+    for (int status : new int[] {400, 406, 413, 415, 500}) {
+      router.errorHandler(status, this::failure);
+    }
     return router;
+  }
+
+  /** Answers 400 to a path with a bad percent-encoding; vertx-web would fail on it while matching routes. */
+  private static void checkPath(RoutingContext ctx) {
+    String path = ctx.request().path();
+    try {
+      if (path != null && path.indexOf('%') >= 0) {
+        URLDecoder.decode(path, StandardCharsets.UTF_8);
+      }
+    } catch (IllegalArgumentException e) {
+      error(ctx, ApiError.of(400, "BAD_REQUEST", "The path '" + shorten(path) + "' has a bad percent-encoding"));
+      return;
+    }
+    ctx.next();
+  }
+
+  /**
+   * Refuses a request whose {@code Host} names a host outside the allowed list (DNS rebinding: a page
+   * of evil.example whose name now resolves to 127.0.0.1), or whose {@code Origin} (a browser's
+   * request from a page) is another site's; a page served by this server carries its own host.
+   */
+  private void checkHostAndOrigin(RoutingContext ctx) {
+    if (anyHost) {
+      ctx.next();
+      return;
+    }
+    HostAndPort authority = ctx.request().authority();
+    if (authority != null && !allowed(authority.host(), authority.port())) {
+      refuse(ctx, "HOST_NOT_ALLOWED", "This API does not answer requests for host '" + shorten(authority.host())
+        + "' (Host header): allowed are loopback names, the configured host, and ManagementOptions.allowedHosts",
+        new JsonObject().put("host", shorten(authority.host())));
+      return;
+    }
+    String origin = ctx.request().getHeader(HttpHeaders.ORIGIN);
+    if (origin != null && !allowedOrigin(origin)) {
+      refuse(ctx, "ORIGIN_NOT_ALLOWED", "This API does not answer requests from pages of origin '" + shorten(origin)
+        + "' (Origin header): allowed are loopback names, the configured host, and ManagementOptions.allowedHosts",
+        new JsonObject().put("origin", shorten(origin)));
+      return;
+    }
+    ctx.next();
+  }
+
+  private void refuse(RoutingContext ctx, String code, String message, JsonObject details) {
+    // Every page may send these: not worth a line per request at the default level.
+    LOG.debug("Management API: {} {} refused: {}", ctx.request().method(), shorten(ctx.request().path()), message);
+    error(ctx, new ApiError(403, code, message, details));
+  }
+
+  private boolean allowed(String host, int port) {
+    if (host == null || host.isEmpty()) {
+      return false;
+    }
+    String h = normalize(host);
+    if (loopback(h)) {
+      return true;
+    }
+    for (AllowedHost a : allowedHosts) {
+      if (a.matches(h, port)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean allowedOrigin(String origin) {
+    URI uri;
+    try {
+      uri = new URI(origin.trim());
+    } catch (URISyntaxException e) {
+      return false;
+    }
+    // "null" (a sandboxed frame, a file) and non-web schemes are no origin this API serves.
+    String scheme = uri.getScheme();
+    if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+      return false;
+    }
+    return allowed(uri.getHost(), uri.getPort());
+  }
+
+  /**
+   * State-changing endpoints take {@code application/json} only (a charset, when named, is UTF-8), body
+   * or none: a web page can send {@code text/plain}, form-encoded or multipart data to any site without
+   * asking, but a JSON content type makes the browser ask first (a CORS preflight this API never grants).
+   */
+  private static void requireJson(RoutingContext ctx) {
+    String header = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    MIMEHeader type = header == null ? null : ctx.parsedHeaders().contentType();
+    String charset = type == null ? null : type.parameter("charset");
+    if (type == null || !"application".equalsIgnoreCase(type.component()) || !"json".equalsIgnoreCase(type.subComponent())
+      || charset != null && !charset.equalsIgnoreCase("utf-8")) {
+      error(ctx, ApiError.of(415, "UNSUPPORTED_MEDIA_TYPE", ctx.request().method() + " " + ctx.normalizedPath()
+        + " takes 'Content-Type: application/json' (charset, if any, utf-8), with a JSON body or none; got "
+        + (header == null ? "no Content-Type" : "'" + shorten(header) + "'")));
+      return;
+    }
+    ctx.next();
   }
 
   private void authenticate(RoutingContext ctx) {
@@ -211,8 +371,14 @@ public final class ManagementServerImpl implements ManagementServer {
     int status = ctx.statusCode();
     if (status == 413) {
       error(ctx, ApiError.of(413, "BODY_TOO_LARGE", "The request body is larger than " + MAX_BODY_BYTES + " bytes"));
+    } else if (status >= 400 && status < 500) {
+      // The client's mistake (vertx-web's own 4xx): answered, not worth a stack trace per request.
+      LOG.debug("Management API: {} {} answered {}: {}", ctx.request().method(), shorten(ctx.request().path()), status,
+        cause == null ? "-" : String.valueOf(cause.getMessage()));
+      error(ctx, ApiError.of(status, status == 400 ? "BAD_REQUEST" : "HTTP_" + status,
+        "The request failed with status " + status + (cause == null ? "" : ": " + shorten(cause.getMessage()))));
     } else if (cause != null) {
-      LOG.warn("Management API: {} {} failed", ctx.request().method(), ctx.normalizedPath(), cause);
+      LOG.warn("Management API: {} {} failed", ctx.request().method(), shorten(ctx.request().path()), cause);
       error(ctx, ApiError.of(cause));
     } else {
       error(ctx, ApiError.of(status > 0 ? status : 500, "HTTP_" + (status > 0 ? status : 500),
@@ -313,19 +479,39 @@ public final class ManagementServerImpl implements ManagementServer {
     if (name == null) {
       return;
     }
-    env.services().stats(name).compose(stats -> nodes.replicas(name).map(replicas -> {
-      JsonArray list = new JsonArray();
-      for (ReplicaInfo r : replicas) {
-        list.add(r.toJson());
-      }
-      return serviceJson(stats).put("replicas", list);
-    })).onComplete(ar -> {
-      if (ar.succeeded()) {
-        json(ctx, 200, ar.result());
-      } else {
-        error(ctx, ApiError.of(ar.cause()));
-      }
-    });
+    env.services().stats(name).compose(stats -> nodes.replicas(name).map(replicas ->
+        serviceJson(stats).put("replicas", replicasJson(replicas))))
+      .recover(e -> e instanceof ServiceNotFoundException ? registeredElsewhere(name, e) : Future.failedFuture(e))
+      .onComplete(ar -> {
+        if (ar.succeeded()) {
+          json(ctx, 200, ar.result());
+        } else {
+          error(ctx, ApiError.of(ar.cause()));
+        }
+      });
+  }
+
+  private static JsonArray replicasJson(List<ReplicaInfo> replicas) {
+    JsonArray list = new JsonArray();
+    for (ReplicaInfo r : replicas) {
+      list.add(r.toJson());
+    }
+    return list;
+  }
+
+  /**
+   * A service another JVM of the deployment registered: its registration and replicas from the node
+   * directory (its statistics live in that JVM), else the failure that this environment has no such service.
+   */
+  private Future<JsonObject> registeredElsewhere(String name, Throwable notHere) {
+    return nodes.registration(name).compose(record -> record == null ? Future.failedFuture(notHere)
+      : nodes.replicas(name).map(replicas -> new JsonObject()
+        .put("name", name)
+        .put("type", record.getString("type"))
+        .put("registeredBy", record.getString("member"))
+        .put("local", record.getBoolean("local", false))
+        .put("instances", replicas.size())
+        .put("replicas", replicasJson(replicas))));
   }
 
   private void undeploy(RoutingContext ctx) {
@@ -477,7 +663,27 @@ public final class ManagementServerImpl implements ManagementServer {
     if (ctx.response().ended()) {
       return;
     }
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+    if (!unreadBody(ctx)) {
+      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+      return;
+    }
+    // Answered before its body was read (a refusal): vertx-web paused the request, and the connection cannot
+    // carry another request before the body is gone. Closing it after the answer costs the client a reconnect,
+    // never a stalled connection, and reads nothing more of a body that may be large.
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+      .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).end(body.encode())
+      .onComplete(ar -> ctx.request().connection().close());
+  }
+
+  /** {@return whether an HTTP/1 request announced a body that is not read yet} */
+  private static boolean unreadBody(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    if (request.isEnded() || request.version() == HttpVersion.HTTP_2) {
+      return false;
+    }
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    return length != null && !length.trim().equals("0") || request.headers().contains(HttpHeaders.TRANSFER_ENCODING,
+      HttpHeaders.CHUNKED, true);
   }
 
   private static void error(RoutingContext ctx, ApiError error) {
