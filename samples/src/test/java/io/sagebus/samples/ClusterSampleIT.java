@@ -147,6 +147,9 @@ class ClusterSampleIT {
         assertThat(log).contains("sagebus node " + node + " ready in cluster sagebus-demo (environment demo)");
         // The node's classpath holds one copy of each library (the samples' classes jar has no dependencies).
         assertThat(log).doesNotContain("Classpath misconfiguration");
+        // The argument file carries the JVM flags Hazelcast and Netty need: no JVM or Hazelcast warning about them.
+        assertThat(log).doesNotContain("sun.misc.Unsafe").doesNotContain("--add-opens")
+          .doesNotContain("occurs multiple times on the classpath");
       }
     } catch (Throwable failure) {
       printLogs();
