@@ -3,7 +3,9 @@ package io.sagebus;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sagebus.ops.SagebusMetrics;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -237,6 +239,21 @@ class ResultCacheTest {
     assertThat(stats.timeouts()).isEqualTo(1);
     assertThat(stats.cacheCoalesced()).isEqualTo(1);
     assertThat(stats.cacheHits()).isEqualTo(1);
+  }
+
+  @Test
+  void aVerticleSharingAnotherCallHearsTheOutcomeOnItsOwnContext(Vertx vertx) {
+    env(vertx, new CachePolicy());
+    CallOptions held = CallOptions.create().withMethod("held");
+    Future<String> leader = env.services().callAsync("counting", held, "c");
+    Context context = vertx.getOrCreateContext();
+    Promise<Context> heardOn = Promise.promise();
+    context.runOnContext(v -> env.services().<String>callAsync("counting", held, "c")
+      .onComplete(ar -> heardOn.complete(ar.succeeded() ? Vertx.currentContext() : null)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> stats().cacheCoalesced() == 1);
+    release.countDown();
+    assertThat(leader.await()).isEqualTo("held c");
+    assertThat(heardOn.future().await()).isSameAs(context);
   }
 
   @Test
