@@ -254,6 +254,9 @@ public final class ServiceClientImpl implements ServiceClient {
       return;
     }
     long timer = vertx.setTimer(remaining, id -> {
+      if (promise.future().isComplete()) {
+        return;
+      }
       call.lastProblem = "waited for an equal call in flight (coalesced), which had no answer yet";
       call.timedOut();
       promise.tryFail(call.promise.future().cause());
