@@ -257,6 +257,24 @@ class ResultCacheTest {
   }
 
   @Test
+  void closingLeavesNothingOpenAndANewRegistrationStartsWithAnEmptyCache(Vertx vertx) {
+    env(vertx, new CachePolicy());
+    CallOptions square = CallOptions.create().withMethod("square");
+    env.services().call("counting", square, 6);
+    env.services().call("counting", square, 6);
+    assertThat(invocations).hasValue(1);
+    env.close().await();
+    assertThat(env.openResources()).isEmpty();
+    // The same name again in the same Vertx: a new registration, with a cache of its own that starts empty.
+    env = LocalEnvironment.create(vertx, "cache", new EnvironmentOptions());
+    register(new CachePolicy());
+    assertThat((Integer) env.services().call("counting", square, 6)).isEqualTo(36);
+    assertThat(invocations).hasValue(2);
+    assertThat(stats().cacheMisses()).isEqualTo(1);
+    assertThat(stats().cacheHits()).isZero();
+  }
+
+  @Test
   void hitsMissesAndCoalescedCallsShowInStatsAndMeters() {
     env = LocalEnvironment.create("cachemeters", new EnvironmentOptions().setMetricsEnabled(true));
     register(new CachePolicy());
