@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * How a registered service runs: instances, concurrency and queue limits, timeouts, retries, an
- * optional circuit breaker and configuration.
+ * optional circuit breaker, an optional result cache and configuration.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them, so
  * changing an instance after registration changes nothing.
@@ -35,6 +35,7 @@ public class ServiceOptions {
   private boolean retryable = DEFAULT_RETRYABLE;
   private RetryPolicy retryPolicy;
   private CircuitBreakerPolicy circuitBreaker;
+  private CachePolicy cache;
   private JsonObject config = new JsonObject();
 
   /** Options with the defaults. */
@@ -55,6 +56,7 @@ public class ServiceOptions {
     this.retryable = other.retryable;
     this.retryPolicy = other.retryPolicy == null ? null : new RetryPolicy(other.retryPolicy);
     this.circuitBreaker = other.circuitBreaker == null ? null : new CircuitBreakerPolicy(other.circuitBreaker);
+    this.cache = other.cache == null ? null : new CachePolicy(other.cache);
     this.config = other.config.copy();
   }
 
@@ -75,6 +77,8 @@ public class ServiceOptions {
     setRetryPolicy(retry == null ? null : new RetryPolicy(retry));
     JsonObject breaker = json.getJsonObject("circuitBreaker");
     setCircuitBreaker(breaker == null ? null : new CircuitBreakerPolicy(breaker));
+    JsonObject cachePolicy = json.getJsonObject("cache");
+    setCache(cachePolicy == null ? null : new CachePolicy(cachePolicy));
     setConfig(json.getJsonObject("config", new JsonObject()));
   }
 
@@ -95,6 +99,9 @@ public class ServiceOptions {
     }
     if (circuitBreaker != null) {
       json.put("circuitBreaker", circuitBreaker.toJson());
+    }
+    if (cache != null) {
+      json.put("cache", cache.toJson());
     }
     return json;
   }
@@ -256,6 +263,24 @@ public class ServiceOptions {
    */
   public ServiceOptions setCircuitBreaker(CircuitBreakerPolicy circuitBreaker) {
     this.circuitBreaker = circuitBreaker == null ? null : new CircuitBreakerPolicy(circuitBreaker);
+    return this;
+  }
+
+  /**
+   * {@return the result cache policy of callers of this service, or {@code null} for none (the default)}
+   */
+  public CachePolicy getCache() {
+    return cache;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param cache a result cache for the callers of this service in each JVM (copied), or {@code null} for none;
+   *              see {@link CachePolicy} for what is cached and how equal calls in flight share one invocation
+   */
+  public ServiceOptions setCache(CachePolicy cache) {
+    this.cache = cache == null ? null : new CachePolicy(cache);
     return this;
   }
 

@@ -10,7 +10,8 @@ import java.util.Map;
  * A snapshot of one service's statistics, summed over its instances in this JVM since it was
  * registered. Counters on the service side ({@code requests}, {@code succeeded}, {@code errors},
  * {@code rejected}, execution times) come from its service tasks; {@code timeouts} and
- * {@code retries} are counted by the callers in this JVM; {@code inFlight} and {@code queued}
+ * {@code retries}, and the result cache's {@code cacheHits}, {@code cacheMisses} and
+ * {@code cacheCoalesced} (see {@link CachePolicy}), are counted by the callers in this JVM; {@code inFlight} and {@code queued}
  * are gauges read at the moment of the snapshot.
  *
  * @param service              the service name
@@ -25,10 +26,14 @@ import java.util.Map;
  * @param maxExecutionMicros   longest execution time, in microseconds
  * @param inFlight             calls executing now
  * @param queued               calls waiting for a free slot now
+ * @param cacheHits            calls answered from this JVM's result cache without being sent
+ * @param cacheMisses          calls to a cached method that found no result or equal call in flight, and were sent
+ * @param cacheCoalesced       calls that shared the invocation of an equal call in flight instead of being sent
  */
 public record ServiceStats(String service, int instances, long requests, long succeeded, Map<FailureCode, Long> errors,
                            long rejected, long timeouts, long retries, long meanExecutionMicros,
-                           long maxExecutionMicros, int inFlight, int queued) {
+                           long maxExecutionMicros, int inFlight, int queued, long cacheHits,
+                           long cacheMisses, long cacheCoalesced) {
 
   /**
    * Keeps an unmodifiable copy of {@code errors}.
@@ -66,7 +71,10 @@ public record ServiceStats(String service, int instances, long requests, long su
       .put("meanExecutionMicros", meanExecutionMicros)
       .put("maxExecutionMicros", maxExecutionMicros)
       .put("inFlight", inFlight)
-      .put("queued", queued);
+      .put("queued", queued)
+      .put("cacheHits", cacheHits)
+      .put("cacheMisses", cacheMisses)
+      .put("cacheCoalesced", cacheCoalesced);
   }
 
   /**
@@ -80,6 +88,7 @@ public record ServiceStats(String service, int instances, long requests, long su
     return new ServiceStats(json.getString("service"), json.getInteger("instances", 0), json.getLong("requests", 0L),
       json.getLong("succeeded", 0L), errs, json.getLong("rejected", 0L), json.getLong("timeouts", 0L),
       json.getLong("retries", 0L), json.getLong("meanExecutionMicros", 0L), json.getLong("maxExecutionMicros", 0L),
-      json.getInteger("inFlight", 0), json.getInteger("queued", 0));
+      json.getInteger("inFlight", 0), json.getInteger("queued", 0), json.getLong("cacheHits", 0L),
+      json.getLong("cacheMisses", 0L), json.getLong("cacheCoalesced", 0L));
   }
 }

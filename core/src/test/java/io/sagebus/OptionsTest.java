@@ -50,6 +50,42 @@ class OptionsTest {
   }
 
   @Test
+  void cachePolicyDefaultsRoundTripAndValidation() {
+    CachePolicy d = new CachePolicy();
+    assertThat(d.getMaxEntries()).isEqualTo(CachePolicy.DEFAULT_MAX_ENTRIES).isEqualTo(10_000);
+    assertThat(d.getTimeToLive()).isEqualTo(CachePolicy.DEFAULT_TIME_TO_LIVE).isEqualTo(Duration.ofMinutes(1));
+    assertThat(d.getMethods()).isEmpty();
+    assertThat(d.caches("anything")).isTrue();
+    assertThat(new CachePolicy(new JsonObject())).isEqualTo(d);
+    assertThat(new ServiceOptions().getCache()).isNull();
+
+    CachePolicy p = new CachePolicy().setMaxEntries(50).setTimeToLive(Duration.ofMillis(1500)).setMethods("embed", "rank");
+    assertThat(p.caches("embed")).isTrue();
+    assertThat(p.caches("process")).isFalse();
+    assertThat(new CachePolicy(p.toJson())).isEqualTo(p).hasSameHashCodeAs(p);
+    assertThat(new CachePolicy(p)).isEqualTo(p);
+    ServiceOptions o = new ServiceOptions().setCache(p);
+    ServiceOptions back = new ServiceOptions(o.toJson());
+    assertThat(back).isEqualTo(o);
+    assertThat(back.getCache()).isEqualTo(p);
+    ServiceOptions copy = new ServiceOptions(o);
+    p.setMaxEntries(7);
+    assertThat(o.getCache().getMaxEntries()).isEqualTo(50);
+    o.getCache().setMaxEntries(8);
+    assertThat(copy.getCache().getMaxEntries()).isEqualTo(50);
+    assertThat(new ServiceOptions(new ServiceOptions().toJson()).getCache()).isNull();
+
+    assertThatThrownBy(() -> new CachePolicy().setMaxEntries(0)).hasMessageContaining("maxEntries");
+    assertThatThrownBy(() -> new CachePolicy().setTimeToLive(Duration.ZERO)).hasMessageContaining("timeToLive");
+    assertThatThrownBy(() -> new CachePolicy().setTimeToLive(null)).hasMessageContaining("timeToLive");
+    assertThatThrownBy(() -> new CachePolicy().setMethods(" ")).hasMessageContaining("method name");
+    assertThatThrownBy(() -> new CachePolicy(new JsonObject().put("methods", new io.vertx.core.json.JsonArray().add(3))))
+      .hasMessageContaining("methods");
+    assertThatThrownBy(() -> new ServiceOptions(new JsonObject().put("cache", new JsonObject().put("maxEntries", -1))))
+      .hasMessageContaining("maxEntries");
+  }
+
+  @Test
   void retryPolicyRoundTripsAndBoundsItsBackoff() {
     RetryPolicy p = new RetryPolicy().setMaxAttempts(5).setInitialBackoff(Duration.ofMillis(100))
       .setMaxBackoff(Duration.ofMillis(400)).setMultiplier(3).setJitter(0.5).setAttemptTimeout(Duration.ofSeconds(1));

@@ -24,6 +24,7 @@ import io.sagebus.ServiceTimeoutException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -49,6 +50,7 @@ import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -183,9 +185,105 @@ public final class ServiceClientImpl implements ServiceClient {
       policy = null;
     }
     JavaType resultType = opts.getResultType() == null ? null : Json.javaType(opts.getResultType());
-    Call<T> call = new Call<>(service, opts.getMethod(), wireArgs, requestId, from, budget, policy, resultType,
-      registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker());
-    return registration == null ? call.sendNow() : guardedAndMetered(registration, call);
+    ResultCache cache = registration == null || so.getCache() == null ? null : registration.resultCache();
+    boolean cached = cache != null && cache.caches(opts.getMethod());
+    // A cached call carries the wire result: it is copied and converted per caller, who may each ask another type.
+    Call<T> call = new Call<>(service, opts.getMethod(), wireArgs, requestId, from, budget, policy,
+      cached ? null : resultType, registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker());
+    return registration == null ? call.sendNow()
+      : cached ? cachedCall(registration, cache, call, resultType)
+      : guardedAndMetered(registration, call);
+  }
+
+  // ---- result cache and coalescing ----
+
+  /**
+   * Answers a call to a cached method from the service's result cache, shares an equal call in
+   * flight, or sends it (and lets equal calls share it). Every caller keeps its own deadline and
+   * gets its own copy of the result, converted to its own result type.
+   */
+  private <T> Future<T> cachedCall(ServiceRegistry.Registration registration, ResultCache cache, Call<T> call,
+                                   JavaType resultType) {
+    ResultCache.Lookup lookup = cache.lookup(call.method, call.args);
+    ServiceMetrics metrics = registration.metrics();
+    ServiceOps ops = registration.ops();
+    CompletableFuture<ResultCache.Result> shared = lookup.shared();
+    Promise<T> promise = Promise.promise();
+    switch (lookup.outcome()) {
+      case HIT -> metrics.cacheHit();
+      case MISS -> {
+        metrics.cacheMiss();
+        guardedAndMetered(registration, call).onComplete(ar -> {
+          if (ar.succeeded()) {
+            lookup.succeeded(ar.result());
+          } else {
+            lookup.failed(ar.cause());
+          }
+        });
+      }
+      case COALESCED -> {
+        metrics.cacheCoalesced();
+        awaitOwnDeadline(call, promise, shared);
+      }
+    }
+    // A waiter on another caller's call hears the outcome on its own context (a verticle's code stays on its
+    // thread); a virtual thread awaiting it, or code outside Vert.x, hears it on the completing thread.
+    Context context = lookup.outcome() == ResultCache.Outcome.COALESCED ? Vertx.currentContext() : null;
+    shared.whenComplete((result, failure) -> {
+      if (context != null && context.threadingModel() != ThreadingModel.VIRTUAL_THREAD
+        && Vertx.currentContext() != context) {
+        context.runOnContext(v -> deliver(call, resultType, promise, result, failure));
+      } else {
+        deliver(call, resultType, promise, result, failure);
+      }
+    });
+    Future<T> outcome = promise.future();
+    if (ops != null && ops.metricsEnabled()) {
+      int index = lookup.outcome().ordinal();
+      outcome.onComplete(ar -> ops.cacheEnded(call.method, index, ar.succeeded()));
+    }
+    return outcome;
+  }
+
+  /** A call sharing an equal call in flight still fails at its own deadline, while the shared call goes on. */
+  private <T> void awaitOwnDeadline(Call<T> call, Promise<T> promise, CompletableFuture<ResultCache.Result> shared) {
+    long remaining = call.remainingMillis();
+    if (remaining <= 0) {
+      call.timedOut(); // fails its promise; the waiter's own outcome follows
+      promise.tryFail(call.promise.future().cause());
+      return;
+    }
+    long timer = vertx.setTimer(remaining, id -> {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      call.lastProblem = "waited for an equal call in flight (coalesced), which had no answer yet";
+      call.timedOut();
+      promise.tryFail(call.promise.future().cause());
+    });
+    shared.whenComplete((r, e) -> vertx.cancelTimer(timer));
+  }
+
+  private <T> void deliver(Call<T> call, JavaType resultType, Promise<T> promise, ResultCache.Result result,
+                           Throwable failure) {
+    if (failure != null || result.failure() != null) {
+      promise.tryFail(failure != null ? failure : result.failure());
+      return;
+    }
+    Object value = ResultCache.copyOf(result.wire());
+    if (resultType != null) {
+      try {
+        value = Json.fromWire(value, resultType);
+      } catch (RuntimeException e) {
+        promise.tryFail(new ServiceCallException(call.service, call.method, FailureCode.BAD_RESULT,
+          e.getClass().getName(), "The result cannot be converted to " + resultType.toCanonical() + ": "
+          + e.getMessage(), List.of()));
+        return;
+      }
+    }
+    @SuppressWarnings("unchecked")
+    T t = (T) value;
+    promise.tryComplete(t);
   }
 
   /**

@@ -17,6 +17,9 @@ public final class ServiceMetrics {
   private final LongAdder succeeded = new LongAdder();
   private final LongAdder timeouts = new LongAdder();
   private final LongAdder retries = new LongAdder();
+  private final LongAdder cacheHits = new LongAdder();
+  private final LongAdder cacheMisses = new LongAdder();
+  private final LongAdder cacheCoalesced = new LongAdder();
   private final LongAdder executions = new LongAdder();
   private final LongAdder executionMicros = new LongAdder();
   private final AtomicLong maxExecutionMicros = new AtomicLong();
@@ -74,6 +77,21 @@ public final class ServiceMetrics {
     retries.increment();
   }
 
+  /** A caller's call was answered from the result cache. */
+  public void cacheHit() {
+    cacheHits.increment();
+  }
+
+  /** A caller's call to a cached method found nothing to share and was sent. */
+  public void cacheMiss() {
+    cacheMisses.increment();
+  }
+
+  /** A caller's call shared the invocation of an equal call in flight. */
+  public void cacheCoalesced() {
+    cacheCoalesced.increment();
+  }
+
   /**
    * {@return a snapshot}
    *
@@ -93,6 +111,7 @@ public final class ServiceMetrics {
     long n = executions.sum();
     return new ServiceStats(service, instances, requests.sum(), succeeded.sum(), errs,
       errs.getOrDefault(FailureCode.OVERLOADED, 0L), timeouts.sum(), retries.sum(),
-      n == 0 ? 0 : executionMicros.sum() / n, maxExecutionMicros.get(), inFlight, queued);
+      n == 0 ? 0 : executionMicros.sum() / n, maxExecutionMicros.get(), inFlight, queued, cacheHits.sum(),
+      cacheMisses.sum(), cacheCoalesced.sum());
   }
 }

@@ -72,6 +72,7 @@ public final class ServiceOps {
   private final Map<String, ServerMeters> server = new ConcurrentHashMap<>();
   private final Map<String, ClientMeters> client = new ConcurrentHashMap<>();
   private final AtomicInteger clientInFlight = new AtomicInteger();
+  private final Map<String, Counter[]> cacheCounters = new ConcurrentHashMap<>();
   private final List<Meter> meters = new CopyOnWriteArrayList<>();
   private volatile Breaker breaker;
   private volatile boolean closed;
@@ -420,6 +421,54 @@ public final class ServiceOps {
       m.error(failure instanceof ServiceTimeoutException ? CODES
         : failure instanceof ServiceCallException e ? e.code().ordinal() : CODES + 1);
     }
+  }
+
+  // ---- result cache (caller side) ----
+
+  /** The {@code result} tag values of {@code sagebus.client.cache}, in the order of the counters. */
+  private static final String[] CACHE_RESULTS = {"hit", "miss", "coalesced"};
+
+  /**
+   * Shows the size of the callers' result cache of this service as a gauge.
+   *
+   * @param size reads the number of entries
+   */
+  public void cacheMade(java.util.function.LongSupplier size) {
+    if (registry != null) {
+      meters.add(Gauge.builder("sagebus.client.cache.size", size, s -> s.getAsLong())
+        .description("Entries in the callers' result cache of this JVM, results and calls in flight").tags(tags)
+        .strongReference(true).register(registry));
+    }
+  }
+
+  /**
+   * A call to a cached method ended.
+   *
+   * @param method    the method it named
+   * @param outcome   0 answered from the cache, 1 sent, 2 shared an equal call in flight
+   * @param succeeded whether it succeeded (which proves the method exists)
+   */
+  public void cacheEnded(String method, int outcome, boolean succeeded) {
+    if (registry == null) {
+      return;
+    }
+    Counter[] counters = cacheCounters.get(method);
+    if (counters == null) {
+      boolean known = succeeded || knownMethods.contains(method);
+      if (known) {
+        knownMethods.add(method);
+      }
+      counters = cacheCounters.computeIfAbsent(known ? method : UNKNOWN, m -> {
+        Counter[] made = new Counter[CACHE_RESULTS.length];
+        for (int i = 0; i < made.length; i++) {
+          made[i] = Counter.builder("sagebus.client.cache").description("Calls to a cached method, by how the cache "
+            + "answered them").tags(tags).tag("method", m).tag("result", CACHE_RESULTS[i]).register(registry);
+          meters.add(made[i]);
+        }
+        return made;
+      });
+    }
+    counters[outcome].increment();
   }
 
   /** Caller-side meters of one method. */

@@ -4,11 +4,13 @@ import io.sagebus.spi.ServiceDirectory;
 
 import io.sagebus.impl.Deployments;
 import io.sagebus.impl.ResourceTracker;
+import io.sagebus.impl.call.ResultCache;
 import io.sagebus.impl.ops.Breaker;
 import io.sagebus.impl.ops.Operations;
 import io.sagebus.impl.ops.ServiceMetrics;
 import io.sagebus.impl.ops.ServiceOps;
 
+import io.sagebus.CachePolicy;
 import io.sagebus.CircuitBreakerPolicy;
 import io.sagebus.EnvironmentOptions;
 import io.vertx.core.Context;
@@ -146,6 +148,7 @@ public final class ServiceRegistry implements Shareable {
     if (operationsClosed != null) {
       return operationsClosed;
     }
+    services.values().forEach(Registration::closeCache);
     Operations ops = operations;
     if (ops != null) {
       ops.closeEnvironment(environment);
@@ -286,6 +289,7 @@ public final class ServiceRegistry implements Shareable {
     private final ServiceMetrics metrics;
     private volatile ServiceOps ops;
     private volatile Breaker breaker;
+    private volatile ResultCache cache;
     private final boolean pipeline;
 
     Registration(ServiceDefinition definition, ServiceMetrics metrics, boolean pipeline) {
@@ -348,6 +352,44 @@ public final class ServiceRegistry implements Shareable {
       b = o.breaker(() -> new Breaker(vertx, environment, definition.name(), policy, breakerHost(), tracker));
       breaker = b;
       return b;
+    }
+
+    /**
+     * {@return the callers' result cache in this JVM, made on first use; {@code null} when its options ask for none,
+     * or once the environment is closed}
+     */
+    public ResultCache resultCache() {
+      ResultCache c = cache;
+      if (c != null) {
+        return c;
+      }
+      CachePolicy policy = definition.options().getCache();
+      if (policy == null) {
+        return null;
+      }
+      synchronized (ServiceRegistry.this) {
+        if (operationsClosed != null) {
+          return null;
+        }
+        if (cache == null) {
+          ResultCache made = new ResultCache(policy);
+          ServiceOps o = ops();
+          if (o != null) {
+            o.cacheMade(made::size);
+          }
+          cache = made;
+        }
+        return cache;
+      }
+    }
+
+    /** Drops the result cache; called with the registry's lock held, as the environment closes. */
+    private void closeCache() {
+      ResultCache c = cache;
+      cache = null;
+      if (c != null) {
+        c.close();
+      }
     }
   }
 }
