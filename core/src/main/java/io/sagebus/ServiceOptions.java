@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * How a registered service runs: instances, concurrency and queue limits, timeouts, retries, an
- * optional circuit breaker and configuration.
+ * optional circuit breaker, an optional rate limit of its callers and configuration.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them, so
  * changing an instance after registration changes nothing.
@@ -35,6 +35,7 @@ public class ServiceOptions {
   private boolean retryable = DEFAULT_RETRYABLE;
   private RetryPolicy retryPolicy;
   private CircuitBreakerPolicy circuitBreaker;
+  private RateLimit rateLimit;
   private JsonObject config = new JsonObject();
 
   /** Options with the defaults. */
@@ -55,6 +56,7 @@ public class ServiceOptions {
     this.retryable = other.retryable;
     this.retryPolicy = other.retryPolicy == null ? null : new RetryPolicy(other.retryPolicy);
     this.circuitBreaker = other.circuitBreaker == null ? null : new CircuitBreakerPolicy(other.circuitBreaker);
+    this.rateLimit = other.rateLimit == null ? null : new RateLimit(other.rateLimit);
     this.config = other.config.copy();
   }
 
@@ -75,6 +77,8 @@ public class ServiceOptions {
     setRetryPolicy(retry == null ? null : new RetryPolicy(retry));
     JsonObject breaker = json.getJsonObject("circuitBreaker");
     setCircuitBreaker(breaker == null ? null : new CircuitBreakerPolicy(breaker));
+    JsonObject limit = json.getJsonObject("rateLimit");
+    setRateLimit(limit == null ? null : new RateLimit(limit));
     setConfig(json.getJsonObject("config", new JsonObject()));
   }
 
@@ -95,6 +99,9 @@ public class ServiceOptions {
     }
     if (circuitBreaker != null) {
       json.put("circuitBreaker", circuitBreaker.toJson());
+    }
+    if (rateLimit != null) {
+      json.put("rateLimit", rateLimit.toJson());
     }
     return json;
   }
@@ -256,6 +263,25 @@ public class ServiceOptions {
    */
   public ServiceOptions setCircuitBreaker(CircuitBreakerPolicy circuitBreaker) {
     this.circuitBreaker = circuitBreaker == null ? null : new CircuitBreakerPolicy(circuitBreaker);
+    return this;
+  }
+
+  /**
+   * {@return the rate limit of the callers of this service in each JVM, or {@code null} for none (the default)}
+   */
+  public RateLimit getRateLimit() {
+    return rateLimit;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param rateLimit a rate limit for the callers of this service in each JVM (copied), or {@code null} for none:
+   *                  calls wait for a permit within their budget, else fail with {@link ServiceThrottledException};
+   *                  see {@link RateLimit}
+   */
+  public ServiceOptions setRateLimit(RateLimit rateLimit) {
+    this.rateLimit = rateLimit == null ? null : new RateLimit(rateLimit);
     return this;
   }
 

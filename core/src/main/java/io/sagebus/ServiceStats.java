@@ -25,10 +25,14 @@ import java.util.Map;
  * @param maxExecutionMicros   longest execution time, in microseconds
  * @param inFlight             calls executing now
  * @param queued               calls waiting for a free slot now
+ * @param throttled            calls from this JVM that waited for a permit of the service's {@link RateLimit}
+ * @param throttleRejected     calls from this JVM failed with {@link ServiceThrottledException} (no permit within their budget)
+ * @param throttleWaitMillis   total time calls from this JVM waited for a permit, in milliseconds
  */
 public record ServiceStats(String service, int instances, long requests, long succeeded, Map<FailureCode, Long> errors,
                            long rejected, long timeouts, long retries, long meanExecutionMicros,
-                           long maxExecutionMicros, int inFlight, int queued) {
+                           long maxExecutionMicros, int inFlight, int queued,
+                           long throttled, long throttleRejected, long throttleWaitMillis) {
 
   /**
    * Keeps an unmodifiable copy of {@code errors}.
@@ -66,7 +70,10 @@ public record ServiceStats(String service, int instances, long requests, long su
       .put("meanExecutionMicros", meanExecutionMicros)
       .put("maxExecutionMicros", maxExecutionMicros)
       .put("inFlight", inFlight)
-      .put("queued", queued);
+      .put("queued", queued)
+      .put("throttled", throttled)
+      .put("throttleRejected", throttleRejected)
+      .put("throttleWaitMillis", throttleWaitMillis);
   }
 
   /**
@@ -80,6 +87,7 @@ public record ServiceStats(String service, int instances, long requests, long su
     return new ServiceStats(json.getString("service"), json.getInteger("instances", 0), json.getLong("requests", 0L),
       json.getLong("succeeded", 0L), errs, json.getLong("rejected", 0L), json.getLong("timeouts", 0L),
       json.getLong("retries", 0L), json.getLong("meanExecutionMicros", 0L), json.getLong("maxExecutionMicros", 0L),
-      json.getInteger("inFlight", 0), json.getInteger("queued", 0));
+      json.getInteger("inFlight", 0), json.getInteger("queued", 0), json.getLong("throttled", 0L),
+      json.getLong("throttleRejected", 0L), json.getLong("throttleWaitMillis", 0L));
   }
 }

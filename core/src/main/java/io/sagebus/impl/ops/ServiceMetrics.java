@@ -5,6 +5,7 @@ import io.sagebus.ServiceStats;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -20,6 +21,9 @@ public final class ServiceMetrics {
   private final LongAdder executions = new LongAdder();
   private final LongAdder executionMicros = new LongAdder();
   private final AtomicLong maxExecutionMicros = new AtomicLong();
+  private final LongAdder throttled = new LongAdder();
+  private final LongAdder throttleRejected = new LongAdder();
+  private final LongAdder throttleWaitNanos = new LongAdder();
   private final Map<FailureCode, LongAdder> errors = new EnumMap<>(FailureCode.class);
 
   /** Counters at zero. */
@@ -75,6 +79,21 @@ public final class ServiceMetrics {
   }
 
   /**
+   * A caller's call waited for a permit of the service's rate limit.
+   *
+   * @param nanos how long it waits
+   */
+  public void throttled(long nanos) {
+    throttled.increment();
+    throttleWaitNanos.add(nanos);
+  }
+
+  /** A caller's call found no permit of the service's rate limit within its budget. */
+  public void throttleRejected() {
+    throttleRejected.increment();
+  }
+
+  /**
    * {@return a snapshot}
    *
    * @param service   the service name
@@ -93,6 +112,7 @@ public final class ServiceMetrics {
     long n = executions.sum();
     return new ServiceStats(service, instances, requests.sum(), succeeded.sum(), errs,
       errs.getOrDefault(FailureCode.OVERLOADED, 0L), timeouts.sum(), retries.sum(),
-      n == 0 ? 0 : executionMicros.sum() / n, maxExecutionMicros.get(), inFlight, queued);
+      n == 0 ? 0 : executionMicros.sum() / n, maxExecutionMicros.get(), inFlight, queued, throttled.sum(),
+      throttleRejected.sum(), TimeUnit.NANOSECONDS.toMillis(throttleWaitNanos.sum()));
   }
 }
