@@ -187,15 +187,21 @@ class ThrottlingTest {
     assertThat(async.cause()).isInstanceOf(ServiceThrottledException.class);
 
     assertThat(arrivals).hasSize(2); // the refused calls never reached the service
+    // ...and took no permit: the next call waits for the permit after the second call's (500 ms after it),
+    // not for three more.
+    long t2 = System.nanoTime();
+    assertThat((Integer) env.services().call("limited", CallOptions.create().timeout(Duration.ofSeconds(5)), 5)).isEqualTo(5);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t2)).isLessThan(900);
+    assertThat(arrivals).hasSize(3);
     ServiceStats stats = env.services().stats("limited").await();
-    assertThat(stats.throttled()).isEqualTo(1);
+    assertThat(stats.throttled()).isEqualTo(2);
     assertThat(stats.throttleRejected()).isEqualTo(2);
-    assertThat(stats.throttleWaitMillis()).isBetween(300L, 600L);
+    assertThat(stats.throttleWaitMillis()).isBetween(400L, 1_100L);
 
     MeterRegistry registry = SagebusMetrics.registry(env.vertx());
     Timer wait = registry.find("sagebus.client.throttle.wait").tags("env", "throttle-budget", "service", "limited").timer();
     assertThat(wait).isNotNull();
-    assertThat(wait.count()).isEqualTo(2); // every admitted call, 0 when a permit was free
+    assertThat(wait.count()).isEqualTo(3); // every admitted call, 0 when a permit was free
     assertThat(wait.max(TimeUnit.MILLISECONDS)).isGreaterThan(300);
     assertThat(registry.find("sagebus.client.errors").tags("service", "limited", "code", "THROTTLED").counter().count())
       .isEqualTo(2);
