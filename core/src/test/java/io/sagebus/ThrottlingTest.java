@@ -207,6 +207,48 @@ class ThrottlingTest {
       .isEqualTo(2);
   }
 
+  /** Calls the limited service {@code n} times, blocking, from its own virtual thread (a service's). */
+  public static class SyncCaller {
+    private final ServiceContext context;
+
+    /**
+     * @param context its context, whose client it calls with
+     */
+    public SyncCaller(ServiceContext context) {
+      this.context = context;
+    }
+
+    /**
+     * {@return how many calls succeeded}
+     *
+     * @param n how many calls to make
+     */
+    public int process(int n) {
+      int ok = 0;
+      for (int i = 0; i < n; i++) {
+        Integer r = context.services().call("limited", i);
+        ok += r == i ? 1 : 0;
+      }
+      return ok;
+    }
+  }
+
+  @Test
+  void aServiceCallingSynchronouslyFromItsVirtualThreadWaitsForEachPermit() {
+    Queue<Long> arrivals = limited("throttle-nested", RateLimit.create(20, 1), new EnvironmentOptions());
+    env.registerService("caller", SyncCaller.class);
+    env.deploy("caller").await();
+    long t0 = System.nanoTime();
+    assertThat((Integer) env.services().call("caller", CallOptions.create().timeout(Duration.ofSeconds(10)), 10))
+      .isEqualTo(10);
+    // One permit every 50 ms: the ten calls span at least 9 * 50 ms.
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isGreaterThanOrEqualTo(430);
+    long span = arrivals.stream().mapToLong(Long::longValue).max().orElseThrow()
+      - arrivals.stream().mapToLong(Long::longValue).min().orElseThrow();
+    assertThat(TimeUnit.NANOSECONDS.toMillis(span)).isGreaterThanOrEqualTo(430);
+    assertThat(env.services().stats("limited").await().throttled()).isGreaterThanOrEqualTo(9);
+  }
+
   @Test
   void retriesOfACallTakeNoSecondPermit() {
     AtomicInteger calls = new AtomicInteger();
