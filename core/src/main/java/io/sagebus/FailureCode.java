@@ -39,7 +39,13 @@ public enum FailureCode {
    * does not start services on their first call ({@link EnvironmentOptions#setStartOnCall(boolean)}):
    * call {@code start()} or {@code deploy(name)} first. Reported by the caller at once; the method never ran.
    */
-  NOT_STARTED(1010, false);
+  NOT_STARTED(1010, false),
+  /**
+   * The service's rate limit in this JVM ({@link ServiceOptions#setRateLimit(RateLimit)}) had no permit
+   * free within the call's budget ({@link ServiceThrottledException}): the call was not sent. Reported by
+   * the caller at once; it never travels on the bus. Retryable: the method did not run.
+   */
+  THROTTLED(1011, true);
 
   private final int code;
   private final boolean retryable;

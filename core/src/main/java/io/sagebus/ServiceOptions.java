@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * How a registered service runs: instances, concurrency and queue limits, timeouts, retries, an
- * optional circuit breaker, an optional result cache and configuration.
+ * optional circuit breaker, an optional result cache, an optional rate limit of its callers and configuration.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them, so
  * changing an instance after registration changes nothing.
@@ -36,6 +36,7 @@ public class ServiceOptions {
   private RetryPolicy retryPolicy;
   private CircuitBreakerPolicy circuitBreaker;
   private CachePolicy cache;
+  private RateLimit rateLimit;
   private JsonObject config = new JsonObject();
 
   /** Options with the defaults. */
@@ -57,6 +58,7 @@ public class ServiceOptions {
     this.retryPolicy = other.retryPolicy == null ? null : new RetryPolicy(other.retryPolicy);
     this.circuitBreaker = other.circuitBreaker == null ? null : new CircuitBreakerPolicy(other.circuitBreaker);
     this.cache = other.cache == null ? null : new CachePolicy(other.cache);
+    this.rateLimit = other.rateLimit == null ? null : new RateLimit(other.rateLimit);
     this.config = other.config.copy();
   }
 
@@ -79,6 +81,8 @@ public class ServiceOptions {
     setCircuitBreaker(breaker == null ? null : new CircuitBreakerPolicy(breaker));
     JsonObject cachePolicy = json.getJsonObject("cache");
     setCache(cachePolicy == null ? null : new CachePolicy(cachePolicy));
+    JsonObject limit = json.getJsonObject("rateLimit");
+    setRateLimit(limit == null ? null : new RateLimit(limit));
     setConfig(json.getJsonObject("config", new JsonObject()));
   }
 
@@ -102,6 +106,9 @@ public class ServiceOptions {
     }
     if (cache != null) {
       json.put("cache", cache.toJson());
+    }
+    if (rateLimit != null) {
+      json.put("rateLimit", rateLimit.toJson());
     }
     return json;
   }
@@ -274,6 +281,13 @@ public class ServiceOptions {
   }
 
   /**
+   * {@return the rate limit of the callers of this service in each JVM, or {@code null} for none (the default)}
+   */
+  public RateLimit getRateLimit() {
+    return rateLimit;
+  }
+
+  /**
    * {@return this}
    *
    * @param cache a result cache for the callers of this service in each JVM (copied), or {@code null} for none;
@@ -281,6 +295,18 @@ public class ServiceOptions {
    */
   public ServiceOptions setCache(CachePolicy cache) {
     this.cache = cache == null ? null : new CachePolicy(cache);
+    return this;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param rateLimit a rate limit for the callers of this service in each JVM (copied), or {@code null} for none:
+   *                  calls wait for a permit within their budget, else fail with {@link ServiceThrottledException};
+   *                  see {@link RateLimit}
+   */
+  public ServiceOptions setRateLimit(RateLimit rateLimit) {
+    this.rateLimit = rateLimit == null ? null : new RateLimit(rateLimit);
     return this;
   }
 

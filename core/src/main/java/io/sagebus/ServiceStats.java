@@ -29,11 +29,15 @@ import java.util.Map;
  * @param cacheHits            calls answered from this JVM's result cache without being sent
  * @param cacheMisses          calls to a cached method that found no result or equal call in flight, and were sent
  * @param cacheCoalesced       calls that shared the invocation of an equal call in flight instead of being sent
+ * @param throttled            calls from this JVM that waited for a permit of the service's {@link RateLimit}
+ * @param throttleRejected     calls from this JVM failed with {@link ServiceThrottledException} (no permit within their budget)
+ * @param throttleWaitMillis   total time calls from this JVM waited for a permit, in milliseconds
  */
 public record ServiceStats(String service, int instances, long requests, long succeeded, Map<FailureCode, Long> errors,
                            long rejected, long timeouts, long retries, long meanExecutionMicros,
                            long maxExecutionMicros, int inFlight, int queued, long cacheHits,
-                           long cacheMisses, long cacheCoalesced) {
+                           long cacheMisses, long cacheCoalesced,
+                           long throttled, long throttleRejected, long throttleWaitMillis) {
 
   /**
    * Keeps an unmodifiable copy of {@code errors}.
@@ -74,7 +78,10 @@ public record ServiceStats(String service, int instances, long requests, long su
       .put("queued", queued)
       .put("cacheHits", cacheHits)
       .put("cacheMisses", cacheMisses)
-      .put("cacheCoalesced", cacheCoalesced);
+      .put("cacheCoalesced", cacheCoalesced)
+      .put("throttled", throttled)
+      .put("throttleRejected", throttleRejected)
+      .put("throttleWaitMillis", throttleWaitMillis);
   }
 
   /**
@@ -89,6 +96,7 @@ public record ServiceStats(String service, int instances, long requests, long su
       json.getLong("succeeded", 0L), errs, json.getLong("rejected", 0L), json.getLong("timeouts", 0L),
       json.getLong("retries", 0L), json.getLong("meanExecutionMicros", 0L), json.getLong("maxExecutionMicros", 0L),
       json.getInteger("inFlight", 0), json.getInteger("queued", 0), json.getLong("cacheHits", 0L),
-      json.getLong("cacheMisses", 0L), json.getLong("cacheCoalesced", 0L));
+      json.getLong("cacheMisses", 0L), json.getLong("cacheCoalesced", 0L), json.getLong("throttled", 0L),
+      json.getLong("throttleRejected", 0L), json.getLong("throttleWaitMillis", 0L));
   }
 }

@@ -86,6 +86,35 @@ class OptionsTest {
   }
 
   @Test
+  void rateLimitDefaultsRoundTripAndRejectBadValues() {
+    assertThat(new ServiceOptions().getRateLimit()).isNull();
+    RateLimit d = new RateLimit();
+    assertThat(d.getCallsPerSecond()).isEqualTo(RateLimit.DEFAULT_CALLS_PER_SECOND).isEqualTo(10.0);
+    assertThat(d.getBurst()).isEqualTo(RateLimit.DEFAULT_BURST).isEqualTo(1);
+    assertThat(new RateLimit(new JsonObject())).isEqualTo(d);
+    RateLimit l = RateLimit.create(0.5, 20);
+    assertThat(new RateLimit(l.toJson())).isEqualTo(l).hasSameHashCodeAs(l);
+    assertThat(new RateLimit(l)).isEqualTo(l);
+    assertThat(new RateLimit(new JsonObject().put("callsPerSecond", 100).put("burst", 5))).isEqualTo(RateLimit.create(100, 5));
+    assertThatThrownBy(() -> new RateLimit().setCallsPerSecond(0)).hasMessageContaining("callsPerSecond");
+    assertThatThrownBy(() -> new RateLimit().setCallsPerSecond(Double.NaN)).hasMessageContaining("callsPerSecond");
+    assertThatThrownBy(() -> new RateLimit().setCallsPerSecond(2e6)).hasMessageContaining("callsPerSecond");
+    assertThatThrownBy(() -> new RateLimit().setBurst(0)).hasMessageContaining("burst");
+    assertThatThrownBy(() -> new RateLimit(new JsonObject().put("burst", -1))).hasMessageContaining("burst");
+
+    ServiceOptions o = new ServiceOptions().setRateLimit(l);
+    ServiceOptions back = new ServiceOptions(o.toJson());
+    assertThat(back).isEqualTo(o);
+    assertThat(back.getRateLimit()).isEqualTo(l);
+    assertThat(o.toJson().getJsonObject("rateLimit")).isEqualTo(new JsonObject().put("callsPerSecond", 0.5).put("burst", 20));
+    ServiceOptions copy = new ServiceOptions(o);
+    l.setBurst(1);
+    o.getRateLimit().setBurst(2);
+    assertThat(copy.getRateLimit()).isEqualTo(RateLimit.create(0.5, 20)); // copied on the way in and in the copy
+    assertThat(new ServiceOptions(new JsonObject()).toJson().containsKey("rateLimit")).isFalse();
+  }
+
+  @Test
   void retryPolicyRoundTripsAndBoundsItsBackoff() {
     RetryPolicy p = new RetryPolicy().setMaxAttempts(5).setInitialBackoff(Duration.ofMillis(100))
       .setMaxBackoff(Duration.ofMillis(400)).setMultiplier(3).setJitter(0.5).setAttemptTimeout(Duration.ofSeconds(1));

@@ -5,6 +5,7 @@ import io.sagebus.impl.ResourceTracker;
 import io.sagebus.impl.ops.Breaker;
 import io.sagebus.impl.ops.ServiceMetrics;
 import io.sagebus.impl.ops.ServiceOps;
+import io.sagebus.impl.ops.Throttle;
 import io.sagebus.impl.registry.ServiceDefinition;
 import io.sagebus.impl.registry.ServiceRegistry;
 import io.sagebus.impl.wire.Protocol;
@@ -20,6 +21,7 @@ import io.sagebus.ServiceClient;
 import io.sagebus.ServiceNotFoundException;
 import io.sagebus.ServiceOptions;
 import io.sagebus.ServiceStats;
+import io.sagebus.ServiceThrottledException;
 import io.sagebus.ServiceTimeoutException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -55,6 +57,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The service client: event-bus request-reply with deadlines, retries and typed failures.
@@ -65,6 +68,7 @@ public final class ServiceClientImpl implements ServiceClient {
   private static final EnvironmentOptions DEFAULT_ENVIRONMENT = new EnvironmentOptions();
   private static final long NO_CONSUMER_FIRST_WAIT_MS = 5;
   private static final long NO_CONSUMER_MAX_WAIT_MS = 200;
+  private static final long THROTTLE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final Vertx vertx;
   private final String environment;
@@ -287,8 +291,9 @@ public final class ServiceClientImpl implements ServiceClient {
   }
 
   /**
-   * Sends a call to a registered service through its circuit breaker, when it has one, and
-   * records it in the caller-side meters, when metrics are on. Without either, it only sends.
+   * Sends a call to a registered service after a permit of its rate limit, when it has one, through
+   * its circuit breaker, when it has one, and records it in the caller-side meters (wait included),
+   * when metrics are on. Without any, it only sends.
    */
   private <T> Future<T> guardedAndMetered(ServiceRegistry.Registration registration, Call<T> call) {
     ServiceOps ops = registration.ops();
@@ -299,12 +304,51 @@ public final class ServiceClientImpl implements ServiceClient {
       ops.callStarted();
     }
     Breaker breaker = registration.definition().options().getCircuitBreaker() == null ? null : registration.breaker();
-    Future<T> outcome = breaker == null ? call.sendNow() : breaker.execute(call.method, call::sendNow);
+    Supplier<Future<T>> send = breaker == null ? call::sendNow : () -> breaker.execute(call.method, call::sendNow);
+    Throttle throttle = registration.throttle();
+    Future<T> outcome = throttle == null ? send.get() : permit(throttle, ops, call).compose(v -> send.get());
     if (metered) {
       long t0 = started;
       outcome.onComplete(ar -> ops.callEnded(call.method, t0, call.attempts, ar.failed() ? ar.cause() : null));
     }
     return outcome;
+  }
+
+  /**
+   * Takes a permit of the service's rate limit for a call, before its first attempt (retries take none):
+   * at once when one is free, else after a Vert.x timer (no thread waits), else, when the next permit comes
+   * after the call's deadline, a {@link ServiceThrottledException} at once. The wait is tracked like the
+   * other timers of the environment: closing it fails the waiting calls with STOPPING.
+   */
+  private Future<Void> permit(Throttle throttle, ServiceOps ops, Call<?> call) {
+    long left = call.deadline - System.nanoTime();
+    if (left <= 0) {
+      return Future.succeededFuture(); // the first attempt reports the spent budget, as without a limit
+    }
+    // A permit is of no use to a call it would leave without budget: keep a millisecond for the attempt.
+    long wait = throttle.reserve(Math.max(1, left - THROTTLE_MARGIN_NANOS));
+    if (wait < 0) {
+      if (call.metrics != null) {
+        call.metrics.throttleRejected();
+      }
+      return Future.failedFuture(new ServiceThrottledException(call.service, call.method, throttle.limit(),
+        Duration.ofNanos(throttle.estimateWaitNanos()), Duration.ofNanos(left)));
+    }
+    if (ops != null) {
+      ops.throttleWaited(wait);
+    }
+    if (wait == 0) {
+      return Future.succeededFuture();
+    }
+    if (call.metrics != null) {
+      call.metrics.throttled(wait);
+    }
+    Promise<Void> permitted = Promise.promise();
+    call.tracker.timer(vertx, TimeUnit.NANOSECONDS.toMillis(wait + 999_999),
+      "rate-limit wait of " + call.service + "." + call.method + " " + call.requestId, permitted::tryComplete,
+      () -> permitted.tryFail(new ServiceCallException(call.service, call.method, FailureCode.STOPPING, null,
+        "The environment closed while the call waited for a permit of the rate limit; it was not sent", List.of())));
+    return permitted.future();
   }
 
   @Override

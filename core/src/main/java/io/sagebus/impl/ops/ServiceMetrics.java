@@ -5,6 +5,7 @@ import io.sagebus.ServiceStats;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -23,6 +24,9 @@ public final class ServiceMetrics {
   private final LongAdder executions = new LongAdder();
   private final LongAdder executionMicros = new LongAdder();
   private final AtomicLong maxExecutionMicros = new AtomicLong();
+  private final LongAdder throttled = new LongAdder();
+  private final LongAdder throttleRejected = new LongAdder();
+  private final LongAdder throttleWaitNanos = new LongAdder();
   private final Map<FailureCode, LongAdder> errors = new EnumMap<>(FailureCode.class);
 
   /** Counters at zero. */
@@ -93,6 +97,21 @@ public final class ServiceMetrics {
   }
 
   /**
+   * A caller's call waited for a permit of the service's rate limit.
+   *
+   * @param nanos how long it waits
+   */
+  public void throttled(long nanos) {
+    throttled.increment();
+    throttleWaitNanos.add(nanos);
+  }
+
+  /** A caller's call found no permit of the service's rate limit within its budget. */
+  public void throttleRejected() {
+    throttleRejected.increment();
+  }
+
+  /**
    * {@return a snapshot}
    *
    * @param service   the service name
@@ -112,6 +131,7 @@ public final class ServiceMetrics {
     return new ServiceStats(service, instances, requests.sum(), succeeded.sum(), errs,
       errs.getOrDefault(FailureCode.OVERLOADED, 0L), timeouts.sum(), retries.sum(),
       n == 0 ? 0 : executionMicros.sum() / n, maxExecutionMicros.get(), inFlight, queued, cacheHits.sum(),
-      cacheMisses.sum(), cacheCoalesced.sum());
+      cacheMisses.sum(), cacheCoalesced.sum(), throttled.sum(),
+      throttleRejected.sum(), TimeUnit.NANOSECONDS.toMillis(throttleWaitNanos.sum()));
   }
 }

@@ -75,6 +75,7 @@ public final class ServiceOps {
   private final Map<String, Counter[]> cacheCounters = new ConcurrentHashMap<>();
   private final List<Meter> meters = new CopyOnWriteArrayList<>();
   private volatile Breaker breaker;
+  private volatile Timer throttleWait;
   private volatile boolean closed;
 
   ServiceOps(MeterRegistry registry, String environment, String service) {
@@ -255,6 +256,30 @@ public final class ServiceOps {
       meters.forEach(registry::remove);
       meters.clear();
     }
+  }
+
+  // ---- rate limit ----
+
+  /**
+   * A caller's call was admitted by the service's rate limit: records how long it waits for its permit.
+   *
+   * @param nanos the wait, 0 when a permit was free
+   */
+  public void throttleWaited(long nanos) {
+    if (registry == null || closed) {
+      return;
+    }
+    Timer t = throttleWait;
+    if (t == null) {
+      // A race makes the same meter twice: Micrometer returns the registered one.
+      t = Timer.builder("sagebus.client.throttle.wait")
+        .description("Time a call from this JVM waited for a permit of the service's rate limit (0 when one was free)")
+        .tags(tags).publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
+        .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+      meters.add(t);
+      throttleWait = t;
+    }
+    t.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   // ---- service side ----

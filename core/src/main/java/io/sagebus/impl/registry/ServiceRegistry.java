@@ -9,10 +9,12 @@ import io.sagebus.impl.ops.Breaker;
 import io.sagebus.impl.ops.Operations;
 import io.sagebus.impl.ops.ServiceMetrics;
 import io.sagebus.impl.ops.ServiceOps;
+import io.sagebus.impl.ops.Throttle;
 
 import io.sagebus.CachePolicy;
 import io.sagebus.CircuitBreakerPolicy;
 import io.sagebus.EnvironmentOptions;
+import io.sagebus.RateLimit;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -291,11 +293,21 @@ public final class ServiceRegistry implements Shareable {
     private volatile Breaker breaker;
     private volatile ResultCache cache;
     private final boolean pipeline;
+    private final Throttle throttle;
 
     Registration(ServiceDefinition definition, ServiceMetrics metrics, boolean pipeline) {
       this.definition = definition;
       this.metrics = metrics;
       this.pipeline = pipeline;
+      RateLimit limit = definition.options().getRateLimit();
+      this.throttle = limit == null ? null : new Throttle(limit);
+    }
+
+    /**
+     * {@return the callers' rate limit in this JVM, or {@code null} when its options ask for none}
+     */
+    public Throttle throttle() {
+      return throttle;
     }
 
     /**
