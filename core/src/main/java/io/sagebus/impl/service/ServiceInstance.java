@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One running instance of a service, behind {@link io.sagebus.ServiceTaskVerticle}: it consumes
@@ -47,6 +48,8 @@ import java.util.concurrent.TimeoutException;
 public final class ServiceInstance {
 
   private static final Logger LOG = LoggerFactory.getLogger(ServiceInstance.class);
+  /** How long a stopping instance waits for its runner threads to end once their calls were answered. */
+  private static final long RUNNER_END_MS = 2_000;
   private static final long DEFAULT_FOREIGN_TIMEOUT_MS = new EnvironmentOptions().getAsyncTimeout().toMillis();
 
   private final String environment;
@@ -56,6 +59,10 @@ public final class ServiceInstance {
   private final ServiceRegistry registry;
   private final String address;
   private final Admission admission;
+  /** Runner threads alive (each holds a "thread" entry in the tracker until it ends). */
+  private final AtomicInteger runners = new AtomicInteger();
+  /** Set when stopping: completed once no runner thread is alive. */
+  private volatile Promise<Void> runnersGone;
 
   private Vertx vertx;
   /** The deployment's virtual-thread context: hooks and blocking methods run there. */
@@ -279,6 +286,7 @@ public final class ServiceInstance {
   private void dispatch(Invocation inv) {
     if (inv.blocking()) {
       long key = tracker.opened("thread", runnerDescription);
+      runners.incrementAndGet();
       context.executeBlocking(() -> {
         runBlocking(inv, key);
         return null;
@@ -311,6 +319,12 @@ public final class ServiceInstance {
       }
     } finally {
       tracker.closed(threadKey);
+      if (runners.decrementAndGet() == 0) {
+        Promise<Void> gone = runnersGone;
+        if (gone != null) {
+          gone.tryComplete();
+        }
+      }
     }
   }
 
@@ -460,6 +474,19 @@ public final class ServiceInstance {
           thread.interrupt();
         }
       }
+    }
+    // A runner answers its last call (or is interrupted) a moment before its thread ends: wait for that, so
+    // that nothing of this instance runs once it has stopped.
+    Promise<Void> gone = Promise.promise();
+    runnersGone = gone;
+    if (runners.get() == 0) {
+      gone.tryComplete();
+    }
+    try {
+      gone.future().await(RUNNER_END_MS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      LOG.warn("Service '{}' instance {}: {} runner thread(s) still alive {} ms after their calls were answered "
+        + "(a method that ignores interruption?)", definition.name(), index, runners.get(), RUNNER_END_MS);
     }
     if (instance instanceof ServiceLifecycle hooks) {
       runHook("stop", hooks::stop);
