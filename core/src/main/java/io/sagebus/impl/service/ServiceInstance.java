@@ -34,8 +34,10 @@ import org.slf4j.MDC;
 
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One running instance of a service, behind {@link io.sagebus.ServiceTaskVerticle}: it consumes
@@ -56,6 +58,10 @@ public final class ServiceInstance {
   private final ServiceRegistry registry;
   private final String address;
   private final Admission admission;
+  /** Blocking invocations holding a slot, waiting for a runner to take them. */
+  private final ConcurrentLinkedQueue<Invocation> ready = new ConcurrentLinkedQueue<>();
+  /** Runners that will look at {@link #ready} again before they end (started, or between invocations). */
+  private final AtomicInteger spare = new AtomicInteger();
 
   private Vertx vertx;
   /** The deployment's virtual-thread context: hooks and blocking methods run there. */
@@ -278,11 +284,10 @@ public final class ServiceInstance {
   /** Runs an invocation that holds a slot, on the thread its method needs. */
   private void dispatch(Invocation inv) {
     if (inv.blocking()) {
-      long key = tracker.opened("thread", runnerDescription);
-      context.executeBlocking(() -> {
-        runBlocking(inv, key);
-        return null;
-      }, false);
+      ready.offer(inv);
+      if (spare.get() == 0) {
+        spawnRunner();
+      }
     } else if (onLoop()) {
       runOnLoop(inv);
     } else {
@@ -296,18 +301,48 @@ public final class ServiceInstance {
     return current != null && current.unwrap() == loop && loop.inThread();
   }
 
-  /** A runner, on a virtual thread of the deployment's context: runs blocking invocations one after another while work is queued. */
-  private void runBlocking(Invocation first, long threadKey) {
-    Invocation inv = first;
+  /** Starts a runner: a virtual thread of the deployment's context, spare until it takes an invocation. */
+  private void spawnRunner() {
+    spare.incrementAndGet();
+    long key = tracker.opened("thread", runnerDescription);
+    context.executeBlocking(() -> {
+      runBlocking(key);
+      return null;
+    }, false);
+  }
+
+  /**
+   * A runner, on a virtual thread of the deployment's context: takes dispatched blocking
+   * invocations one after another (each with the queued ones its slot passes to) and ends when
+   * none is left. Whenever it takes one and no other runner is spare while more wait, it starts
+   * another, so an invocation never waits behind a method that blocks.
+   */
+  private void runBlocking(long threadKey) {
     try {
-      while (inv != null) {
-        if (!inv.blocking()) {
-          Invocation async = inv;
-          loop.runOnContext(v -> runOnLoop(async));
-          return;
+      while (true) {
+        Invocation inv = ready.poll();
+        if (inv == null) {
+          spare.decrementAndGet();
+          // A dispatcher that saw this runner spare offered before the decrement: look again.
+          if (ready.isEmpty()) {
+            return;
+          }
+          spare.incrementAndGet();
+          continue;
         }
-        run(inv);
-        inv = admission.next(inv);
+        if (spare.decrementAndGet() == 0 && !ready.isEmpty()) {
+          spawnRunner();
+        }
+        while (inv != null) {
+          if (!inv.blocking()) {
+            Invocation async = inv;
+            loop.runOnContext(v -> runOnLoop(async));
+            break;
+          }
+          run(inv);
+          inv = admission.next(inv);
+        }
+        spare.incrementAndGet();
       }
     } finally {
       tracker.closed(threadKey);
