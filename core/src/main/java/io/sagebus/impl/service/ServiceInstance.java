@@ -34,6 +34,7 @@ import org.slf4j.MDC;
 
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -63,6 +64,10 @@ public final class ServiceInstance {
   private final AtomicInteger runners = new AtomicInteger();
   /** Set when stopping: completed once no runner thread is alive. */
   private volatile Promise<Void> runnersGone;
+  /** Blocking invocations holding a slot, waiting for a runner to take them. */
+  private final ConcurrentLinkedQueue<Invocation> ready = new ConcurrentLinkedQueue<>();
+  /** Runners that will look at {@link #ready} again before they end (started, or between invocations). */
+  private final AtomicInteger spare = new AtomicInteger();
 
   private Vertx vertx;
   /** The deployment's virtual-thread context: hooks and blocking methods run there. */
@@ -285,12 +290,10 @@ public final class ServiceInstance {
   /** Runs an invocation that holds a slot, on the thread its method needs. */
   private void dispatch(Invocation inv) {
     if (inv.blocking()) {
-      long key = tracker.opened("thread", runnerDescription);
-      runners.incrementAndGet();
-      context.executeBlocking(() -> {
-        runBlocking(inv, key);
-        return null;
-      }, false);
+      ready.offer(inv);
+      if (spare.get() == 0) {
+        spawnRunner();
+      }
     } else if (onLoop()) {
       runOnLoop(inv);
     } else {
@@ -304,18 +307,49 @@ public final class ServiceInstance {
     return current != null && current.unwrap() == loop && loop.inThread();
   }
 
-  /** A runner, on a virtual thread of the deployment's context: runs blocking invocations one after another while work is queued. */
-  private void runBlocking(Invocation first, long threadKey) {
-    Invocation inv = first;
+  /** Starts a runner: a virtual thread of the deployment's context, spare until it takes an invocation. */
+  private void spawnRunner() {
+    spare.incrementAndGet();
+    long key = tracker.opened("thread", runnerDescription);
+    runners.incrementAndGet();
+    context.executeBlocking(() -> {
+      runBlocking(key);
+      return null;
+    }, false);
+  }
+
+  /**
+   * A runner, on a virtual thread of the deployment's context: takes dispatched blocking
+   * invocations one after another (each with the queued ones its slot passes to) and ends when
+   * none is left. Whenever it takes one and no other runner is spare while more wait, it starts
+   * another, so an invocation never waits behind a method that blocks.
+   */
+  private void runBlocking(long threadKey) {
     try {
-      while (inv != null) {
-        if (!inv.blocking()) {
-          Invocation async = inv;
-          loop.runOnContext(v -> runOnLoop(async));
-          return;
+      while (true) {
+        Invocation inv = ready.poll();
+        if (inv == null) {
+          spare.decrementAndGet();
+          // A dispatcher that saw this runner spare offered before the decrement: look again.
+          if (ready.isEmpty()) {
+            return;
+          }
+          spare.incrementAndGet();
+          continue;
         }
-        run(inv);
-        inv = admission.next(inv);
+        if (spare.decrementAndGet() == 0 && !ready.isEmpty()) {
+          spawnRunner();
+        }
+        while (inv != null) {
+          if (!inv.blocking()) {
+            Invocation async = inv;
+            loop.runOnContext(v -> runOnLoop(async));
+            break;
+          }
+          run(inv);
+          inv = admission.next(inv);
+        }
+        spare.incrementAndGet();
       }
     } finally {
       tracker.closed(threadKey);
@@ -330,7 +364,8 @@ public final class ServiceInstance {
 
   /** Runs one blocking invocation on this thread and answers it. */
   private void run(Invocation inv) {
-    if (expired(inv)) {
+    // Answered already (STOPPING after the drain timeout while it waited for a runner): it must not run.
+    if (!inv.open() || expired(inv)) {
       return;
     }
     inv.thread = Thread.currentThread();
