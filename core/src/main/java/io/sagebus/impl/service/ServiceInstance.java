@@ -36,6 +36,8 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -62,8 +64,8 @@ public final class ServiceInstance {
   private final Admission admission;
   /** Runner threads alive (each holds a "thread" entry in the tracker until it ends). */
   private final AtomicInteger runners = new AtomicInteger();
-  /** Set when stopping: completed once no runner thread is alive. */
-  private volatile Promise<Void> runnersGone;
+  /** Set when stopping: completed once no runner thread is alive (a JDK future: see stopInstance). */
+  private volatile CompletableFuture<Void> runnersGone;
   /** Blocking invocations holding a slot, waiting for a runner to take them. */
   private final ConcurrentLinkedQueue<Invocation> ready = new ConcurrentLinkedQueue<>();
   /** Runners that will look at {@link #ready} again before they end (started, or between invocations). */
@@ -354,9 +356,9 @@ public final class ServiceInstance {
     } finally {
       tracker.closed(threadKey);
       if (runners.decrementAndGet() == 0) {
-        Promise<Void> gone = runnersGone;
+        CompletableFuture<Void> gone = runnersGone;
         if (gone != null) {
-          gone.tryComplete();
+          gone.complete(null);
         }
       }
     }
@@ -512,16 +514,22 @@ public final class ServiceInstance {
     }
     // A runner answers its last call (or is interrupted) a moment before its thread ends: wait for that, so
     // that nothing of this instance runs once it has stopped.
-    Promise<Void> gone = Promise.promise();
+    // Not Future.await: after the drain's await timed out, a second await on this virtual thread fails in
+    // Vert.x 5.0.7 (TaskQueue.continuationTask); parking on a JDK future is safe here.
+    CompletableFuture<Void> gone = new CompletableFuture<>();
     runnersGone = gone;
     if (runners.get() == 0) {
-      gone.tryComplete();
+      gone.complete(null);
     }
     try {
-      gone.future().await(RUNNER_END_MS, TimeUnit.MILLISECONDS);
+      gone.get(RUNNER_END_MS, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       LOG.warn("Service '{}' instance {}: {} runner thread(s) still alive {} ms after their calls were answered "
         + "(a method that ignores interruption?)", definition.name(), index, runners.get(), RUNNER_END_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      LOG.warn("Service '{}' instance {}: waiting for its runner threads failed", definition.name(), index, e);
     }
     if (instance instanceof ServiceLifecycle hooks) {
       runHook("stop", hooks::stop);
