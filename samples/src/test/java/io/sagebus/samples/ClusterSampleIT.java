@@ -6,14 +6,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,10 +39,16 @@ import static org.awaitility.Awaitility.await;
  * once if a node dies. The one limit, {@link #LIMIT}, is for a run that hangs: the sample's own
  * wait for the nodes plus two minutes for its job, the CLI's job and the JVMs' starts on a loaded
  * 2-core machine (nodes took 97 s to be ready there).
+ * <p>
+ * The README's ports and cluster name are fixed, so two builds on one machine would join each
+ * other's cluster and fight for port 8091: the test first takes a machine-wide file lock
+ * ({@code sagebus-readme-cluster.lock} in the temporary folder) and waits for another build's run
+ * to end, up to {@link #LOCK_LIMIT}.
  */
 class ClusterSampleIT {
 
   private static final Duration LIMIT = ClusterSample.WAIT_FOR_NODES.plusMinutes(2);
+  private static final Duration LOCK_LIMIT = LIMIT.multipliedBy(2);
   private static final Pattern REDIRECT = Pattern.compile("\\s*>\\s*(\\S+)\\s+2>&1\\s*&?\\s*$");
   private static final Pattern WAITING =
     Pattern.compile("still joining \\(\\d+ s\\)\\.\\.\\.|waiting for 3 nodes \\([0-2] seen\\)\\.\\.\\.");
@@ -92,6 +102,26 @@ class ClusterSampleIT {
 
   @Test
   void theReadmeCommandsStartThreeNodesRunTheSampleAndAPipelineOnThemAndStopThem() throws Exception {
+    Path lockFile = Path.of(System.getProperty("java.io.tmpdir"), "sagebus-readme-cluster.lock");
+    try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      AtomicReference<FileLock> lock = new AtomicReference<>(channel.tryLock());
+      if (lock.get() == null) {
+        System.out.println("ClusterSampleIT: another build runs the README cluster; waiting for " + lockFile);
+        await("the README cluster's lock " + lockFile).atMost(LOCK_LIMIT).pollInterval(Duration.ofMillis(500))
+          .until(() -> {
+            lock.set(channel.tryLock());
+            return lock.get() != null;
+          });
+      }
+      try {
+        runTheReadmeCluster();
+      } finally {
+        lock.get().release();
+      }
+    }
+  }
+
+  private void runTheReadmeCluster() throws Exception {
     Files.createDirectories(logs);
     List<String> commands = readmeCommands();
     assertThat(commands).hasSize(6);
