@@ -246,7 +246,9 @@ class ThrottlingTest {
     long span = arrivals.stream().mapToLong(Long::longValue).max().orElseThrow()
       - arrivals.stream().mapToLong(Long::longValue).min().orElseThrow();
     assertThat(TimeUnit.NANOSECONDS.toMillis(span)).isGreaterThanOrEqualTo(430);
-    assertThat(env.services().stats("limited").await().throttled()).isGreaterThanOrEqualTo(9);
+    // The burst permit serves the first call at once; a later call waits unless the machine was so slow that the
+    // previous call took a whole 50 ms (then its permit was ready): at least one waited, never the first.
+    assertThat(env.services().stats("limited").await().throttled()).isBetween(1L, 9L);
   }
 
   @Test
