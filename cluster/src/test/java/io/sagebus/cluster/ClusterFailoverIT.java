@@ -77,7 +77,7 @@ class ClusterFailoverIT {
 
       env = ClusterEnvironment.create(new ClusterOptions(options).setLiteMember(true), ENV).await();
       ClusterEnvironment e = env;
-      await().atMost(Duration.ofSeconds(20)).until(() -> e.nodes().await().size() == NODES.size());
+      await().atMost(Duration.ofSeconds(60)).until(() -> e.nodes().await().size() == NODES.size());
       env.registerService("echo", EchoService.class, new ServiceOptions()
         .setInstances(2)
         .setRetryable(true)
@@ -114,7 +114,7 @@ class ClusterFailoverIT {
       killedAt.set(System.nanoTime());
       nodes.process(victim).destroyForcibly();
       // The oldest member places the lost replica on the third node while the job runs: two again, not three.
-      await().atMost(Duration.ofSeconds(20)).until(() -> {
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
         JsonObject nodesNow = ((JsonObject) e.placements().await().getValue(0)).getJsonObject("nodes");
         return !nodesNow.containsKey(victim) && nodesNow.getMap().values().stream()
           .mapToInt(n -> ((Number) n).intValue()).sum() == 2;

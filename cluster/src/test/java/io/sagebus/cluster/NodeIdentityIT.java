@@ -31,7 +31,7 @@ class NodeIdentityIT {
   private static final int FIRST_PORT = 15881;
   private static final String ENV = "identity";
   /** A few seconds on an idle machine; this bound leaves room for a loaded one. */
-  private static final Duration REFUSAL_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration REFUSAL_TIMEOUT = Duration.ofSeconds(60);
 
   @TempDir
   Path dir;
@@ -72,7 +72,7 @@ class NodeIdentityIT {
 
     ClusterEnvironment env = ClusterEnvironment.create(new ClusterOptions(options).setLiteMember(true), ENV).await();
     try {
-      await().atMost(Duration.ofSeconds(20)).until(() -> env.nodes().await().size() == 2);
+      await().atMost(Duration.ofSeconds(60)).until(() -> env.nodes().await().size() == 2);
       env.registerService("echo", EchoService.class, new ServiceOptions().setInstances(1));
       env.deploy("echo").await();
       assertThat(placedOn(env, "echo")).isEqualTo(Map.of("node-1", 1));
@@ -96,7 +96,7 @@ class NodeIdentityIT {
       assertThat(Files.readString(nodes.out("copy-of-node-1"))).doesNotContain("ready in cluster");
 
       // The copy's member is gone from the cluster: only then has the oldest member reacted to its leave.
-      await().atMost(Duration.ofSeconds(20))
+      await().atMost(Duration.ofSeconds(60))
         .until(() -> SagebusCluster.hazelcast(env.vertx()).getCluster().getMembers().size() == 3);
       assertThat(nodes.process("node-1").isAlive()).isTrue();
       assertThat(env.nodes().await().stream().map(o -> ((JsonObject) o).getString("node")))
