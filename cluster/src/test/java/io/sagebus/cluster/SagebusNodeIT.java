@@ -34,8 +34,8 @@ class SagebusNodeIT {
   private static final Logger LOG = LoggerFactory.getLogger(SagebusNodeIT.class);
   /** This class's own port range: 15781 to 15800. */
   private static final int FIRST_PORT = 15781;
-  private static final long READY_TIMEOUT_MS = 30_000;
-  private static final long EXIT_TIMEOUT_SECONDS = 20;
+  private static final long READY_TIMEOUT_MS = NodeProcesses.READY_TIMEOUT.toMillis();
+  private static final long EXIT_TIMEOUT_SECONDS = 60;
   private static final String ENV = "it";
 
   @TempDir
