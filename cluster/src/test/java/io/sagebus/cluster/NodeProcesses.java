@@ -30,7 +30,7 @@ final class NodeProcesses implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeProcesses.class);
   /** A hang guard, not a speed limit: under a load average of 30 on 2 cores a node took over 40 s to be ready. */
   static final Duration READY_TIMEOUT = Duration.ofSeconds(150);
-  private static final long EXIT_TIMEOUT_SECONDS = 20;
+  private static final long EXIT_TIMEOUT_SECONDS = 60;
 
   private final Path dir;
   private final Map<String, Process> processes = new LinkedHashMap<>();
