@@ -165,6 +165,11 @@ class RunnableJarsIT {
   }
 
   private void startAndStopNode(List<String> javaArgs, boolean jdkUnsafeNoticeAllowed) throws Exception {
+    startAndStopNode(javaArgs, jdkUnsafeNoticeAllowed, 3);
+  }
+
+  /** The free port is chosen before the node binds it; another build may take it first: then try another. */
+  private void startAndStopNode(List<String> javaArgs, boolean jdkUnsafeNoticeAllowed, int attempts) throws Exception {
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -198,6 +203,11 @@ class RunnableJarsIT {
       try {
         ready.get(120, TimeUnit.SECONDS);
       } catch (Exception e) {
+        if (attempts > 1 && out.toString().contains("Port [" + port + "] is already in use")) {
+          node.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+          startAndStopNode(javaArgs, jdkUnsafeNoticeAllowed, attempts - 1);
+          return;
+        }
         throw new AssertionError("the node was not ready: " + e + "\n--- standard output:\n" + out
           + "\n--- standard error:\n" + err, e);
       }
