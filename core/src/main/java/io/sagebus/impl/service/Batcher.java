@@ -28,6 +28,9 @@ final class Batcher {
 
   /** Weight of the newest invocation time in the EWMA. */
   private static final double EWMA_WEIGHT = 0.2;
+  /** Least and most time kept for an answer's way back to its caller: a tenth of its budget in between. */
+  private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  private static final long MAX_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private final ServiceInstance owner;
   private final String method;
@@ -105,14 +108,18 @@ final class Batcher {
   }
 
   /**
-   * {@return when the waiting items must go: their first's max wait, or the tightest budget less the
-   * observed invocation time}
+   * {@return when the waiting items must go: their first's max wait, or the tightest member's deadline
+   * less the observed invocation time and a margin for the answer's way back}
    */
   private long closeAt() {
     long at = pending.peek().received + maxWaitNanos;
     for (Invocation inv : pending) {
-      if (inv.deadline != 0 && inv.deadline - ewmaNanos - at < 0) {
-        at = inv.deadline - ewmaNanos;
+      if (inv.deadline != 0) {
+        long margin = Math.clamp((inv.deadline - inv.received) / 10, MIN_MARGIN_NANOS, MAX_MARGIN_NANOS);
+        long latest = inv.deadline - ewmaNanos - margin;
+        if (latest - at < 0) {
+          at = latest;
+        }
       }
     }
     return at;
