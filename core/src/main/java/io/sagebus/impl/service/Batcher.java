@@ -14,15 +14,17 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The batching part of a service instance, one per batched method: gathers the admitted items of
  * concurrent calls and runs the method once per batch, then answers each call with its element.
  * A batch closes when it is full, when its first item has waited the policy's max wait, or when
  * waiting longer would spend its tightest member's budget (deadline less the observed invocation
- * time, an EWMA). Confined to the instance's event loop; the method runs on a virtual thread
- * (a plain List) or on that loop (a Future). Every item it takes is answered and released, whatever
- * the method does.
+ * time, an EWMA, and a margin for the answer's way back). Thread-safe: items arrive on the
+ * instance's event loop, its timer fires there, and a plain-List method's virtual thread takes
+ * the next batch itself when it is ready (no hop between batches). Every item it takes is
+ * answered and released, whatever the method does.
  */
 final class Batcher {
 
@@ -35,16 +37,18 @@ final class Batcher {
   private final ServiceInstance owner;
   private final String method;
   private final ServiceMethods.Batch batch;
+  private final boolean blocking;
   private final int maxSize;
   private final long maxWaitNanos;
   private final int maxBatches;
   private final Admission admission;
   private final Recorder recorder;
   private final ContextInternal loop;
+  private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Invocation> pending = new ArrayDeque<>();
-  /** Items waiting, readable from other threads (stats). */
+  /** Items waiting, readable without the lock (stats). */
   private volatile int waiting;
-  /** Items in running batches, readable from other threads (stats). */
+  /** Items in running batches, readable without the lock (stats). */
   private volatile int runningItems;
   private int running;
   private boolean stopped;
@@ -52,12 +56,14 @@ final class Batcher {
   private long ewmaNanos;
   private ScheduledFuture<?> timer;
   private long timerAt;
+  private long timerGeneration;
 
   Batcher(ServiceInstance owner, String method, ServiceMethods.Batch batch, Admission admission, Recorder recorder,
           ContextInternal loop) {
     this.owner = owner;
     this.method = method;
     this.batch = batch;
+    this.blocking = batch.target().kind() == ServiceMethods.Kind.BLOCKING;
     BatchPolicy policy = batch.policy();
     this.maxSize = policy.getMaxSize();
     this.maxWaitNanos = policy.getMaxWait().toNanos();
@@ -78,33 +84,98 @@ final class Batcher {
   }
 
   /**
-   * Takes an item held by {@link Admission#hold(Invocation)}; on the loop. An item whose budget
-   * is spent is answered DEADLINE_EXCEEDED and never enters a batch.
+   * Takes an item held by {@link Admission#hold(Invocation)}. An item whose budget is spent is
+   * answered DEADLINE_EXCEEDED and never enters a batch.
    */
   void add(Invocation inv) {
-    if (stopped) {
-      owner.stopping(inv, "it arrived while the service was being undeployed; it did not run");
-      admission.released(inv);
-      return;
-    }
     if (owner.expired(inv)) {
       admission.released(inv);
       return;
     }
-    pending.add(inv);
-    waiting = pending.size();
-    schedule();
+    boolean refused;
+    lock.lock();
+    try {
+      refused = stopped;
+      if (!refused) {
+        pending.add(inv);
+        waiting = pending.size();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (refused) {
+      owner.stopping(inv, "it arrived while the service was being undeployed; it did not run");
+      admission.released(inv);
+      return;
+    }
+    startReady();
   }
 
-  /** Starts the batches that may start now, and sets the timer for the next close. */
-  private void schedule() {
-    while (!stopped && running < maxBatches && !pending.isEmpty()) {
-      if (pending.size() < maxSize && System.nanoTime() - closeAt() < 0) {
-        arm(closeAt());
-        return;
+  /** Starts every batch that may start now; sets the timer for the next close otherwise. */
+  private void startReady() {
+    List<Invocation> members;
+    while ((members = take()) != null) {
+      if (blocking) {
+        List<Invocation> first = members;
+        owner.onVirtualThread(() -> runBlocking(first));
+      } else if (loop.inThread()) {
+        runOnLoop(members);
+      } else {
+        List<Invocation> onLoop = members;
+        loop.runOnContext(v -> runOnLoop(onLoop));
       }
-      launch();
     }
+  }
+
+  /**
+   * {@return the members of a batch that may start now, counted as running, or {@code null}}; the
+   * waiting items whose budget is spent are answered and dropped on the way.
+   */
+  private List<Invocation> take() {
+    List<Invocation> late = null;
+    List<Invocation> members = null;
+    lock.lock();
+    try {
+      while (members == null && !stopped && running < maxBatches && !pending.isEmpty()) {
+        if (pending.size() < maxSize) {
+          long at = closeAt();
+          if (System.nanoTime() - at < 0) {
+            arm(at);
+            break;
+          }
+        }
+        List<Invocation> taken = new ArrayList<>(Math.min(maxSize, pending.size()));
+        while (taken.size() < maxSize && !pending.isEmpty()) {
+          Invocation inv = pending.poll();
+          if (!inv.open() || inv.expired()) {
+            if (late == null) {
+              late = new ArrayList<>();
+            }
+            late.add(inv); // it never enters a batch
+          } else {
+            taken.add(inv);
+          }
+        }
+        if (!taken.isEmpty()) {
+          members = taken;
+          running++;
+          runningItems += taken.size();
+        }
+      }
+      waiting = pending.size();
+    } finally {
+      lock.unlock();
+    }
+    if (late != null) {
+      for (Invocation inv : late) {
+        owner.expired(inv); // answers DEADLINE_EXCEEDED unless answered already
+        admission.released(inv);
+      }
+    }
+    if (members != null) {
+      begin(members);
+    }
+    return members;
   }
 
   /**
@@ -125,6 +196,7 @@ final class Batcher {
     return at;
   }
 
+  /** Under the lock: makes sure a timer fires by {@code at}. */
   private void arm(long at) {
     if (timer != null) {
       if (timerAt - at <= 0) {
@@ -133,82 +205,91 @@ final class Batcher {
       timer.cancel(false);
     }
     timerAt = at;
+    long generation = ++timerGeneration;
     long delay = Math.max(0, at - System.nanoTime());
     // The netty loop's own scheduler: to the microsecond, where a Vert.x timer rounds to milliseconds.
-    timer = loop.nettyEventLoop().schedule(() -> loop.emit(v -> {
-      timer = null;
-      schedule();
-    }), delay, TimeUnit.NANOSECONDS);
+    timer = loop.nettyEventLoop().schedule(() -> loop.emit(v -> fired(generation)), delay, TimeUnit.NANOSECONDS);
   }
 
-  /** Takes up to maxSize waiting items that are still live, and runs them as one batch. */
-  private void launch() {
-    List<Invocation> members = new ArrayList<>(Math.min(maxSize, pending.size()));
-    while (members.size() < maxSize && !pending.isEmpty()) {
-      Invocation inv = pending.poll();
-      if (!inv.open() || owner.expired(inv)) {
-        admission.released(inv); // answered (or just now DEADLINE_EXCEEDED): it never enters a batch
-      } else {
-        members.add(inv);
+  private void fired(long generation) {
+    lock.lock();
+    try {
+      if (generation == timerGeneration) {
+        timer = null;
       }
+    } finally {
+      lock.unlock();
     }
-    waiting = pending.size();
-    if (members.isEmpty()) {
-      return;
-    }
-    running++;
-    runningItems += members.size();
+    startReady();
+  }
+
+  /** Marks the start of a batch's items: meters, stats. */
+  private void begin(List<Invocation> members) {
     long now = System.nanoTime();
     long[] waits = new long[members.size()];
-    List<Object> items = new ArrayList<>(members.size());
-    boolean unbounded = false;
-    long latest = members.get(0).deadline;
     for (int i = 0; i < waits.length; i++) {
       Invocation inv = members.get(i);
       waits[i] = now - inv.received;
-      items.add(inv.bound.item());
       inv.begin();
+    }
+    recorder.batch(method, members.get(0).meter, waits);
+  }
+
+  /** {@return the batch's call scope: its nested calls serve its most patient member, they get the latest deadline} */
+  private CallScope scopeOf(List<Invocation> members) {
+    long latest = members.get(0).deadline;
+    for (Invocation inv : members) {
       if (inv.deadline == 0) {
-        unbounded = true;
-      } else if (inv.deadline - latest > 0) {
+        return new CallScope(owner.serviceName(), null, 0);
+      }
+      if (inv.deadline - latest > 0) {
         latest = inv.deadline;
       }
     }
-    recorder.batch(method, members.get(0).meter, waits);
-    // Nested calls made by the batch serve its most patient member: they get the latest deadline.
-    CallScope scope = new CallScope(owner.serviceName(), null, unbounded ? 0 : latest);
-    if (batch.target().kind() == ServiceMethods.Kind.BLOCKING) {
-      owner.onVirtualThread(() -> runBlocking(members, items, scope));
-    } else {
-      runOnLoop(members, items, scope);
-    }
+    return new CallScope(owner.serviceName(), null, latest);
   }
 
-  private void runBlocking(List<Invocation> members, List<Object> items, CallScope scope) {
-    long start = System.nanoTime();
-    Thread self = Thread.currentThread();
-    members.forEach(inv -> inv.thread = self);
-    Object result = null;
-    Throwable error = null;
-    CallScope previous = CallScope.enter(scope);
-    try {
-      result = batch.invoke(owner.serviceObject(), items);
-    } catch (Throwable t) {
-      error = t;
-    } finally {
-      CallScope.restore(previous);
-      members.forEach(inv -> inv.thread = null);
-      Thread.interrupted();
+  private static List<Object> itemsOf(List<Invocation> members) {
+    List<Object> items = new ArrayList<>(members.size());
+    for (Invocation inv : members) {
+      items.add(inv.bound.item());
     }
-    finish(members, result, error, start);
+    return items;
   }
 
-  private void runOnLoop(List<Invocation> members, List<Object> items, CallScope scope) {
+  /** On a virtual thread: runs a batch, answers it, and goes on with the next one while one is ready. */
+  private void runBlocking(List<Invocation> first) {
+    List<Invocation> members = first;
+    while (members != null) {
+      long start = System.nanoTime();
+      Thread self = Thread.currentThread();
+      members.forEach(inv -> inv.thread = self);
+      Object result = null;
+      Throwable error = null;
+      CallScope previous = CallScope.enter(scopeOf(members));
+      try {
+        result = batch.invoke(owner.serviceObject(), itemsOf(members));
+      } catch (Throwable t) {
+        error = t;
+      } finally {
+        CallScope.restore(previous);
+        members.forEach(inv -> inv.thread = null);
+        Thread.interrupted();
+      }
+      long ran = System.nanoTime() - start;
+      answer(members, result, error);
+      ended(members.size(), ran);
+      members = take();
+    }
+    startReady(); // more may have become ready while this thread answered (maxConcurrentBatches > 1)
+  }
+
+  private void runOnLoop(List<Invocation> members) {
     long start = System.nanoTime();
     Future<?> future;
-    CallScope previous = CallScope.enter(scope);
+    CallScope previous = CallScope.enter(scopeOf(members));
     try {
-      Object returned = batch.invoke(owner.serviceObject(), items);
+      Object returned = batch.invoke(owner.serviceObject(), itemsOf(members));
       if (returned instanceof Future<?> f) {
         future = f;
       } else if (returned instanceof CompletionStage<?> cs) {
@@ -221,12 +302,16 @@ final class Batcher {
     } finally {
       CallScope.restore(previous);
     }
-    future.onComplete(ar -> finish(members, ar.result(), ar.cause(), start));
+    future.onComplete(ar -> {
+      long ran = System.nanoTime() - start;
+      answer(members, ar.result(), ar.cause());
+      ended(members.size(), ran);
+      startReady();
+    });
   }
 
   /** Answers every member of a batch (each exactly once) and frees their places; any thread. */
-  private void finish(List<Invocation> members, Object result, Throwable error, long start) {
-    long ran = System.nanoTime() - start;
+  private void answer(List<Invocation> members, Object result, Throwable error) {
     try {
       for (Invocation inv : members) {
         inv.end();
@@ -262,30 +347,40 @@ final class Batcher {
       for (Invocation inv : members) {
         admission.released(inv);
       }
-      loop.runOnContext(v -> ended(members.size(), ran));
     }
   }
 
-  /** On the loop: a batch ended, so another may start. */
+  /** A batch ended: another may start. */
   private void ended(int size, long ranNanos) {
-    running--;
-    runningItems -= size;
-    ewmaNanos = ewmaNanos == 0 ? ranNanos : (long) (EWMA_WEIGHT * ranNanos + (1 - EWMA_WEIGHT) * ewmaNanos);
-    schedule();
+    lock.lock();
+    try {
+      running--;
+      runningItems -= size;
+      ewmaNanos = ewmaNanos == 0 ? ranNanos : (long) (EWMA_WEIGHT * ranNanos + (1 - EWMA_WEIGHT) * ewmaNanos);
+    } finally {
+      lock.unlock();
+    }
   }
 
-  /** On the loop, once the instance stops admitting: answers the waiting items STOPPING. */
+  /** Once the instance stops admitting: answers the waiting items STOPPING; any thread. */
   void stop() {
-    stopped = true;
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
+    List<Invocation> dropped;
+    lock.lock();
+    try {
+      stopped = true;
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
+      }
+      dropped = new ArrayList<>(pending);
+      pending.clear();
+      waiting = 0;
+    } finally {
+      lock.unlock();
     }
-    for (Invocation inv : pending) {
+    for (Invocation inv : dropped) {
       owner.stopping(inv, "it was waiting for its batch when the service was undeployed; it did not run");
       admission.released(inv);
     }
-    pending.clear();
-    waiting = 0;
   }
 }

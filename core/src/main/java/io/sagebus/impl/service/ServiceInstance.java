@@ -300,7 +300,7 @@ public final class ServiceInstance {
     switch (batcher != null ? admission.hold(inv) : admission.admit(inv)) {
       case RUN -> {
         if (batcher != null) {
-          batcher.add(inv); // the consumer runs on the loop the batcher is confined to
+          batcher.add(inv);
         } else {
           dispatch(inv);
         }
@@ -519,30 +519,6 @@ public final class ServiceInstance {
     }
   }
 
-  /** Answers the items waiting for a batch STOPPING, on the loop the batchers are confined to. */
-  private void stopBatchers() {
-    if (batchers.isEmpty()) {
-      return;
-    }
-    // A JDK future, not Future.await: see the runners' wait in stopInstance.
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    loop.runOnContext(v -> {
-      try {
-        batchers.values().forEach(Batcher::stop);
-      } finally {
-        done.complete(null);
-      }
-    });
-    try {
-      done.get(RUNNER_END_MS, TimeUnit.MILLISECONDS);
-    } catch (TimeoutException | ExecutionException e) {
-      LOG.warn("Service '{}' instance {}: its batchers did not stop within {} ms", definition.name(), index,
-        RUNNER_END_MS, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   /**
    * Stops the instance: unregisters its consumer, answers queued calls STOPPING, lets executing
    * ones finish within the drain timeout (then answers them STOPPING and interrupts their
@@ -575,7 +551,7 @@ public final class ServiceInstance {
     for (Invocation inv : admission.stop()) {
       stopping(inv, "it was queued when the service was undeployed; it did not run");
     }
-    stopBatchers();
+    batchers.values().forEach(Batcher::stop);
     long drainMillis = definition.options().getDrainTimeout().toMillis();
     try {
       admission.idle().await(drainMillis, TimeUnit.MILLISECONDS);
