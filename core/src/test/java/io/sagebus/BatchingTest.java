@@ -119,6 +119,19 @@ class BatchingTest {
     return calls.stream().map(Future::result).toList();
   }
 
+  /** {@return the calls, once every one has ended} */
+  private static <T> List<Future<T>> ended(List<Future<T>> calls) throws Exception {
+    Future.join(calls).otherwiseEmpty().await(30, TimeUnit.SECONDS);
+    return calls;
+  }
+
+  private static void assertServiceError(Future<?> call, Class<?> remoteType, String remoteMessage) {
+    ServiceCallException e = (ServiceCallException) call.cause();
+    assertThat(e.code()).isEqualTo(FailureCode.SERVICE_ERROR);
+    assertThat(e.remoteType()).isEqualTo(remoteType.getName());
+    assertThat(e.remoteMessage()).isEqualTo(remoteMessage);
+  }
+
   @Test
   void concurrentCallsShareOneInvocationAndEachGetsItsElement() throws Exception {
     start(BatchPolicy.create(8, Duration.ofSeconds(20)));
@@ -163,36 +176,25 @@ class BatchingTest {
   @Test
   void aPerItemFailureFailsOnlyItsCall() throws Exception {
     start(BatchPolicy.create(3, Duration.ofSeconds(20)));
-    List<Future<String>> calls = callUpper("ok", "fail:me", "fine");
-    Future.join(calls).otherwiseEmpty().await(30, TimeUnit.SECONDS);
+    List<Future<String>> calls = ended(callUpper("ok", "fail:me", "fine"));
     assertThat(calls.get(0).result()).isEqualTo("OK");
     assertThat(calls.get(2).result()).isEqualTo("FINE");
-    ServiceCallException e = (ServiceCallException) calls.get(1).cause();
-    assertThat(e.code()).isEqualTo(FailureCode.SERVICE_ERROR);
-    assertThat(e.remoteType()).isEqualTo(IllegalArgumentException.class.getName());
-    assertThat(e.remoteMessage()).isEqualTo("cannot embed fail:me");
+    assertServiceError(calls.get(1), IllegalArgumentException.class, "cannot embed fail:me");
     assertThat(batches).hasSize(1);
   }
 
   @Test
   void theMethodThrowingFailsEveryCallOfTheBatchWithTheRemoteType() throws Exception {
     start(BatchPolicy.create(3, Duration.ofSeconds(20)));
-    List<Future<String>> calls = callUpper("a", "throw", "c");
-    Future.join(calls).otherwiseEmpty().await(30, TimeUnit.SECONDS);
-    for (Future<String> call : calls) {
-      ServiceCallException e = (ServiceCallException) call.cause();
-      assertThat(e.code()).isEqualTo(FailureCode.SERVICE_ERROR);
-      assertThat(e.remoteType()).isEqualTo(IllegalStateException.class.getName());
-      assertThat(e.remoteMessage()).isEqualTo("model crashed on 3 items");
+    for (Future<String> call : ended(callUpper("a", "throw", "c"))) {
+      assertServiceError(call, IllegalStateException.class, "model crashed on 3 items");
     }
   }
 
   @Test
   void aResultListOfTheWrongLengthFailsEveryCallWithBadResult() throws Exception {
     start(BatchPolicy.create(3, Duration.ofSeconds(20)));
-    List<Future<String>> calls = callUpper("a", "short", "c");
-    Future.join(calls).otherwiseEmpty().await(30, TimeUnit.SECONDS);
-    for (Future<String> call : calls) {
+    for (Future<String> call : ended(callUpper("a", "short", "c"))) {
       ServiceCallException e = (ServiceCallException) call.cause();
       assertThat(e.code()).isEqualTo(FailureCode.BAD_RESULT);
       assertThat(e.getMessage()).contains("3 items").contains("a list of 2");

@@ -153,13 +153,23 @@ public final class BatchingBenchmark {
   private static double direct(int size, int n) throws Exception {
     EmbedService service = new EmbedService();
     List<Integer> items = IntStream.range(0, size).boxed().toList();
+    return percentile(timed(n, i -> service.embed(items)), 50);
+  }
+
+  /** One timed step. */
+  private interface Step {
+    void run(int i) throws Exception;
+  }
+
+  /** {@return how long each of {@code n} steps took one after another on a virtual thread, in ms, sorted} */
+  private static double[] timed(int n, Step step) throws Exception {
     CompletableFuture<double[]> done = new CompletableFuture<>();
     Thread.ofVirtual().start(() -> {
       try {
         double[] ms = new double[n];
         for (int i = 0; i < n; i++) {
           long t0 = System.nanoTime();
-          service.embed(items);
+          step.run(i);
           ms[i] = (System.nanoTime() - t0) / 1e6;
         }
         Arrays.sort(ms);
@@ -168,7 +178,7 @@ public final class BatchingBenchmark {
         done.completeExceptionally(t);
       }
     });
-    return percentile(done.get(300, TimeUnit.SECONDS), 50);
+    return done.get(300, TimeUnit.SECONDS);
   }
 
   /** {@return items/s of {@code n} items through a mapAsync of capacity 256 calling the method per item} */
@@ -190,26 +200,13 @@ public final class BatchingBenchmark {
 
   /** {@return the latency of each of {@code n} sequential calls, in ms, sorted} */
   private static double[] latencies(LocalEnvironment env, String service, int n) throws Exception {
-    CompletableFuture<double[]> done = new CompletableFuture<>();
-    Thread.ofVirtual().start(() -> {
-      try {
-        double[] ms = new double[n];
-        for (int i = 0; i < n; i++) {
-          long t0 = System.nanoTime();
-          if (service.equals("embed")) {
-            env.services().<Integer>call(service, EMBED, i);
-          } else {
-            env.services().<JsonArray>call(service, EMBED, List.of(i));
-          }
-          ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        Arrays.sort(ms);
-        done.complete(ms);
-      } catch (Throwable t) {
-        done.completeExceptionally(t);
+    return timed(n, i -> {
+      if (service.equals("embed")) {
+        env.services().<Integer>call(service, EMBED, i);
+      } else {
+        env.services().<JsonArray>call(service, EMBED, List.of(i));
       }
     });
-    return done.get(300, TimeUnit.SECONDS);
   }
 
   private static double percentile(double[] sorted, int p) {

@@ -57,11 +57,9 @@ final class Admission {
   Outcome admit(Invocation inv) {
     lock.lock();
     try {
-      if (stopping) {
-        return Outcome.STOPPING;
-      }
-      if (active + queue.size() + items >= maxConcurrency + maxQueued) {
-        return Outcome.FULL;
+      Outcome refused = refusal();
+      if (refused != null) {
+        return refused;
       }
       if (active < maxConcurrency) {
         active++;
@@ -85,11 +83,9 @@ final class Admission {
   Outcome hold(Invocation inv) {
     lock.lock();
     try {
-      if (stopping) {
-        return Outcome.STOPPING;
-      }
-      if (active + queue.size() + items >= maxConcurrency + maxQueued) {
-        return Outcome.FULL;
+      Outcome refused = refusal();
+      if (refused != null) {
+        return refused;
       }
       items++;
       executing.link(inv);
@@ -113,6 +109,14 @@ final class Admission {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Under the lock: {@return STOPPING or FULL when a call is refused now, else {@code null}} */
+  private Outcome refusal() {
+    if (stopping) {
+      return Outcome.STOPPING;
+    }
+    return active + queue.size() + items >= maxConcurrency + maxQueued ? Outcome.FULL : null;
   }
 
   private void idleIfDone() {
