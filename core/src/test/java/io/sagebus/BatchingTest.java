@@ -325,6 +325,21 @@ class BatchingTest {
     env = null;
   }
 
+  @Test
+  void aBatchOutlivingTheDrainTimeoutIsAnsweredStoppingAndInterrupted() throws Exception {
+    CountDownLatch never = new CountDownLatch(1);
+    start(BatchPolicy.create(2, Duration.ofSeconds(20)), never,
+      new ServiceOptions().setDrainTimeout(Duration.ofMillis(200)), new EnvironmentOptions());
+    List<Future<String>> running = callUpper("a", "b");
+    await().atMost(LONG).until(() -> batches.size() == 1);
+    env.undeploy("upper").await(30, TimeUnit.SECONDS);
+    for (Future<String> call : ended(running)) {
+      assertThat(((ServiceCallException) call.cause()).code()).isEqualTo(FailureCode.STOPPING);
+    }
+    // The batch's thread was interrupted at the gate it would never have passed: nothing of it is left.
+    await().atMost(LONG).until(() -> env.openResources().isEmpty());
+  }
+
   /** Batched methods of the wrong shape. */
   public static class WrongShapes {
     /**
