@@ -36,6 +36,10 @@ public final class BatchingSample {
   public static class LengthService {
     static final AtomicInteger INVOCATIONS = new AtomicInteger();
 
+    /** Made by Sagebus, one per instance. */
+    public LengthService() {
+    }
+
     /**
      * {@return each text's length, in order; an exception in the place of a text that fails alone}
      *

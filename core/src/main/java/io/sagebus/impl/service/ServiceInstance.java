@@ -561,6 +561,9 @@ public final class ServiceInstance {
         definition.name(), index, late.size(), drainMillis);
       for (Invocation inv : late) {
         stopping(inv, "it was still executing after the drain timeout of " + drainMillis + " ms");
+      }
+      // Every call answered before any thread is interrupted: the items of one batch share a thread.
+      for (Invocation inv : late) {
         Thread thread = inv.thread;
         if (thread != null && thread.isVirtual()) {
           thread.interrupt();
