@@ -37,6 +37,7 @@ public class ServiceOptions {
   private CircuitBreakerPolicy circuitBreaker;
   private CachePolicy cache;
   private RateLimit rateLimit;
+  private final java.util.TreeMap<String, BatchPolicy> batching = new java.util.TreeMap<>();
   private JsonObject config = new JsonObject();
 
   /** Options with the defaults. */
@@ -59,6 +60,7 @@ public class ServiceOptions {
     this.circuitBreaker = other.circuitBreaker == null ? null : new CircuitBreakerPolicy(other.circuitBreaker);
     this.cache = other.cache == null ? null : new CachePolicy(other.cache);
     this.rateLimit = other.rateLimit == null ? null : new RateLimit(other.rateLimit);
+    other.batching.forEach((m, p) -> this.batching.put(m, new BatchPolicy(p)));
     this.config = other.config.copy();
   }
 
@@ -83,6 +85,13 @@ public class ServiceOptions {
     setCache(cachePolicy == null ? null : new CachePolicy(cachePolicy));
     JsonObject limit = json.getJsonObject("rateLimit");
     setRateLimit(limit == null ? null : new RateLimit(limit));
+    JsonObject batches = json.getJsonObject("batching", new JsonObject());
+    for (String method : batches.fieldNames()) {
+      if (!(batches.getValue(method) instanceof JsonObject policy)) {
+        throw new IllegalArgumentException("batching." + method + " must be a BatchPolicy object");
+      }
+      setBatching(method, new BatchPolicy(policy));
+    }
     setConfig(json.getJsonObject("config", new JsonObject()));
   }
 
@@ -109,6 +118,11 @@ public class ServiceOptions {
     }
     if (rateLimit != null) {
       json.put("rateLimit", rateLimit.toJson());
+    }
+    if (!batching.isEmpty()) {
+      JsonObject batches = new JsonObject();
+      batching.forEach((m, p) -> batches.put(m, p.toJson()));
+      json.put("batching", batches);
     }
     return json;
   }
@@ -307,6 +321,36 @@ public class ServiceOptions {
    */
   public ServiceOptions setRateLimit(RateLimit rateLimit) {
     this.rateLimit = rateLimit == null ? null : new RateLimit(rateLimit);
+    return this;
+  }
+
+  /**
+   * {@return the batched methods set here and their policies (a copy; a {@link Batched} annotation adds others)}
+   */
+  public java.util.Map<String, BatchPolicy> getBatching() {
+    java.util.Map<String, BatchPolicy> copy = new java.util.TreeMap<>();
+    batching.forEach((m, p) -> copy.put(m, new BatchPolicy(p)));
+    return copy;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param method the name of a method that takes one {@code List} and returns a {@code List} of the same
+   *               length (or a Future of one); registering the service fails when it has no such method
+   * @param policy how its calls are gathered (copied), overriding a {@link Batched} annotation on it; {@code null}
+   *               to remove a policy set here before
+   * @throws IllegalArgumentException when the method name is null or empty
+   */
+  public ServiceOptions setBatching(String method, BatchPolicy policy) {
+    if (method == null || method.isEmpty()) {
+      throw new IllegalArgumentException("The batched method name must not be null or empty");
+    }
+    if (policy == null) {
+      batching.remove(method);
+    } else {
+      batching.put(method, new BatchPolicy(policy));
+    }
     return this;
   }
 

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A snapshot of one service's statistics, summed over its instances in this JVM since it was
@@ -32,20 +33,23 @@ import java.util.Map;
  * @param throttled            calls from this JVM that waited for a permit of the service's {@link RateLimit}
  * @param throttleRejected     calls from this JVM failed with {@link ServiceThrottledException} (no permit within their budget)
  * @param throttleWaitMillis   total time calls from this JVM waited for a permit, in milliseconds
+ * @param batches              batched methods (see {@link BatchPolicy}) that ran a batch here, by method name
  */
 public record ServiceStats(String service, int instances, long requests, long succeeded, Map<FailureCode, Long> errors,
                            long rejected, long timeouts, long retries, long meanExecutionMicros,
                            long maxExecutionMicros, int inFlight, int queued, long cacheHits,
                            long cacheMisses, long cacheCoalesced,
-                           long throttled, long throttleRejected, long throttleWaitMillis) {
+                           long throttled, long throttleRejected, long throttleWaitMillis,
+                           Map<String, BatchStats> batches) {
 
   /**
-   * Keeps an unmodifiable copy of {@code errors}.
+   * Keeps unmodifiable copies of {@code errors} and {@code batches} ({@code null} batches: none).
    */
   public ServiceStats {
     EnumMap<FailureCode, Long> copy = new EnumMap<>(FailureCode.class);
     copy.putAll(errors);
     errors = Collections.unmodifiableMap(copy);
+    batches = batches == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(batches));
   }
 
   /**
@@ -81,7 +85,14 @@ public record ServiceStats(String service, int instances, long requests, long su
       .put("cacheCoalesced", cacheCoalesced)
       .put("throttled", throttled)
       .put("throttleRejected", throttleRejected)
-      .put("throttleWaitMillis", throttleWaitMillis);
+      .put("throttleWaitMillis", throttleWaitMillis)
+      .put("batches", batchesJson());
+  }
+
+  private JsonObject batchesJson() {
+    JsonObject json = new JsonObject();
+    batches.forEach((method, b) -> json.put(method, b.toJson()));
+    return json;
   }
 
   /**
@@ -97,6 +108,13 @@ public record ServiceStats(String service, int instances, long requests, long su
       json.getLong("retries", 0L), json.getLong("meanExecutionMicros", 0L), json.getLong("maxExecutionMicros", 0L),
       json.getInteger("inFlight", 0), json.getInteger("queued", 0), json.getLong("cacheHits", 0L),
       json.getLong("cacheMisses", 0L), json.getLong("cacheCoalesced", 0L), json.getLong("throttled", 0L),
-      json.getLong("throttleRejected", 0L), json.getLong("throttleWaitMillis", 0L));
+      json.getLong("throttleRejected", 0L), json.getLong("throttleWaitMillis", 0L), batchesOf(json));
+  }
+
+  private static Map<String, BatchStats> batchesOf(JsonObject json) {
+    Map<String, BatchStats> batches = new TreeMap<>();
+    json.getJsonObject("batches", new JsonObject()).forEach(e -> batches.put(e.getKey(),
+      BatchStats.fromJson((JsonObject) e.getValue())));
+    return batches;
   }
 }

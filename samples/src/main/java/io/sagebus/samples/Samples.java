@@ -34,6 +34,8 @@ public final class Samples {
     new Entry("enrich", "a batch of records through a map that calls a service, into a sink", EnrichSample::run),
     new Entry("async", "mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]",
       (args, out) -> AsyncSample.run(out, AsyncSample.records(args))),
+    new Entry("batching", "four concurrent calls of a batched method run as one invocation (README: Batching)",
+      BatchingSample::run),
     new Entry("cluster", "join the nodes of cluster sagebus-demo and run a job calling replicas on them (README: "
       + "Run a cluster)", ClusterSample::run),
     new Entry("serve", "a local environment behind the management API on 127.0.0.1:8089 until Ctrl-C (README: "

@@ -34,6 +34,7 @@ class ReadmeSnippetsTest {
         }
       }
     }
-    assertThat(regions).contains("quickstart", "quickstart-verticle", "manual", "enrich", "enrich-function", "serve");
+    assertThat(regions).contains("quickstart", "quickstart-verticle", "manual", "enrich", "enrich-function", "serve",
+      "batching", "batching-service");
   }
 }

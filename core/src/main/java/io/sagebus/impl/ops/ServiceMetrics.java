@@ -28,6 +28,7 @@ public final class ServiceMetrics {
   private final LongAdder throttleRejected = new LongAdder();
   private final LongAdder throttleWaitNanos = new LongAdder();
   private final Map<FailureCode, LongAdder> errors = new EnumMap<>(FailureCode.class);
+  private final Map<String, BatchCounters> batches = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Counters at zero. */
   public ServiceMetrics() {
@@ -112,6 +113,38 @@ public final class ServiceMetrics {
   }
 
   /**
+   * A batch of a batched method began.
+   *
+   * @param method    the method
+   * @param size      its items
+   * @param waitNanos the sum of its items' waits, from their arrival to now
+   * @param maxWaitNanos the longest of those waits
+   */
+  public void batch(String method, int size, long waitNanos, long maxWaitNanos) {
+    BatchCounters b = batches.computeIfAbsent(method, m -> new BatchCounters());
+    b.batches.increment();
+    b.items.add(size);
+    b.maxSize.accumulateAndGet(size, Math::max);
+    b.waitNanos.add(waitNanos);
+    b.maxWaitNanos.accumulateAndGet(maxWaitNanos, Math::max);
+  }
+
+  /** The counters of one batched method. */
+  private static final class BatchCounters {
+    final LongAdder batches = new LongAdder();
+    final LongAdder items = new LongAdder();
+    final AtomicLong maxSize = new AtomicLong();
+    final LongAdder waitNanos = new LongAdder();
+    final AtomicLong maxWaitNanos = new AtomicLong();
+
+    io.sagebus.BatchStats snapshot() {
+      long n = items.sum();
+      return new io.sagebus.BatchStats(batches.sum(), n, (int) maxSize.get(), n == 0 ? 0 : waitNanos.sum() / n / 1000,
+        maxWaitNanos.get() / 1000);
+    }
+  }
+
+  /**
    * {@return a snapshot}
    *
    * @param service   the service name
@@ -132,6 +165,12 @@ public final class ServiceMetrics {
       errs.getOrDefault(FailureCode.OVERLOADED, 0L), timeouts.sum(), retries.sum(),
       n == 0 ? 0 : executionMicros.sum() / n, maxExecutionMicros.get(), inFlight, queued, cacheHits.sum(),
       cacheMisses.sum(), cacheCoalesced.sum(), throttled.sum(),
-      throttleRejected.sum(), TimeUnit.NANOSECONDS.toMillis(throttleWaitNanos.sum()));
+      throttleRejected.sum(), TimeUnit.NANOSECONDS.toMillis(throttleWaitNanos.sum()), batchSnapshot());
+  }
+
+  private Map<String, io.sagebus.BatchStats> batchSnapshot() {
+    Map<String, io.sagebus.BatchStats> map = new java.util.TreeMap<>();
+    batches.forEach((m, b) -> map.put(m, b.snapshot()));
+    return map;
   }
 }

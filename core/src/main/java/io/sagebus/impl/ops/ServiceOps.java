@@ -1,6 +1,7 @@
 package io.sagebus.impl.ops;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -336,6 +337,8 @@ public final class ServiceOps {
     private final AtomicReferenceArray<Counter> errors = new AtomicReferenceArray<>(CODES);
     private volatile Timer queueWait;
     private volatile Timer execution;
+    private volatile DistributionSummary batchSize;
+    private volatile Timer batchWait;
 
     ServerMeters(String method) {
       this.method = method;
@@ -362,6 +365,33 @@ public final class ServiceOps {
         execution = t;
       }
       return t;
+    }
+
+    /**
+     * A batch of this (batched) method began.
+     *
+     * @param size       its items
+     * @param waitsNanos each item's wait from its arrival to now
+     */
+    public void batch(int size, long[] waitsNanos) {
+      DistributionSummary s = batchSize;
+      Timer w = batchWait;
+      if (s == null) {
+        // A race makes the same meters twice: Micrometer returns the registered ones.
+        s = DistributionSummary.builder("sagebus.service.batch.size").description("Items per invocation of a "
+          + "batched method").baseUnit("items").tags(tags).tag("method", method).publishPercentileHistogram()
+          .minimumExpectedValue(1.0).maximumExpectedValue((double) io.sagebus.BatchPolicy.MAX_SIZE_LIMIT)
+          .register(registry);
+        meters.add(s);
+        w = timer("sagebus.service.batch.wait", "Time an item of a batched method waited, from its arrival to "
+          + "the start of its batch", method);
+        batchWait = w;
+        batchSize = s;
+      }
+      s.record(size);
+      for (int i = 0; i < size; i++) {
+        w.record(waitsNanos[i], TimeUnit.NANOSECONDS);
+      }
     }
 
     /** A request arrived. */

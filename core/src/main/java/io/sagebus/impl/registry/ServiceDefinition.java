@@ -99,7 +99,13 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
     if (type == null) {
       throw new IllegalArgumentException("The class of service '" + name + "' must not be null");
     }
-    return new ServiceDefinition(name, constructorOf(name, type), new OfClass(type), copy(options));
+    ServiceOptions opts = copy(options);
+    try {
+      ServiceMethods.of(type, opts.getBatching()); // a batched method of the wrong shape fails here, not at start
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Service '" + name + "': " + e.getMessage(), e);
+    }
+    return new ServiceDefinition(name, constructorOf(name, type), new OfClass(type), opts);
   }
 
   /**

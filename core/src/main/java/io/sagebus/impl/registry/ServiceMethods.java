@@ -3,6 +3,8 @@ package io.sagebus.impl.registry;
 import io.sagebus.impl.Json;
 
 import com.fasterxml.jackson.databind.JavaType;
+import io.sagebus.BatchPolicy;
+import io.sagebus.Batched;
 import io.sagebus.FailureCode;
 import io.sagebus.ServiceLifecycle;
 import io.vertx.core.Future;
@@ -14,11 +16,13 @@ import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
 
@@ -32,19 +36,98 @@ public final class ServiceMethods {
 
   private final Class<?> type;
   private final Map<String, List<Target>> byName;
+  /** Batched methods by name: each has exactly one target, taking one List. */
+  private final Map<String, Batch> batched;
 
-  private ServiceMethods(Class<?> type, Map<String, List<Target>> byName) {
+  private ServiceMethods(Class<?> type, Map<String, List<Target>> byName, Map<String, Batch> batched) {
     this.type = type;
     this.byName = byName;
+    this.batched = batched;
   }
 
   /**
-   * Reads the callable methods of a class.
+   * Reads the callable methods of a class; those annotated {@link Batched} are batched.
    *
    * @param type a service class
    * @return its method table
+   * @throws IllegalArgumentException as {@link #of(Class, Map)}
    */
   public static ServiceMethods of(Class<?> type) {
+    return of(type, Map.of());
+  }
+
+  /**
+   * Reads the callable methods of a class and its batched ones: those annotated {@link Batched} and
+   * those {@code batching} names (which override the annotation).
+   *
+   * @param type     a service class
+   * @param batching policies by method name, from the service's options
+   * @return its method table
+   * @throws IllegalArgumentException when a batched method is missing, overloaded, or does not take one
+   *                                  {@code List} and return a {@code List} (or a Future of one)
+   */
+  public static ServiceMethods of(Class<?> type, Map<String, BatchPolicy> batching) {
+    Map<String, List<Target>> byName = table(type);
+    Map<String, BatchPolicy> policies = new TreeMap<>();
+    byName.forEach((name, targets) -> targets.forEach(t -> {
+      Batched ann = t.method.getAnnotation(Batched.class);
+      if (ann != null) {
+        try {
+          policies.put(name, BatchPolicy.of(ann));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("@Batched on " + type.getName() + "." + t.signature() + ": "
+            + e.getMessage(), e);
+        }
+      }
+    }));
+    policies.putAll(batching);
+    Map<String, Batch> batched = new HashMap<>();
+    policies.forEach((name, policy) -> batched.put(name, batch(type, byName.get(name), name, policy)));
+    return new ServiceMethods(type, byName, batched);
+  }
+
+  private static Batch batch(Class<?> type, List<Target> targets, String name, BatchPolicy policy) {
+    String where = "Batched method '" + name + "' of " + type.getName();
+    if (targets == null) {
+      throw new IllegalArgumentException(where + " does not exist (ServiceOptions.setBatching names it); "
+        + "callable methods: " + new TreeSet<>(table(type).keySet()));
+    }
+    if (targets.size() != 1) {
+      throw new IllegalArgumentException(where + " is overloaded (" + targets.stream().map(Target::signature)
+        .toList() + "): a batched method must have one signature, taking one List");
+    }
+    Target t = targets.get(0);
+    String shape = ": it must take exactly one List parameter and return a List of the same length, or a "
+      + "Future<List<...>> / CompletionStage<List<...>> (e.g. List<float[]> embed(List<String> texts))";
+    if (t.params.length != 1 || t.method.getParameterTypes()[0] != List.class) {
+      throw new IllegalArgumentException(where + " is " + t.signature() + shape);
+    }
+    java.lang.reflect.Type returned = t.method.getGenericReturnType();
+    Class<?> raw = t.method.getReturnType();
+    boolean ok;
+    if (t.kind == Kind.BLOCKING) {
+      ok = raw == List.class;
+    } else {
+      ok = returned instanceof java.lang.reflect.ParameterizedType p && p.getActualTypeArguments().length == 1
+        && rawOf(p.getActualTypeArguments()[0]) == List.class;
+    }
+    if (!ok) {
+      throw new IllegalArgumentException(where + " returns " + returned.getTypeName() + shape);
+    }
+    return new Batch(t, new BatchPolicy(policy), t.params[0].getContentType());
+  }
+
+  private static Class<?> rawOf(java.lang.reflect.Type type) {
+    if (type instanceof Class<?> c) {
+      return c;
+    }
+    if (type instanceof java.lang.reflect.ParameterizedType p && p.getRawType() instanceof Class<?> c) {
+      return c;
+    }
+    return null;
+  }
+
+  private static Map<String, List<Target>> table(Class<?> type) {
     Map<String, List<Target>> byName = new HashMap<>();
     for (Method m : type.getMethods()) {
       if (Modifier.isStatic(m.getModifiers()) || m.isBridge() || m.isSynthetic()
@@ -55,7 +138,7 @@ public final class ServiceMethods {
     }
     // Deterministic choice between overloads of the same arity: most specific parameter types first.
     byName.values().forEach(list -> list.sort(Comparator.comparing(Target::signature)));
-    return new ServiceMethods(type, byName);
+    return byName;
   }
 
   private static boolean isLifecycleHook(Method m) {
@@ -86,6 +169,10 @@ public final class ServiceMethods {
    * @throws CallRejected with {@link FailureCode#UNKNOWN_METHOD} or {@link FailureCode#BAD_ARGUMENTS}
    */
   public Bound bind(String method, JsonArray args) {
+    Batch batch = batched.get(method);
+    if (batch != null) {
+      return bindItem(batch, method, args);
+    }
     List<Target> targets = byName.get(method);
     if (targets == null) {
       throw new CallRejected(FailureCode.UNKNOWN_METHOD, "No public method '" + method + "' on "
@@ -129,6 +216,50 @@ public final class ServiceMethods {
     }
     throw new CallRejected(FailureCode.BAD_ARGUMENTS, "Arguments " + shorten(args.encode()) + " do not fit "
       + String.join("; ", problems));
+  }
+
+  /** A call of a batched method carries one item: its one argument, converted to the list's element type. */
+  private Bound bindItem(Batch batch, String method, JsonArray args) {
+    if (args.size() != 1) {
+      throw new CallRejected(FailureCode.BAD_ARGUMENTS, method + " is batched: call it with one item (the "
+        + "instance gathers the items of concurrent calls into one " + batch.target.signature() + "), got "
+        + args.size() + " argument(s)");
+    }
+    try {
+      return new Bound(batch.target, new Object[]{Json.fromWire(args.getValue(0), batch.element)}, true);
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw new CallRejected(FailureCode.BAD_ARGUMENTS, "Argument " + shorten(args.encode()) + " does not fit an "
+        + "item of " + batch.target.signature() + ": " + firstLine(e.getMessage()));
+    }
+  }
+
+  /**
+   * {@return the batched methods by name}
+   */
+  public Map<String, Batch> batched() {
+    return Collections.unmodifiableMap(batched);
+  }
+
+  /**
+   * A batched method.
+   *
+   * @param target  the method
+   * @param policy  how its calls are gathered
+   * @param element the type of the list's elements, to which each call's item is converted
+   */
+  public record Batch(Target target, BatchPolicy policy, JavaType element) {
+
+    /**
+     * Runs the method with the items of a batch.
+     *
+     * @param instance the service object
+     * @param items    the items, in order
+     * @return what the method returned
+     * @throws Throwable what the method threw
+     */
+    public Object invoke(Object instance, List<Object> items) throws Throwable {
+      return (Object) target.handle.invokeExact(instance, new Object[]{items});
+    }
   }
 
   private static String describe(List<Integer> arities) {
@@ -216,10 +347,30 @@ public final class ServiceMethods {
   public static final class Bound {
     private final Target target;
     private final Object[] args;
+    private final boolean item;
 
     Bound(Target target, Object[] args) {
+      this(target, args, false);
+    }
+
+    Bound(Target target, Object[] args, boolean item) {
       this.target = target;
       this.args = args;
+      this.item = item;
+    }
+
+    /**
+     * {@return whether it is one item of a batched method (run in a batch, never alone)}
+     */
+    public boolean batched() {
+      return item;
+    }
+
+    /**
+     * {@return the item of a call of a batched method}
+     */
+    public Object item() {
+      return args[0];
     }
 
     /**

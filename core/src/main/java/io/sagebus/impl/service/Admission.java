@@ -35,6 +35,8 @@ final class Admission {
   /** Invocations holding a slot: an intrusive list (no hashing per call), read when a drain times out. */
   private final Invocation executing = Invocation.sentinel();
   private int active;
+  /** Items of batched methods admitted and not yet answered: they take a place each, but no slot. */
+  private int items;
   private boolean stopping;
   private Promise<Void> idle;
 
@@ -55,11 +57,9 @@ final class Admission {
   Outcome admit(Invocation inv) {
     lock.lock();
     try {
-      if (stopping) {
-        return Outcome.STOPPING;
-      }
-      if (active + queue.size() >= maxConcurrency + maxQueued) {
-        return Outcome.FULL;
+      Outcome refused = refusal();
+      if (refused != null) {
+        return refused;
       }
       if (active < maxConcurrency) {
         active++;
@@ -70,6 +70,58 @@ final class Admission {
       return Outcome.QUEUED;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Admits one item of a batched method: it counts against {@code maxConcurrency + maxQueued} as
+   * any call does, but takes no slot (its batch runs under the method's own limit).
+   *
+   * @param inv the item's call
+   * @return {@link Outcome#RUN} when held (hand it to its batcher), else FULL or STOPPING
+   */
+  Outcome hold(Invocation inv) {
+    lock.lock();
+    try {
+      Outcome refused = refusal();
+      if (refused != null) {
+        return refused;
+      }
+      items++;
+      executing.link(inv);
+      return Outcome.RUN;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * An item taken by {@link #hold(Invocation)} was answered: its place is freed.
+   *
+   * @param inv the item's call
+   */
+  void released(Invocation inv) {
+    lock.lock();
+    try {
+      inv.unlink();
+      items--;
+      idleIfDone();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Under the lock: {@return STOPPING or FULL when a call is refused now, else {@code null}} */
+  private Outcome refusal() {
+    if (stopping) {
+      return Outcome.STOPPING;
+    }
+    return active + queue.size() + items >= maxConcurrency + maxQueued ? Outcome.FULL : null;
+  }
+
+  private void idleIfDone() {
+    if (stopping && active == 0 && items == 0 && idle != null) {
+      idle.tryComplete();
     }
   }
 
@@ -86,9 +138,7 @@ final class Admission {
       Invocation next = queue.poll();
       if (next == null) {
         active--;
-        if (stopping && active == 0 && idle != null) {
-          idle.tryComplete();
-        }
+        idleIfDone();
       } else {
         executing.link(next);
       }
@@ -110,9 +160,7 @@ final class Admission {
       List<Invocation> dropped = new ArrayList<>(queue);
       queue.clear();
       idle = Promise.promise();
-      if (active == 0) {
-        idle.complete();
-      }
+      idleIfDone();
       return dropped;
     } finally {
       lock.unlock();
@@ -144,6 +192,16 @@ final class Admission {
     lock.lock();
     try {
       return active;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** {@return items of batched methods held now (waiting for their batch or in it)} */
+  int items() {
+    lock.lock();
+    try {
+      return items;
     } finally {
       lock.unlock();
     }

@@ -56,6 +56,26 @@ final class Recorder {
     }
   }
 
+  /**
+   * A batch of a batched method began.
+   *
+   * @param method     the method
+   * @param meter      its meters, or {@code null}
+   * @param waitsNanos each item's wait from its arrival to the batch's start, one per item
+   */
+  void batch(String method, ServiceOps.ServerMeters meter, long[] waitsNanos) {
+    long sum = 0;
+    long max = 0;
+    for (long w : waitsNanos) {
+      sum += w;
+      max = Math.max(max, w);
+    }
+    stats.batch(method, waitsNanos.length, sum, max);
+    if (meter != null) {
+      meter.batch(waitsNanos.length, waitsNanos);
+    }
+  }
+
   /** A call was answered with its result; its method ran {@code micros}. */
   void succeeded(long micros) {
     stats.succeeded(micros);

@@ -32,7 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -88,6 +90,8 @@ public final class ServiceInstance {
   private long foreignTimeoutMs;
   /** Where this instance's state shows (health) and its meters live. */
   private ServiceOps ops;
+  /** The batchers of its batched methods, by method name (empty for none). */
+  private Map<String, Batcher> batchers = Map.of();
 
   /**
    * An instance of a service.
@@ -115,14 +119,22 @@ public final class ServiceInstance {
     return address;
   }
 
-  /** {@return calls executing now} */
+  /** {@return calls executing now (items of running batches included)} */
   public int inFlight() {
-    return admission.active();
+    int n = admission.active();
+    for (Batcher b : batchers.values()) {
+      n += b.runningItems();
+    }
+    return n;
   }
 
-  /** {@return calls waiting for a slot now} */
+  /** {@return calls waiting for a slot now (items waiting for their batch included)} */
   public int queued() {
-    return admission.queued();
+    int n = admission.queued();
+    for (Batcher b : batchers.values()) {
+      n += b.waiting();
+    }
+    return n;
   }
 
   /**
@@ -172,7 +184,7 @@ public final class ServiceInstance {
     runnerDescription = "service runner " + definition.name() + " #" + index;
     ServiceContext ctx = new InstanceContext(ServiceClient.create(vertx, environment));
     instance = definition.factory().apply(ctx);
-    methods = ServiceMethods.of(instance.getClass());
+    methods = ServiceMethods.of(instance.getClass(), definition.options().getBatching());
     recorder = new Recorder(metrics, ops.serverMeters(methods.names()));
     if (instance instanceof ServiceLifecycle hooks) {
       try {
@@ -185,6 +197,12 @@ public final class ServiceInstance {
       }
     }
     loop = ((VertxInternal) vertx).createEventLoopContext();
+    if (!methods.batched().isEmpty()) {
+      Map<String, Batcher> made = new HashMap<>();
+      methods.batched().forEach((name, batch) -> made.put(name, new Batcher(this, name, batch, admission, recorder,
+        loop)));
+      batchers = made;
+    }
     Promise<Void> registered = Promise.promise();
     loop.runOnContext(v -> {
       consumer = vertx.eventBus().consumer(address, this::receive);
@@ -278,8 +296,15 @@ public final class ServiceInstance {
   }
 
   private void admit(Invocation inv) {
-    switch (admission.admit(inv)) {
-      case RUN -> dispatch(inv);
+    Batcher batcher = inv.bound.batched() ? batchers.get(inv.method) : null;
+    switch (batcher != null ? admission.hold(inv) : admission.admit(inv)) {
+      case RUN -> {
+        if (batcher != null) {
+          batcher.add(inv);
+        } else {
+          dispatch(inv);
+        }
+      }
       case FULL -> inv.fail(FailureCode.OVERLOADED, FailureCode.OVERLOADED.name(), "Service '" + definition.name()
         + "' instance " + index + " is full: " + admission.maxConcurrency() + " running, " + admission.maxQueued()
         + " queued", new JsonArray());
@@ -315,9 +340,47 @@ public final class ServiceInstance {
     long key = tracker.opened("thread", runnerDescription);
     runners.incrementAndGet();
     context.executeBlocking(() -> {
-      runBlocking(key);
+      try {
+        runBlocking();
+      } finally {
+        runnerEnded(key);
+      }
       return null;
     }, false);
+  }
+
+  /** Runs a batch of a blocking batched method on a virtual thread of its own, counted as a runner. */
+  void onVirtualThread(Runnable task) {
+    long key = tracker.opened("thread", runnerDescription);
+    runners.incrementAndGet();
+    context.executeBlocking(() -> {
+      try {
+        task.run();
+      } finally {
+        runnerEnded(key);
+      }
+      return null;
+    }, false);
+  }
+
+  private void runnerEnded(long threadKey) {
+    tracker.closed(threadKey);
+    if (runners.decrementAndGet() == 0) {
+      CompletableFuture<Void> gone = runnersGone;
+      if (gone != null) {
+        gone.complete(null);
+      }
+    }
+  }
+
+  /** {@return the service name} */
+  String serviceName() {
+    return definition.name();
+  }
+
+  /** {@return the service object} */
+  Object serviceObject() {
+    return instance;
   }
 
   /**
@@ -326,41 +389,31 @@ public final class ServiceInstance {
    * none is left. Whenever it takes one and no other runner is spare while more wait, it starts
    * another, so an invocation never waits behind a method that blocks.
    */
-  private void runBlocking(long threadKey) {
-    try {
-      while (true) {
-        Invocation inv = ready.poll();
-        if (inv == null) {
-          spare.decrementAndGet();
-          // A dispatcher that saw this runner spare offered before the decrement: look again.
-          if (ready.isEmpty()) {
-            return;
-          }
-          spare.incrementAndGet();
-          continue;
-        }
-        if (spare.decrementAndGet() == 0 && !ready.isEmpty()) {
-          spawnRunner();
-        }
-        while (inv != null) {
-          if (!inv.blocking()) {
-            Invocation async = inv;
-            loop.runOnContext(v -> runOnLoop(async));
-            break;
-          }
-          run(inv);
-          inv = admission.next(inv);
+  private void runBlocking() {
+    while (true) {
+      Invocation inv = ready.poll();
+      if (inv == null) {
+        spare.decrementAndGet();
+        // A dispatcher that saw this runner spare offered before the decrement: look again.
+        if (ready.isEmpty()) {
+          return;
         }
         spare.incrementAndGet();
+        continue;
       }
-    } finally {
-      tracker.closed(threadKey);
-      if (runners.decrementAndGet() == 0) {
-        CompletableFuture<Void> gone = runnersGone;
-        if (gone != null) {
-          gone.complete(null);
+      if (spare.decrementAndGet() == 0 && !ready.isEmpty()) {
+        spawnRunner();
+      }
+      while (inv != null) {
+        if (!inv.blocking()) {
+          Invocation async = inv;
+          loop.runOnContext(v -> runOnLoop(async));
+          break;
         }
+        run(inv);
+        inv = admission.next(inv);
       }
+      spare.incrementAndGet();
     }
   }
 
@@ -442,7 +495,8 @@ public final class ServiceInstance {
     CallScope.restore(previous);
   }
 
-  private boolean expired(Invocation inv) {
+  /** {@return whether its budget is spent; if so it was answered DEADLINE_EXCEEDED} */
+  boolean expired(Invocation inv) {
     if (!inv.expired()) {
       return false;
     }
@@ -497,6 +551,7 @@ public final class ServiceInstance {
     for (Invocation inv : admission.stop()) {
       stopping(inv, "it was queued when the service was undeployed; it did not run");
     }
+    batchers.values().forEach(Batcher::stop);
     long drainMillis = definition.options().getDrainTimeout().toMillis();
     try {
       admission.idle().await(drainMillis, TimeUnit.MILLISECONDS);
@@ -506,6 +561,9 @@ public final class ServiceInstance {
         definition.name(), index, late.size(), drainMillis);
       for (Invocation inv : late) {
         stopping(inv, "it was still executing after the drain timeout of " + drainMillis + " ms");
+      }
+      // Every call answered before any thread is interrupted: the items of one batch share a thread.
+      for (Invocation inv : late) {
         Thread thread = inv.thread;
         if (thread != null && thread.isVirtual()) {
           thread.interrupt();
@@ -538,7 +596,8 @@ public final class ServiceInstance {
     return Future.succeededFuture();
   }
 
-  private void stopping(Invocation inv, String why) {
+  /** Answers a call STOPPING. */
+  void stopping(Invocation inv, String why) {
     inv.fail(FailureCode.STOPPING, FailureCode.STOPPING.name(), "Service '" + definition.name() + "' is stopping: " + why,
       new JsonArray());
   }

@@ -1,0 +1,386 @@
+package io.sagebus.impl.service;
+
+import io.sagebus.BatchPolicy;
+import io.sagebus.FailureCode;
+import io.sagebus.impl.call.CallScope;
+import io.sagebus.impl.registry.ServiceMethods;
+import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.json.JsonArray;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The batching part of a service instance, one per batched method: gathers the admitted items of
+ * concurrent calls and runs the method once per batch, then answers each call with its element.
+ * A batch closes when it is full, when its first item has waited the policy's max wait, or when
+ * waiting longer would spend its tightest member's budget (deadline less the observed invocation
+ * time, an EWMA, and a margin for the answer's way back). Thread-safe: items arrive on the
+ * instance's event loop, its timer fires there, and a plain-List method's virtual thread takes
+ * the next batch itself when it is ready (no hop between batches). Every item it takes is
+ * answered and released, whatever the method does.
+ */
+final class Batcher {
+
+  /** Weight of the newest invocation time in the EWMA. */
+  private static final double EWMA_WEIGHT = 0.2;
+  /** Least and most time kept for an answer's way back to its caller: a tenth of its budget in between. */
+  private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  private static final long MAX_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private final ServiceInstance owner;
+  private final String method;
+  private final ServiceMethods.Batch batch;
+  private final boolean blocking;
+  private final int maxSize;
+  private final long maxWaitNanos;
+  private final int maxBatches;
+  private final Admission admission;
+  private final Recorder recorder;
+  private final ContextInternal loop;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ArrayDeque<Invocation> pending = new ArrayDeque<>();
+  /** Items waiting, readable without the lock (stats). */
+  private volatile int waiting;
+  /** Items in running batches, readable without the lock (stats). */
+  private volatile int runningItems;
+  private int running;
+  private boolean stopped;
+  /** Observed invocation time, nanoseconds; 0 before the first batch ended. */
+  private long ewmaNanos;
+  private ScheduledFuture<?> timer;
+  private long timerAt;
+  private long timerGeneration;
+
+  Batcher(ServiceInstance owner, String method, ServiceMethods.Batch batch, Admission admission, Recorder recorder,
+          ContextInternal loop) {
+    this.owner = owner;
+    this.method = method;
+    this.batch = batch;
+    this.blocking = batch.target().kind() == ServiceMethods.Kind.BLOCKING;
+    BatchPolicy policy = batch.policy();
+    this.maxSize = policy.getMaxSize();
+    this.maxWaitNanos = policy.getMaxWait().toNanos();
+    this.maxBatches = policy.getMaxConcurrentBatches();
+    this.admission = admission;
+    this.recorder = recorder;
+    this.loop = loop;
+  }
+
+  /** {@return items waiting for a batch now} */
+  int waiting() {
+    return waiting;
+  }
+
+  /** {@return items in running batches now} */
+  int runningItems() {
+    return runningItems;
+  }
+
+  /**
+   * Takes an item held by {@link Admission#hold(Invocation)}. An item whose budget is spent is
+   * answered DEADLINE_EXCEEDED and never enters a batch.
+   */
+  void add(Invocation inv) {
+    if (owner.expired(inv)) {
+      admission.released(inv);
+      return;
+    }
+    boolean refused;
+    lock.lock();
+    try {
+      refused = stopped;
+      if (!refused) {
+        pending.add(inv);
+        waiting = pending.size();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (refused) {
+      owner.stopping(inv, "it arrived while the service was being undeployed; it did not run");
+      admission.released(inv);
+      return;
+    }
+    startReady();
+  }
+
+  /** Starts every batch that may start now; sets the timer for the next close otherwise. */
+  private void startReady() {
+    List<Invocation> members;
+    while ((members = take()) != null) {
+      if (blocking) {
+        List<Invocation> first = members;
+        owner.onVirtualThread(() -> runBlocking(first));
+      } else if (loop.inThread()) {
+        runOnLoop(members);
+      } else {
+        List<Invocation> onLoop = members;
+        loop.runOnContext(v -> runOnLoop(onLoop));
+      }
+    }
+  }
+
+  /**
+   * {@return the members of a batch that may start now, counted as running, or {@code null}}; the
+   * waiting items whose budget is spent are answered and dropped on the way.
+   */
+  private List<Invocation> take() {
+    List<Invocation> late = null;
+    List<Invocation> members = null;
+    lock.lock();
+    try {
+      while (members == null && !stopped && running < maxBatches && !pending.isEmpty()) {
+        if (pending.size() < maxSize) {
+          long at = closeAt();
+          if (System.nanoTime() - at < 0) {
+            arm(at);
+            break;
+          }
+        }
+        List<Invocation> taken = new ArrayList<>(Math.min(maxSize, pending.size()));
+        while (taken.size() < maxSize && !pending.isEmpty()) {
+          Invocation inv = pending.poll();
+          if (!inv.open() || inv.expired()) {
+            if (late == null) {
+              late = new ArrayList<>();
+            }
+            late.add(inv); // it never enters a batch
+          } else {
+            taken.add(inv);
+          }
+        }
+        if (!taken.isEmpty()) {
+          members = taken;
+          running++;
+          runningItems += taken.size();
+        }
+      }
+      waiting = pending.size();
+    } finally {
+      lock.unlock();
+    }
+    if (late != null) {
+      for (Invocation inv : late) {
+        owner.expired(inv); // answers DEADLINE_EXCEEDED unless answered already
+        admission.released(inv);
+      }
+    }
+    if (members != null) {
+      begin(members);
+    }
+    return members;
+  }
+
+  /**
+   * {@return when the waiting items must go: their first's max wait, or the tightest member's deadline
+   * less the observed invocation time and a margin for the answer's way back}
+   */
+  private long closeAt() {
+    long at = pending.peek().received + maxWaitNanos;
+    for (Invocation inv : pending) {
+      if (inv.deadline != 0) {
+        long margin = Math.clamp((inv.deadline - inv.received) / 10, MIN_MARGIN_NANOS, MAX_MARGIN_NANOS);
+        long latest = inv.deadline - ewmaNanos - margin;
+        if (latest - at < 0) {
+          at = latest;
+        }
+      }
+    }
+    return at;
+  }
+
+  /** Under the lock: makes sure a timer fires by {@code at}. */
+  private void arm(long at) {
+    if (timer != null) {
+      if (timerAt - at <= 0) {
+        return; // an earlier one is set: it looks again
+      }
+      timer.cancel(false);
+    }
+    timerAt = at;
+    long generation = ++timerGeneration;
+    long delay = Math.max(0, at - System.nanoTime());
+    // The netty loop's own scheduler: to the microsecond, where a Vert.x timer rounds to milliseconds.
+    timer = loop.nettyEventLoop().schedule(() -> loop.emit(v -> fired(generation)), delay, TimeUnit.NANOSECONDS);
+  }
+
+  private void fired(long generation) {
+    lock.lock();
+    try {
+      if (generation == timerGeneration) {
+        timer = null;
+      }
+    } finally {
+      lock.unlock();
+    }
+    startReady();
+  }
+
+  /** Marks the start of a batch's items: meters, stats. */
+  private void begin(List<Invocation> members) {
+    long now = System.nanoTime();
+    long[] waits = new long[members.size()];
+    for (int i = 0; i < waits.length; i++) {
+      Invocation inv = members.get(i);
+      waits[i] = now - inv.received;
+      inv.begin();
+    }
+    recorder.batch(method, members.get(0).meter, waits);
+  }
+
+  /** {@return the batch's call scope: its nested calls serve its most patient member, they get the latest deadline} */
+  private CallScope scopeOf(List<Invocation> members) {
+    long latest = members.get(0).deadline;
+    for (Invocation inv : members) {
+      if (inv.deadline == 0) {
+        return new CallScope(owner.serviceName(), null, 0);
+      }
+      if (inv.deadline - latest > 0) {
+        latest = inv.deadline;
+      }
+    }
+    return new CallScope(owner.serviceName(), null, latest);
+  }
+
+  private static List<Object> itemsOf(List<Invocation> members) {
+    List<Object> items = new ArrayList<>(members.size());
+    for (Invocation inv : members) {
+      items.add(inv.bound.item());
+    }
+    return items;
+  }
+
+  /** On a virtual thread: runs a batch, answers it, and goes on with the next one while one is ready. */
+  private void runBlocking(List<Invocation> first) {
+    List<Invocation> members = first;
+    while (members != null) {
+      long start = System.nanoTime();
+      Thread self = Thread.currentThread();
+      members.forEach(inv -> inv.thread = self);
+      Object result = null;
+      Throwable error = null;
+      CallScope previous = CallScope.enter(scopeOf(members));
+      try {
+        result = batch.invoke(owner.serviceObject(), itemsOf(members));
+      } catch (Throwable t) {
+        error = t;
+      } finally {
+        CallScope.restore(previous);
+        members.forEach(inv -> inv.thread = null);
+        Thread.interrupted();
+      }
+      long ran = System.nanoTime() - start;
+      answer(members, result, error);
+      ended(members.size(), ran);
+      members = take();
+    }
+    startReady(); // more may have become ready while this thread answered (maxConcurrentBatches > 1)
+  }
+
+  private void runOnLoop(List<Invocation> members) {
+    long start = System.nanoTime();
+    Future<?> future;
+    CallScope previous = CallScope.enter(scopeOf(members));
+    try {
+      Object returned = batch.invoke(owner.serviceObject(), itemsOf(members));
+      if (returned instanceof Future<?> f) {
+        future = f;
+      } else if (returned instanceof CompletionStage<?> cs) {
+        future = Future.fromCompletionStage(cs, loop);
+      } else {
+        future = Future.failedFuture(new IllegalStateException(batch.target().signature() + " returned null"));
+      }
+    } catch (Throwable t) {
+      future = Future.failedFuture(t);
+    } finally {
+      CallScope.restore(previous);
+    }
+    future.onComplete(ar -> {
+      long ran = System.nanoTime() - start;
+      answer(members, ar.result(), ar.cause());
+      ended(members.size(), ran);
+      startReady();
+    });
+  }
+
+  /** Answers every member of a batch (each exactly once) and frees their places; any thread. */
+  private void answer(List<Invocation> members, Object result, Throwable error) {
+    try {
+      for (Invocation inv : members) {
+        inv.end();
+      }
+      if (error != null) {
+        for (Invocation inv : members) {
+          inv.failWith(error);
+        }
+      } else if (!(result instanceof List<?> list) || list.size() != members.size()) {
+        String got = result == null ? "null" : result instanceof List<?> l ? "a list of " + l.size()
+          : "a " + result.getClass().getName();
+        for (Invocation inv : members) {
+          inv.fail(FailureCode.BAD_RESULT, FailureCode.BAD_RESULT.name(), owner.serviceName() + "." + method
+            + " was given " + members.size() + " items and returned " + got + ": a batched method must return "
+            + "one element per item, in order", new JsonArray());
+        }
+      } else {
+        for (int i = 0; i < members.size(); i++) {
+          Object element = list.get(i);
+          if (element instanceof Throwable t) {
+            members.get(i).failWith(t); // a per-item failure: this call alone
+          } else {
+            members.get(i).succeed(element);
+          }
+        }
+      }
+    } catch (Throwable t) {
+      for (Invocation inv : members) {
+        inv.fail(FailureCode.SERVICE_ERROR, t.getClass().getName(), "Answering the batch failed: " + t,
+          new JsonArray());
+      }
+    } finally {
+      for (Invocation inv : members) {
+        admission.released(inv);
+      }
+    }
+  }
+
+  /** A batch ended: another may start. */
+  private void ended(int size, long ranNanos) {
+    lock.lock();
+    try {
+      running--;
+      runningItems -= size;
+      ewmaNanos = ewmaNanos == 0 ? ranNanos : (long) (EWMA_WEIGHT * ranNanos + (1 - EWMA_WEIGHT) * ewmaNanos);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Once the instance stops admitting: answers the waiting items STOPPING; any thread. */
+  void stop() {
+    List<Invocation> dropped;
+    lock.lock();
+    try {
+      stopped = true;
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
+      }
+      dropped = new ArrayList<>(pending);
+      pending.clear();
+      waiting = 0;
+    } finally {
+      lock.unlock();
+    }
+    for (Invocation inv : dropped) {
+      owner.stopping(inv, "it was waiting for its batch when the service was undeployed; it did not run");
+      admission.released(inv);
+    }
+  }
+}

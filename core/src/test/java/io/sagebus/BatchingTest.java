@@ -1,0 +1,435 @@
+package io.sagebus;
+
+import io.sagebus.ops.SagebusMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Dynamic batching: callers call a batched method per item, the instance runs it once per batch
+ * and answers each caller with its element; every failure form answers every call (none hangs).
+ */
+class BatchingTest {
+
+  private static final Duration LONG = Duration.ofSeconds(30);
+
+  private LocalEnvironment env;
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (env != null) {
+      env.close().await();
+    }
+  }
+
+  /** Upper-cases its items; records every batch it got. "fail:x" is a per-item failure, "throw" fails the batch. */
+  public static class UpperService {
+    final Queue<List<String>> batches;
+    final CountDownLatch gate;
+
+    UpperService(Queue<List<String>> batches, CountDownLatch gate) {
+      this.batches = batches;
+      this.gate = gate;
+    }
+
+    /**
+     * {@return each text upper-cased, a Throwable for "fail:..."}
+     *
+     * @param texts the batch
+     * @throws InterruptedException when interrupted at the gate
+     */
+    public List<Object> upper(List<String> texts) throws InterruptedException {
+      batches.add(List.copyOf(texts));
+      gate.await();
+      if (texts.contains("throw")) {
+        throw new IllegalStateException("model crashed on " + texts.size() + " items");
+      }
+      List<Object> out = new ArrayList<>();
+      for (String t : texts) {
+        out.add(t.startsWith("fail:") ? new IllegalArgumentException("cannot embed " + t) : t.toUpperCase());
+      }
+      if (texts.contains("short")) {
+        out.remove(0);
+      }
+      return out;
+    }
+
+    /**
+     * {@return the lengths, from a Future completed on the event loop}
+     *
+     * @param texts the batch
+     */
+    public Future<List<Integer>> lengths(List<String> texts) {
+      batches.add(List.copyOf(texts));
+      return Future.succeededFuture(texts.stream().map(String::length).toList());
+    }
+
+    /**
+     * {@return its argument: not batched}
+     *
+     * @param s anything
+     */
+    public String plain(String s) {
+      return s;
+    }
+  }
+
+  private final Queue<List<String>> batches = new ConcurrentLinkedQueue<>();
+
+  private void start(BatchPolicy policy, CountDownLatch gate, ServiceOptions options, EnvironmentOptions envOptions) {
+    env = LocalEnvironment.create("batching", envOptions);
+    env.registerService("upper", () -> new UpperService(batches, gate),
+      options.setBatching("upper", policy).setBatching("lengths", policy));
+    env.start().await();
+  }
+
+  private void start(BatchPolicy policy) {
+    start(policy, new CountDownLatch(0), new ServiceOptions(), new EnvironmentOptions());
+  }
+
+  private static final CallOptions UPPER = CallOptions.method("upper");
+
+  private List<Future<String>> callUpper(String... texts) {
+    List<Future<String>> calls = new ArrayList<>();
+    for (String t : texts) {
+      calls.add(env.services().callAsync("upper", UPPER, t));
+    }
+    return calls;
+  }
+
+  private static <T> List<T> results(List<Future<T>> calls) throws Exception {
+    Future.join(calls).await(30, TimeUnit.SECONDS);
+    return calls.stream().map(Future::result).toList();
+  }
+
+  /** {@return the calls, once every one has ended} */
+  private static <T> List<Future<T>> ended(List<Future<T>> calls) throws Exception {
+    Future.join(calls).otherwiseEmpty().await(30, TimeUnit.SECONDS);
+    return calls;
+  }
+
+  private static void assertServiceError(Future<?> call, Class<?> remoteType, String remoteMessage) {
+    ServiceCallException e = (ServiceCallException) call.cause();
+    assertThat(e.code()).isEqualTo(FailureCode.SERVICE_ERROR);
+    assertThat(e.remoteType()).isEqualTo(remoteType.getName());
+    assertThat(e.remoteMessage()).isEqualTo(remoteMessage);
+  }
+
+  @Test
+  void concurrentCallsShareOneInvocationAndEachGetsItsElement() throws Exception {
+    start(BatchPolicy.create(8, Duration.ofSeconds(20)));
+    List<Future<String>> calls = callUpper("a", "b", "c", "d", "e", "f", "g", "h");
+    // The batch closes because it is full, long before its 20 s wait.
+    assertThat(results(calls)).containsExactly("A", "B", "C", "D", "E", "F", "G", "H");
+    assertThat(batches).hasSize(1);
+    assertThat(batches.peek()).containsExactlyInAnyOrder("a", "b", "c", "d", "e", "f", "g", "h");
+    ServiceStats stats = env.services().stats("upper").await();
+    assertThat(stats.succeeded()).isEqualTo(8);
+    BatchStats b = stats.batches().get("upper");
+    assertThat(b.batches()).isEqualTo(1);
+    assertThat(b.items()).isEqualTo(8);
+    assertThat(b.maxSize()).isEqualTo(8);
+    assertThat(b.meanSize()).isEqualTo(8.0);
+    assertThat(stats.inFlight()).isZero();
+    assertThat(stats.queued()).isZero();
+    assertThat(ServiceStats.fromJson(stats.toJson())).isEqualTo(stats);
+  }
+
+  @Test
+  void aPartialBatchGoesAfterMaxWait() throws Exception {
+    start(BatchPolicy.create(32, Duration.ofMillis(300)));
+    long t0 = System.nanoTime();
+    List<Future<String>> calls = callUpper("x", "y", "z");
+    assertThat(results(calls)).containsExactly("X", "Y", "Z");
+    assertThat(batches.stream().mapToInt(List::size).sum()).isEqualTo(3);
+    // Not closed before the first item waited maxWait (the three are sent together, well inside it).
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isGreaterThanOrEqualTo(290);
+  }
+
+  @Test
+  void aFutureReturningBatchedMethodIsBatchedToo() throws Exception {
+    start(BatchPolicy.create(3, Duration.ofSeconds(20)));
+    CallOptions lengths = CallOptions.method("lengths");
+    List<Future<Integer>> calls = List.of(env.services().callAsync("upper", lengths, "a"),
+      env.services().callAsync("upper", lengths, "bb"), env.services().callAsync("upper", lengths, "ccc"));
+    assertThat(results(calls)).containsExactly(1, 2, 3);
+    assertThat(batches).hasSize(1);
+  }
+
+  @Test
+  void aPerItemFailureFailsOnlyItsCall() throws Exception {
+    start(BatchPolicy.create(3, Duration.ofSeconds(20)));
+    List<Future<String>> calls = ended(callUpper("ok", "fail:me", "fine"));
+    assertThat(calls.get(0).result()).isEqualTo("OK");
+    assertThat(calls.get(2).result()).isEqualTo("FINE");
+    assertServiceError(calls.get(1), IllegalArgumentException.class, "cannot embed fail:me");
+    assertThat(batches).hasSize(1);
+  }
+
+  @Test
+  void theMethodThrowingFailsEveryCallOfTheBatchWithTheRemoteType() throws Exception {
+    start(BatchPolicy.create(3, Duration.ofSeconds(20)));
+    for (Future<String> call : ended(callUpper("a", "throw", "c"))) {
+      assertServiceError(call, IllegalStateException.class, "model crashed on 3 items");
+    }
+  }
+
+  @Test
+  void aResultListOfTheWrongLengthFailsEveryCallWithBadResult() throws Exception {
+    start(BatchPolicy.create(3, Duration.ofSeconds(20)));
+    for (Future<String> call : ended(callUpper("a", "short", "c"))) {
+      ServiceCallException e = (ServiceCallException) call.cause();
+      assertThat(e.code()).isEqualTo(FailureCode.BAD_RESULT);
+      assertThat(e.getMessage()).contains("3 items").contains("a list of 2");
+    }
+    // The batcher goes on: the next batch runs.
+    assertThat(results(callUpper("d", "e", "f"))).containsExactly("D", "E", "F");
+  }
+
+  @Test
+  void aCallWhoseBudgetIsSpentNeverEntersABatch() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    start(BatchPolicy.create(1, Duration.ZERO), gate, new ServiceOptions(), new EnvironmentOptions());
+    Future<String> first = env.services().callAsync("upper", UPPER, "first");
+    await().atMost(LONG).until(() -> batches.size() == 1); // the only batch slot is taken, behind the gate
+    Future<String> late = env.services().callAsync("upper", CallOptions.method("upper").timeout(Duration.ofMillis(200)), "late");
+    Future<String> patient = env.services().callAsync("upper", UPPER, "patient");
+    await().atMost(LONG).until(late::isComplete);
+    assertThat(late.cause()).isInstanceOf(ServiceTimeoutException.class);
+    gate.countDown();
+    assertThat(first.await(30, TimeUnit.SECONDS)).isEqualTo("FIRST");
+    assertThat(patient.await(30, TimeUnit.SECONDS)).isEqualTo("PATIENT");
+    assertThat(batches).extracting(b -> b.get(0)).containsExactly("first", "patient");
+    await().atMost(LONG).until(() -> env.services().stats("upper").await().errors(FailureCode.DEADLINE_EXCEEDED) == 1);
+  }
+
+  @Test
+  void aBatchClosesEarlyWhenWaitingWouldSpendItsTightestBudget() throws Exception {
+    start(BatchPolicy.create(32, Duration.ofSeconds(20)));
+    // maxWait 20 s, but a call with a 2 s budget: the batch closes before that budget is spent.
+    String r = env.services().call("upper", CallOptions.method("upper").timeout(Duration.ofSeconds(2)), "hurry");
+    assertThat(r).isEqualTo("HURRY");
+    assertThat(batches).containsExactly(List.of("hurry"));
+  }
+
+  @Test
+  void admissionCountsItemsAndOverloadedRefusesBeyond() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    // maxConcurrency 1 + maxQueued 2: three items may be held at once.
+    start(BatchPolicy.create(1, Duration.ZERO), gate, new ServiceOptions().setMaxQueued(2), new EnvironmentOptions());
+    Future<String> running = env.services().callAsync("upper", UPPER, "r");
+    await().atMost(LONG).until(() -> batches.size() == 1);
+    List<Future<String>> waiting = callUpper("w1", "w2");
+    await().atMost(LONG).until(() -> env.services().stats("upper").await().queued() == 2);
+    ServiceStats stats = env.services().stats("upper").await();
+    assertThat(stats.inFlight()).isEqualTo(1);
+    Future<String> refused = env.services().callAsync("upper", UPPER, "over");
+    await().atMost(LONG).until(refused::isComplete);
+    assertThat(refused.cause()).isInstanceOf(ServiceOverloadedException.class);
+    gate.countDown();
+    assertThat(running.await(30, TimeUnit.SECONDS)).isEqualTo("R");
+    assertThat(results(waiting)).containsExactly("W1", "W2");
+  }
+
+  @Test
+  void anItemOfTheWrongTypeOrCountIsRefusedAlone() throws Exception {
+    start(BatchPolicy.create(2, Duration.ofMillis(100)));
+    ServiceCallException twoArgs = catchThrowableOfType(ServiceCallException.class,
+      () -> env.services().call("upper", UPPER, "a", "b"));
+    assertThat(twoArgs.code()).isEqualTo(FailureCode.BAD_ARGUMENTS);
+    assertThat(twoArgs.getMessage()).contains("batched");
+    ServiceCallException object = catchThrowableOfType(ServiceCallException.class,
+      () -> env.services().call("upper", UPPER, new JsonObject().put("x", 1)));
+    assertThat(object.code()).isEqualTo(FailureCode.BAD_ARGUMENTS);
+    assertThat(env.services().<String>call("upper", CallOptions.method("plain"), "p")).isEqualTo("p");
+    assertThat(batches).isEmpty();
+  }
+
+  /** The interface a caller's proxy calls per item. */
+  public interface Upper {
+    /**
+     * {@return the text upper-cased}
+     *
+     * @param text one item
+     */
+    Future<String> upper(String text);
+  }
+
+  @Test
+  void mapAsyncAndProxiesCallPerItemAndGetBatched() throws Exception {
+    start(BatchPolicy.create(16, Duration.ofMillis(20)));
+    List<String> out = new CopyOnWriteArrayList<>();
+    List<String> input = IntStream.range(0, 200).mapToObj(i -> "t" + i).toList();
+    env.fromBatch(input)
+      .mapAsync(t -> env.services().<String>callAsync("upper", UPPER, t), 64, AsyncOrder.ORDERED)
+      .sink(out::add);
+    env.submit().await().completion().await(60, TimeUnit.SECONDS);
+    assertThat(out).containsExactlyElementsOf(input.stream().map(String::toUpperCase).toList());
+    int runs = batches.size();
+    assertThat(runs).isLessThan(200); // 64 in flight, batches of up to 16: far fewer invocations than items
+    assertThat(batches).allSatisfy(b -> assertThat(b.size()).isBetween(1, 16));
+
+    Upper proxy = env.services().proxy("upper", Upper.class);
+    assertThat(Future.all(proxy.upper("p"), proxy.upper("q")).await(30, TimeUnit.SECONDS).<String>list())
+      .containsExactly("P", "Q");
+  }
+
+  @Test
+  void batchMetersArePerServiceAndMethod() throws Exception {
+    start(BatchPolicy.create(4, Duration.ofSeconds(20)), new CountDownLatch(0), new ServiceOptions(),
+      new EnvironmentOptions().setMetricsEnabled(true));
+    results(callUpper("a", "b", "c", "d"));
+    String text = SagebusMetrics.scrape(env);
+    assertThat(text).containsPattern("sagebus_service_batch_size_items_count\\{[^}]*method=\"upper\"[^}]*} 1");
+    assertThat(text).containsPattern("sagebus_service_batch_size_items_sum\\{[^}]*method=\"upper\"[^}]*} 4");
+    assertThat(text).containsPattern("sagebus_service_batch_wait_seconds_count\\{[^}]*method=\"upper\"[^}]*} 4");
+    assertThat(text).containsPattern("sagebus_service_batch_size_items_count\\{[^}]*service=\"upper\"");
+  }
+
+  @Test
+  void undeployingAnswersWaitingItemsStoppingAndLeavesNothingOpen() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    start(BatchPolicy.create(1, Duration.ZERO), gate, new ServiceOptions().setDrainTimeout(Duration.ofSeconds(20)),
+      new EnvironmentOptions());
+    Future<String> running = env.services().callAsync("upper", UPPER, "r");
+    await().atMost(LONG).until(() -> batches.size() == 1);
+    List<Future<String>> waiting = callUpper("w1", "w2");
+    await().atMost(LONG).until(() -> env.services().stats("upper").await().queued() == 2);
+    Future<Void> undeployed = env.undeploy("upper");
+    for (Future<String> w : waiting) {
+      await().atMost(LONG).until(w::isComplete);
+      assertThat(((ServiceCallException) w.cause()).code()).isEqualTo(FailureCode.STOPPING);
+    }
+    gate.countDown(); // the running batch finishes within the drain timeout
+    assertThat(running.await(30, TimeUnit.SECONDS)).isEqualTo("R");
+    undeployed.await(30, TimeUnit.SECONDS);
+    env.close().await(30, TimeUnit.SECONDS);
+    assertThat(env.openResources()).isEmpty();
+    env = null;
+  }
+
+  @Test
+  void aBatchOutlivingTheDrainTimeoutIsAnsweredStoppingAndInterrupted() throws Exception {
+    CountDownLatch never = new CountDownLatch(1);
+    start(BatchPolicy.create(2, Duration.ofSeconds(20)), never,
+      new ServiceOptions().setDrainTimeout(Duration.ofMillis(200)), new EnvironmentOptions());
+    List<Future<String>> running = callUpper("a", "b");
+    await().atMost(LONG).until(() -> batches.size() == 1);
+    env.undeploy("upper").await(30, TimeUnit.SECONDS);
+    for (Future<String> call : ended(running)) {
+      assertThat(((ServiceCallException) call.cause()).code()).isEqualTo(FailureCode.STOPPING);
+    }
+    // The batch's thread was interrupted at the gate it would never have passed: nothing of it is left.
+    await().atMost(LONG).until(() -> env.openResources().stream().noneMatch(r -> r.startsWith("thread")
+      || r.contains("service.upper")));
+  }
+
+  /** Batched methods of the wrong shape. */
+  public static class WrongShapes {
+    /**
+     * {@return nothing useful}
+     *
+     * @param text not a list
+     */
+    @Batched
+    public List<String> single(String text) {
+      return List.of(text);
+    }
+  }
+
+  /** Methods of the wrong shape for batching, named by options. */
+  public static class Joiner {
+    /**
+     * {@return not a list}
+     *
+     * @param texts a list
+     */
+    public String joined(List<String> texts) {
+      return String.join(",", texts);
+    }
+
+    /**
+     * {@return a list}
+     *
+     * @param a a list
+     * @param b another
+     */
+    public List<String> two(List<String> a, List<String> b) {
+      return a;
+    }
+  }
+
+  /** A well-shaped batched method, annotated with a bad policy. */
+  public static class BadPolicy {
+    /**
+     * {@return the texts}
+     *
+     * @param texts the batch
+     */
+    @Batched(maxSize = 0)
+    public List<String> echo(List<String> texts) {
+      return texts;
+    }
+  }
+
+  @Test
+  void registrationRefusesABatchedMethodOfTheWrongShape() throws Exception {
+    env = LocalEnvironment.create("batching-shapes");
+    assertThatThrownBy(() -> env.registerService("w", WrongShapes.class))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("single(String)")
+      .hasMessageContaining("exactly one List parameter");
+    assertThatThrownBy(() -> env.registerService("w", BadPolicy.class))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxSize must be from 1");
+    ServiceOptions joined = new ServiceOptions().setBatching("joined", new BatchPolicy());
+    assertThatThrownBy(() -> env.registerService("j", Joiner.class, joined))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("returns java.lang.String");
+    ServiceOptions two = new ServiceOptions().setBatching("two", new BatchPolicy());
+    assertThatThrownBy(() -> env.registerService("j", Joiner.class, two))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("two(List, List)");
+    ServiceOptions missing = new ServiceOptions().setBatching("embed", new BatchPolicy());
+    assertThatThrownBy(() -> env.registerService("u", UpperService.class, missing))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'embed'").hasMessageContaining("does not exist");
+    // A supplier's class is known only when an instance is made: its deployment fails, saying why.
+    env.registerService("s", () -> new WrongShapes(), new ServiceOptions());
+    assertThatThrownBy(() -> env.start().await()).hasMessageContaining("single(String)");
+  }
+
+  @Test
+  void policiesValidateAndRoundTripThroughJson() throws Exception {
+    BatchPolicy p = new BatchPolicy().setMaxSize(64).setMaxWait(Duration.ofNanos(2_500_123)).setMaxConcurrentBatches(2);
+    assertThat(p.getMaxWait()).isEqualTo(Duration.ofNanos(2_500_000));
+    assertThat(new BatchPolicy(p.toJson())).isEqualTo(p);
+    assertThat(new BatchPolicy(p)).isEqualTo(p);
+    assertThat(new BatchPolicy(new JsonObject())).isEqualTo(new BatchPolicy());
+    assertThatThrownBy(() -> p.setMaxSize(0)).hasMessageContaining("maxSize must be from 1 to 10000, got 0");
+    assertThatThrownBy(() -> p.setMaxSize(10_001)).hasMessageContaining("got 10001");
+    assertThatThrownBy(() -> p.setMaxWait(Duration.ofMillis(-1))).hasMessageContaining("maxWait must be from 0");
+    assertThatThrownBy(() -> p.setMaxWait(Duration.ofSeconds(61))).hasMessageContaining("maxWait");
+    assertThatThrownBy(() -> p.setMaxConcurrentBatches(0)).hasMessageContaining("maxConcurrentBatches");
+    ServiceOptions o = new ServiceOptions().setBatching("embed", p);
+    ServiceOptions back = new ServiceOptions(o.toJson());
+    assertThat(back).isEqualTo(o);
+    assertThat(back.getBatching()).isEqualTo(Map.of("embed", p));
+    assertThat(new ServiceOptions(o).getBatching()).isEqualTo(Map.of("embed", p));
+    assertThat(o.setBatching("embed", null).getBatching()).isEmpty();
+    assertThatThrownBy(() -> new ServiceOptions(new JsonObject().put("batching", new JsonObject().put("m", 1))))
+      .hasMessageContaining("batching.m");
+  }
+}
