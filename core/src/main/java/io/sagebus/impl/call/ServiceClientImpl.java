@@ -544,7 +544,12 @@ public final class ServiceClientImpl implements ServiceClient {
         case NO_HANDLERS -> noConsumer();
         case TIMEOUT -> {
           long remaining = remainingMillis();
-          if (remaining <= 0 || (wholeBudget && !String.valueOf(re.getMessage()).startsWith("Discarded"))) {
+          boolean discarded = String.valueOf(re.getMessage()).startsWith("Discarded");
+          if (discarded && remaining > 0 && vertx.isClustered()) {
+            // Vert.x answers so for a request that reached a consumer being unregistered: its handler never saw it.
+            // In a cluster that is a replica leaving, and another replica may take the call.
+            neverRan("the replica it reached was being unregistered and discarded it (" + re.getMessage() + ")");
+          } else if (remaining <= 0 || (wholeBudget && !discarded)) {
             lastProblem = "no answer";
             timedOut();
           } else if (canRetry()) {
@@ -561,6 +566,8 @@ public final class ServiceClientImpl implements ServiceClient {
           if (code == null) {
             promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null, re.getMessage(),
               List.of()));
+          } else if (code == FailureCode.LEAVING) {
+            neverRan("the replica it reached is leaving and refused it");
           } else if (code == FailureCode.OVERLOADED && canRetry()) {
             lastProblem = "overloaded";
             retryLater();
@@ -576,6 +583,17 @@ public final class ServiceClientImpl implements ServiceClient {
         default -> promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null,
           re.getMessage(), List.of()));
       }
+    }
+
+    /**
+     * The attempt reached a replica that refused it before the method ran (it is leaving): sent again
+     * at once, to whichever replica the bus picks, whatever the retry policy (the attempt is not counted),
+     * with a short backoff should it meet leaving replicas again, until the budget is spent.
+     */
+    void neverRan(String problem) {
+      attempts--;
+      log(false, "Call to {}.{}: {}; sending it again", service, method, problem);
+      waitForConsumer(problem);
     }
 
     boolean canRetry() {
