@@ -493,7 +493,8 @@ public final class ServiceClientImpl implements ServiceClient {
       }
       attempts++;
       long attemptTimeout = remaining;
-      if (policy != null && attempts < policy.getMaxAttempts() && !policy.getAttemptTimeout().isZero()) {
+      if (policy != null && (attempts < policy.getMaxAttempts() || vertx.isClustered())
+        && !policy.getAttemptTimeout().isZero()) {
         attemptTimeout = Math.min(remaining, policy.getAttemptTimeout().toMillis());
       }
       boolean wholeBudget = attemptTimeout == remaining;
@@ -552,7 +553,7 @@ public final class ServiceClientImpl implements ServiceClient {
           } else if (remaining <= 0 || (wholeBudget && !discarded)) {
             lastProblem = "no answer";
             timedOut();
-          } else if (canRetry()) {
+          } else if (canRetryUnanswered()) {
             lastProblem = "no answer within the attempt timeout of " + policy.getAttemptTimeout().toMillis() + " ms";
             retryLater();
           } else {
@@ -598,6 +599,15 @@ public final class ServiceClientImpl implements ServiceClient {
 
     boolean canRetry() {
       return policy != null && attempts < policy.getMaxAttempts() && remainingMillis() > 0;
+    }
+
+    /**
+     * After an attempt with no answer. In a cluster such attempts are sent again until the budget is spent,
+     * maxAttempts or not: the bus keeps routing some of them to a node that died until Hazelcast notices
+     * (seconds on a loaded machine), and a call should not fail for the replica the bus picked.
+     */
+    boolean canRetryUnanswered() {
+      return policy != null && remainingMillis() > 0 && (attempts < policy.getMaxAttempts() || vertx.isClustered());
     }
 
     void noConsumer() {
