@@ -8,6 +8,7 @@ import io.sagebus.ServiceOptions;
 import io.sagebus.testing.EchoService;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -47,6 +49,7 @@ class PlannedLeaveIT {
   Path dir;
 
   @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // a loaded machine: the nodes alone may take a minute to start
   void sigtermOfNodesUnderARunningJobFailsNoCallWithoutARetryPolicy() throws Exception {
     ClusterOptions options = ClusterTesting.options(PlannedLeaveIT.class, FIRST_PORT);
     try (NodeProcesses nodes = new NodeProcesses(dir)) {
