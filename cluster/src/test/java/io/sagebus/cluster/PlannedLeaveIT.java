@@ -114,8 +114,9 @@ class PlannedLeaveIT {
         refused += Integer.parseInt(m.group(1));
       }
       System.out.printf("PlannedLeaveIT: %,d records, SIGTERM of %s at 20%% and 50%%: %d calls refused by leaving "
-          + "replicas and sent elsewhere, 0 failed; longest sink stall after the first SIGTERM %d ms; job %d ms%n",
-        RECORDS, left, refused, sink.longestStallMillis(), result.duration().toMillis());
+          + "replicas and sent elsewhere, 0 failed; longest sink stall after the first SIGTERM %d ms (before it %d ms); "
+          + "job %d ms%n", RECORDS, left, refused, sink.longestStallMillis(), sink.longestGapBeforeMarkMillis(),
+        result.duration().toMillis());
       assertThat(refused).as("calls that reached a leaving replica (and ran elsewhere)").isPositive();
     } finally {
       env.close().await();

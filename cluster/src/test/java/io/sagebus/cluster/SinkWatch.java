@@ -20,6 +20,7 @@ final class SinkWatch implements Consumer<Integer> {
   private final AtomicLong last = new AtomicLong(System.nanoTime());
   private final AtomicLong markedAt = new AtomicLong();
   private final AtomicLong longestStall = new AtomicLong();
+  private final AtomicLong longestGapBefore = new AtomicLong();
 
   SinkWatch(int records) {
     this.records = records;
@@ -35,6 +36,8 @@ final class SinkWatch implements Consumer<Integer> {
     long mark = markedAt.get();
     if (mark != 0) {
       longestStall.accumulateAndGet(now - Math.max(previous, mark), Math::max);
+    } else if (done.get() > 1) {
+      longestGapBefore.accumulateAndGet(now - previous, Math::max);
     }
   }
 
@@ -49,6 +52,11 @@ final class SinkWatch implements Consumer<Integer> {
 
   long longestStallMillis() {
     return TimeUnit.NANOSECONDS.toMillis(longestStall.get());
+  }
+
+  /** {@return the longest gap between two records before the mark: the same run's baseline} */
+  long longestGapBeforeMarkMillis() {
+    return TimeUnit.NANOSECONDS.toMillis(longestGapBefore.get());
   }
 
   /** {@return ids that never arrived} */
