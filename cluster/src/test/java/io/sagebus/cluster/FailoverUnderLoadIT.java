@@ -3,11 +3,9 @@ package io.sagebus.cluster;
 import io.sagebus.Job;
 import io.sagebus.JobResult;
 import io.sagebus.JobStatus;
-import io.sagebus.MapFunction;
 import io.sagebus.RetryPolicy;
 import io.sagebus.ServiceOptions;
 import io.sagebus.testing.EchoService;
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,8 +20,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 
+import static io.sagebus.cluster.ClusterTesting.placement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -51,45 +49,24 @@ class FailoverUnderLoadIT {
   Path dir;
 
   @Test
-  @Timeout(value = 10, unit = TimeUnit.MINUTES) // a loaded machine: the nodes alone may take a minute to start
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // beyond the ITs' 8 min: it loads the machine itself
   void killOfTheOldestMemberUnderLoadCostsTheJobNoRecord() throws Exception {
     ClusterOptions options = ClusterTesting.options(FailoverUnderLoadIT.class, FIRST_PORT);
     try (NodeProcesses nodes = new NodeProcesses(dir)) {
-      try {
-        run(options, nodes);
-      } catch (Throwable t) {
-        nodes.dump();
-        throw t;
-      }
+      nodes.dumpOnFailure(() -> run(options, nodes));
     }
   }
 
   private void run(ClusterOptions options, NodeProcesses nodes) throws Exception {
-    for (String node : NODES) {
-      nodes.startNode(node, new JsonObject()
-        .put("cluster", options.toJson())
-        .put("environment", ENV)
-        .put("nodeId", node)
-        .put("services", new JsonObject().put("echo", new JsonObject().put("class", EchoService.class.getName()))));
-      nodes.awaitReady(node, options.getClusterName(), ENV); // one after another: n1 is the oldest member
-    }
-    ClusterEnvironment env = ClusterEnvironment.create(new ClusterOptions(options).setLiteMember(true), ENV).await();
+    ClusterTesting.startEchoNodesInOrder(nodes, options, ENV, NODES); // n1 is the oldest member
+    ClusterEnvironment env = ClusterTesting.liteEnvironment(options, ENV, NODES.size());
     try {
-      await().atMost(Duration.ofSeconds(30)).until(() -> env.nodes().await().size() == NODES.size());
       env.registerService("echo", EchoService.class, new ServiceOptions()
         .setInstances(2)
         .setRetryable(true)
         .setRetryPolicy(new RetryPolicy().setMaxAttempts(5).setAttemptTimeout(Duration.ofMillis(500))));
       SinkWatch sink = new SinkWatch(RECORDS);
-      env.fromBatch(IntStream.range(0, RECORDS).boxed().toList())
-        .map(new MapFunction<Integer, Integer>() {
-          @Override
-          public Integer execute(Integer value) {
-            return callService("echo", value);
-          }
-        }, 8)
-        .sink(sink);
-      Job job = env.submit().await();
+      Job job = ClusterTesting.echoJob(env, RECORDS, sink);
       assertThat(placement(env)).as("the replicas go to the nodes of smallest ids").containsOnlyKeys("n1", "n2");
 
       Path classes = Path.of(CpuLoad.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -133,9 +110,5 @@ class FailoverUnderLoadIT {
     } finally {
       env.close().await();
     }
-  }
-
-  private static Map<String, Object> placement(ClusterEnvironment env) {
-    return ((JsonObject) env.placements().await().getValue(0)).getJsonObject("nodes").getMap();
   }
 }

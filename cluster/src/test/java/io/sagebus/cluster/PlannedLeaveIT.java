@@ -3,12 +3,9 @@ package io.sagebus.cluster;
 import io.sagebus.Job;
 import io.sagebus.JobResult;
 import io.sagebus.JobStatus;
-import io.sagebus.MapFunction;
 import io.sagebus.ServiceOptions;
 import io.sagebus.testing.EchoService;
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,12 +15,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.IntStream;
 
+import static io.sagebus.cluster.ClusterTesting.placement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -49,49 +44,26 @@ class PlannedLeaveIT {
   Path dir;
 
   @Test
-  @Timeout(value = 10, unit = TimeUnit.MINUTES) // a loaded machine: the nodes alone may take a minute to start
   void sigtermOfNodesUnderARunningJobFailsNoCallWithoutARetryPolicy() throws Exception {
     ClusterOptions options = ClusterTesting.options(PlannedLeaveIT.class, FIRST_PORT);
     try (NodeProcesses nodes = new NodeProcesses(dir)) {
-      try {
-        run(options, nodes);
-      } catch (Throwable t) {
-        nodes.dump();
-        throw t;
-      }
+      nodes.dumpOnFailure(() -> run(options, nodes));
     }
   }
 
   private void run(ClusterOptions options, NodeProcesses nodes) throws Exception {
-    for (String node : NODES) {
-      nodes.startNode(node, new JsonObject()
-        .put("cluster", options.toJson())
-        .put("environment", ENV)
-        .put("nodeId", node)
-        .put("services", new JsonObject().put("echo", new JsonObject().put("class", EchoService.class.getName()))));
-      nodes.awaitReady(node, options.getClusterName(), ENV); // one after another: n1 is the oldest member
-    }
-    ClusterEnvironment env = ClusterEnvironment.create(new ClusterOptions(options).setLiteMember(true), ENV).await();
+    ClusterTesting.startEchoNodesInOrder(nodes, options, ENV, NODES);
+    ClusterEnvironment env = ClusterTesting.liteEnvironment(options, ENV, NODES.size());
     try {
-      await().atMost(Duration.ofSeconds(30)).until(() -> env.nodes().await().size() == NODES.size());
       // Not retryable, no RetryPolicy: only the leave's refusals may send a call again.
       env.registerService("echo", EchoService.class, new ServiceOptions().setInstances(2));
       SinkWatch sink = new SinkWatch(RECORDS);
-      env.fromBatch(IntStream.range(0, RECORDS).boxed().toList())
-        .map(new MapFunction<Integer, Integer>() {
-          @Override
-          public Integer execute(Integer value) {
-            return callService("echo", value);
-          }
-        }, 8)
-        .sink(sink);
-      Job job = env.submit().await();
-      Map<String, Object> placed = placement(env);
-      assertThat(placed).as("the replicas go to the nodes of smallest ids").containsOnlyKeys("n1", "n2");
+      Job job = ClusterTesting.echoJob(env, RECORDS, sink);
+      assertThat(placement(env)).as("the replicas go to the nodes of smallest ids").containsOnlyKeys("n1", "n2");
 
       List<String> left = new ArrayList<>();
       for (int percent : new int[]{20, 50}) {
-        await().atMost(Duration.ofMinutes(2)).until(() -> sink.done() >= RECORDS * percent / 100);
+        await().atMost(Duration.ofMinutes(3)).until(() -> sink.done() >= RECORDS * percent / 100);
         String leaving = placement(env).keySet().stream().sorted().findFirst().orElseThrow();
         LOG.info("SIGTERM to {} after {} records; placement {}", leaving, sink.done(), placement(env));
         sink.mark();
@@ -121,9 +93,5 @@ class PlannedLeaveIT {
     } finally {
       env.close().await();
     }
-  }
-
-  private static Map<String, Object> placement(ClusterEnvironment env) {
-    return ((JsonObject) env.placements().await().getValue(0)).getJsonObject("nodes").getMap();
   }
 }
