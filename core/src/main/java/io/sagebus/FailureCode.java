@@ -45,7 +45,15 @@ public enum FailureCode {
    * free within the call's budget ({@link ServiceThrottledException}): the call was not sent. Reported by
    * the caller at once; it never travels on the bus. Retryable: the method did not run.
    */
-  THROTTLED(1011, true);
+  THROTTLED(1011, true),
+  /**
+   * The replica that got the call is leaving (its node stops, or the replica is undeployed from
+   * that node) and refused it before it ran. A Sagebus caller never reports it: it sends the call
+   * again at once, to another replica, whatever its retry policy (the attempt is not counted), until
+   * the call's budget is spent; a foreign sender may re-send it likewise. Retryable: the method did
+   * not run.
+   */
+  LEAVING(1013, true);
 
   private final int code;
   private final boolean retryable;

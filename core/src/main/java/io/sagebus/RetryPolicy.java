@@ -17,7 +17,16 @@ import java.util.concurrent.ThreadLocalRandom;
  * registered is never retried: it fails at once with {@link ServiceNotFoundException}.
  * <p>
  * The per-attempt timeout is what saves a call sent to a replica that died silently: set it
- * well under the call's timeout. Without it, one attempt may take the whole budget.
+ * well under the call's timeout. Without it, one attempt may take the whole budget. In a
+ * cluster (a clustered Vertx), an attempt with no answer within its attempt timeout is sent again
+ * until the call's budget is spent, whatever {@link #getMaxAttempts()}: until Hazelcast notices a
+ * node died (seconds on a loaded machine) the bus keeps routing some attempts to it, and a call
+ * should not fail for the replica it was routed to. {@code maxAttempts} still bounds the other
+ * retries ({@link FailureCode#OVERLOADED}) and, without a cluster, timed-out attempts too.
+ * <p>
+ * Whatever the policy, and for calls that are not retryable too, a call refused by a replica that
+ * is leaving ({@link FailureCode#LEAVING}: it did not run) is sent again at once, not counted as an
+ * attempt.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies a policy when it is handed one.
  */

@@ -26,7 +26,8 @@ import java.util.function.Supplier;
  * (its {@code timeoutMs}) is spent before it starts is answered
  * {@link FailureCode#DEADLINE_EXCEEDED} without running.
  * <p>
- * Undeploying it unregisters the consumer, answers queued calls {@link FailureCode#STOPPING},
+ * Undeploying it unregisters the consumer, answers queued calls {@link FailureCode#STOPPING}
+ * ({@link FailureCode#LEAVING} after {@link #leave()}),
  * lets executing calls finish within {@link ServiceOptions#getDrainTimeout()} (then answers
  * them STOPPING), and runs {@link ServiceLifecycle#stop()} and {@link ServiceLifecycle#cleanup()}.
  * <p>
@@ -103,6 +104,25 @@ public final class ServiceTaskVerticle extends VerticleBase {
    */
   public int queued() {
     return instance.queued();
+  }
+
+  /**
+   * Starts a planned leave of this task, for code that moves replicas (a node agent): the consumer
+   * stays registered, and from now on every call that reaches the task, queued ones included, is
+   * answered {@link FailureCode#LEAVING} without running, which a Sagebus caller sends again at once
+   * to another replica; calls executing finish. Undeploy the task once no call has reached it for a
+   * while ({@link #refusedLeaving()} stopped growing): calls that reach a consumer already gone are
+   * lost in a cluster until their timeout. Calling it twice does nothing more.
+   */
+  public void leave() {
+    instance.leave();
+  }
+
+  /**
+   * {@return how many calls were refused {@link FailureCode#LEAVING} since {@link #leave()}}
+   */
+  public int refusedLeaving() {
+    return instance.refusedLeaving();
   }
 
   @Override

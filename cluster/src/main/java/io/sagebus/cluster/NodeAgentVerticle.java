@@ -20,6 +20,8 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +47,12 @@ import java.util.function.Supplier;
  *       registered. When one replica fails to start, the others of the request are undeployed
  *       and the request fails with {@link FailureCode#SERVICE_ERROR}.</li>
  *   <li>{@code {"action": "undeploy", "service": name}} undeploys every replica of the service on
- *       this node, each draining its calls as {@link ServiceTaskVerticle} does, and answers
- *       {@code {"service", "undeployed": n, "running": 0}}.</li>
+ *       this node and answers {@code {"service", "undeployed": n, "running": 0}}. The replicas leave
+ *       first ({@link ServiceTaskVerticle#leave()}): every call that reaches them is refused
+ *       {@link FailureCode#LEAVING} without running, which its caller sends to another replica; in a
+ *       cluster this node's registrations of the address leave the cluster's subscription map while
+ *       the consumers stay and answer, until no call has reached them for half a second (10 s at
+ *       most); then each drains its executing calls as {@link ServiceTaskVerticle} does.</li>
  *   <li>{@code {"action": "list"}} answers {@code {"node": nodeId, "services": {name: running}}}
  *       with every catalogue name and its number of running replicas (0 when none).</li>
  * </ul>
@@ -69,6 +75,13 @@ public final class NodeAgentVerticle extends VerticleBase {
   /** The most replicas one deploy request may ask for. */
   public static final int MAX_INSTANCES_PER_REQUEST = 256;
   private static final int MAX_LOGGED_CHARS = 120;
+  /** A leaving replica refuses calls for at least this long after its registrations left the cluster's map. */
+  static final long LEAVE_MIN_MS = 500;
+  /** ...and until no call reached it for this long. */
+  static final long LEAVE_QUIET_MS = 500;
+  /** ...but no longer than this. */
+  static final long LEAVE_MAX_MS = 10_000;
+  private static final long LEAVE_POLL_MS = 50;
 
   private final String environment;
   private final String nodeId;
@@ -76,6 +89,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   private final Map<String, ServiceDefinition> catalog = new LinkedHashMap<>();
   /** Deployment ids of the running replicas, per service; touched on the agent's context only. */
   private final Map<String, List<String>> running = new HashMap<>();
+  /** The task of each running replica, by deployment id; touched on the agent's context only. */
+  private final Map<String, ServiceTaskVerticle> taskById = new HashMap<>();
   /** The last operation on each service, so operations on one service run one after another. */
   private final Map<String, Future<?>> tails = new HashMap<>();
   private final boolean clustered;
@@ -117,7 +132,8 @@ public final class NodeAgentVerticle extends VerticleBase {
    * catalogue entry) and offered to placement; missing replicas of placed services are placed at
    * once, on this node or others. Undeploying the agent, or closing the Vertx (on SIGTERM, the
    * launcher does), is a planned leave: the node is withdrawn from placement, its replicas are
-   * placed on other live nodes, and only then are they drained and stopped.
+   * placed on other live nodes, and only then do they leave as an {@code undeploy} request has them
+   * leave (calls that reach them are refused LEAVING and re-sent by their callers), and stop.
    * <p>
    * When another live JVM of the cluster already runs a node of this id, the agent does not start:
    * its start fails with an {@link IllegalStateException} naming that node (host, pid, member),
@@ -274,9 +290,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       .transform(ignored -> {
         List<Future<?>> undeploys = new ArrayList<>();
         for (Map.Entry<String, List<String>> e : running.entrySet()) {
-          for (String id : e.getValue()) {
-            undeploys.add(undeployQuietly(e.getKey(), id));
-          }
+          undeploys.add(leaveAndUndeploy(e.getKey(), e.getValue()));
         }
         running.clear();
         return Future.join(undeploys);
@@ -383,6 +397,9 @@ public final class NodeAgentVerticle extends VerticleBase {
         }
         List<String> ids = running.computeIfAbsent(entry.name(), k -> new ArrayList<>());
         ids.addAll(ar.result());
+        for (int i = 0; i < tasks.size(); i++) {
+          taskById.put(ar.result().get(i), tasks.get(i));
+        }
         LOG.info("Node agent {}: deployed {} replica(s) of '{}', {} running", nodeId, instances, entry.name(), ids.size());
         return Future.succeededFuture(new JsonObject().put("service", entry.name()).put("deployed", instances)
           .put("running", ids.size()));
@@ -394,17 +411,96 @@ public final class NodeAgentVerticle extends VerticleBase {
     if (ids == null || ids.isEmpty()) {
       return Future.succeededFuture(new JsonObject().put("service", service).put("undeployed", 0).put("running", 0));
     }
-    List<Future<?>> undeploys = new ArrayList<>();
-    for (String id : ids) {
-      undeploys.add(undeployQuietly(service, id));
-    }
-    return Future.join(undeploys).map(x -> {
+    return leaveAndUndeploy(service, ids).map(x -> {
       LOG.info("Node agent {}: undeployed {} replica(s) of '{}'", nodeId, ids.size(), service);
       return new JsonObject().put("service", service).put("undeployed", ids.size()).put("running", 0);
     });
   }
 
+  /**
+   * A planned leave of a service's replicas on this node: they refuse every call that reaches them
+   * (LEAVING: the caller sends it to another replica), this node's registrations of the service's
+   * address leave the cluster's subscription map while the consumers stay, so that calls still routed
+   * here by another member's view are answered rather than lost; once no call has reached them for
+   * {@link #LEAVE_QUIET_MS} (and at least {@link #LEAVE_MIN_MS}, at most {@link #LEAVE_MAX_MS}), they are
+   * undeployed. Never fails.
+   */
+  private Future<Void> leaveAndUndeploy(String service, List<String> ids) {
+    List<ServiceTaskVerticle> leaving = new ArrayList<>();
+    for (String id : ids) {
+      ServiceTaskVerticle task = taskById.get(id);
+      if (task != null) {
+        task.leave();
+        leaving.add(task);
+      }
+    }
+    long started = System.nanoTime();
+    Future<Void> quiet = vertx.isClustered() ? withdraw(service).transform(ar -> {
+      if (ar.failed()) {
+        LOG.warn("Node agent {}: withdrawing the registrations of '{}' from the cluster failed; its replicas stop after "
+          + "the quiet time anyway", nodeId, service, ar.cause());
+      }
+      return awaitQuiet(leaving, started);
+    }) : Future.succeededFuture();
+    return quiet.transform(ignored -> {
+      int refused = leaving.stream().mapToInt(ServiceTaskVerticle::refusedLeaving).sum();
+      LOG.info("Node agent {}: {} replica(s) of '{}' leaving: {} call(s) refused and sent elsewhere in {} ms; "
+        + "undeploying", nodeId, ids.size(), service, refused, (System.nanoTime() - started) / 1_000_000);
+      List<Future<?>> undeploys = new ArrayList<>();
+      for (String id : ids) {
+        undeploys.add(undeployQuietly(service, id));
+      }
+      return Future.join(undeploys).mapEmpty();
+    });
+  }
+
+  /**
+   * Removes this node's registrations of a service's address from the cluster's subscription map,
+   * leaving the consumers registered here: the other members stop routing calls to this node as their
+   * views catch up, and the calls they still route here meet a consumer that answers them.
+   */
+  private Future<Void> withdraw(String service) {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    String serviceAddress = Protocol.serviceAddress(environment, service);
+    String me = cluster.getNodeId();
+    Promise<List<RegistrationInfo>> registrations = Promise.promise();
+    cluster.getRegistrations(serviceAddress, registrations);
+    return onAgent(registrations.future()).compose(list -> {
+      List<Future<?>> removals = new ArrayList<>();
+      for (RegistrationInfo info : list) {
+        if (me.equals(info.nodeId()) && !info.localOnly()) {
+          Promise<Void> removed = Promise.promise();
+          cluster.removeRegistration(serviceAddress, info, removed);
+          removals.add(removed.future());
+        }
+      }
+      return onAgent(Future.all(removals)).mapEmpty();
+    });
+  }
+
+  /** Completes once the leaving tasks were refusing for a while with no call reaching them (or after the longest wait). */
+  private Future<Void> awaitQuiet(List<ServiceTaskVerticle> leaving, long started) {
+    Promise<Void> quiet = ((ContextInternal) context).promise();
+    int[] refused = {-1};
+    long[] changed = {System.nanoTime()};
+    vertx.setPeriodic(LEAVE_POLL_MS, id -> {
+      long now = System.nanoTime();
+      int count = leaving.stream().mapToInt(ServiceTaskVerticle::refusedLeaving).sum();
+      if (count != refused[0]) {
+        refused[0] = count;
+        changed[0] = now;
+      }
+      long since = (now - started) / 1_000_000;
+      if ((since >= LEAVE_MIN_MS && (now - changed[0]) / 1_000_000 >= LEAVE_QUIET_MS) || since >= LEAVE_MAX_MS) {
+        vertx.cancelTimer(id);
+        quiet.tryComplete();
+      }
+    });
+    return quiet.future();
+  }
+
   private Future<Void> undeployQuietly(String service, String deploymentId) {
+    taskById.remove(deploymentId);
     return onAgent(vertx.undeploy(deploymentId)).recover(t -> {
       LOG.warn("Node agent {}: undeploying a replica of '{}' ({}) failed", nodeId, service, deploymentId, t);
       return Future.succeededFuture();

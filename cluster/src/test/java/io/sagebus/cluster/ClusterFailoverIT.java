@@ -3,7 +3,6 @@ package io.sagebus.cluster;
 import io.sagebus.Job;
 import io.sagebus.JobResult;
 import io.sagebus.JobStatus;
-import io.sagebus.MapFunction;
 import io.sagebus.RetryPolicy;
 import io.sagebus.ServiceOptions;
 import io.sagebus.ServiceStats;
@@ -19,11 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -83,35 +78,14 @@ class ClusterFailoverIT {
         .setRetryable(true)
         .setRetryPolicy(new RetryPolicy().setMaxAttempts(30).setAttemptTimeout(Duration.ofMillis(500))));
 
-      AtomicIntegerArray seen = new AtomicIntegerArray(RECORDS);
-      AtomicInteger done = new AtomicInteger();
-      AtomicLong last = new AtomicLong(System.nanoTime());
-      AtomicLong killedAt = new AtomicLong();
-      AtomicLong longestStall = new AtomicLong();
-      env.fromBatch(IntStream.range(0, RECORDS).boxed().toList())
-        .map(new MapFunction<Integer, Integer>() {
-          @Override
-          public Integer execute(Integer value) {
-            return callService("echo", value);
-          }
-        }, 8)
-        .sink(value -> {
-          seen.incrementAndGet(value);
-          done.incrementAndGet();
-          long now = System.nanoTime();
-          long previous = last.getAndSet(now);
-          long kill = killedAt.get();
-          if (kill != 0) {
-            longestStall.accumulateAndGet(now - Math.max(previous, kill), Math::max);
-          }
-        });
-      Job job = env.submit().await();
+      SinkWatch sink = new SinkWatch(RECORDS);
+      Job job = ClusterTesting.echoJob(env, RECORDS, sink);
 
-      await().atMost(Duration.ofSeconds(60)).until(() -> done.get() >= RECORDS * 3 / 10);
+      await().atMost(Duration.ofSeconds(60)).until(() -> sink.done() >= RECORDS * 3 / 10);
       JsonObject placement = (JsonObject) env.placements().await().getValue(0);
       String victim = placement.getJsonObject("nodes").fieldNames().iterator().next();
-      LOG.info("placement before the kill: {}; killing {} after {} records", placement, victim, done.get());
-      killedAt.set(System.nanoTime());
+      LOG.info("placement before the kill: {}; killing {} after {} records", placement, victim, sink.done());
+      sink.mark();
       nodes.process(victim).destroyForcibly();
       // The oldest member places the lost replica on the third node while the job runs: two again, not three.
       await().atMost(Duration.ofSeconds(60)).until(() -> {
@@ -119,19 +93,16 @@ class ClusterFailoverIT {
         return !nodesNow.containsKey(victim) && nodesNow.getMap().values().stream()
           .mapToInt(n -> ((Number) n).intValue()).sum() == 2;
       });
-      LOG.info("placement after the kill: {}, {} records done", e.placements().await(), done.get());
+      LOG.info("placement after the kill: {}, {} records done", e.placements().await(), sink.done());
 
       JobResult result = job.completion().await();
-      long stallMs = TimeUnit.NANOSECONDS.toMillis(longestStall.get());
+      long stallMs = sink.longestStallMillis();
       ServiceStats stats = env.services().stats("echo").await();
       System.out.printf("ClusterFailoverIT: %,d records, kill -9 of node %s after %,d; longest sink stall after the "
           + "kill %d ms; %d calls retried; job took %d ms%n", RECORDS, victim, RECORDS * 3 / 10, stallMs,
         stats.retries(), result.duration().toMillis());
       assertThat(result.status()).isEqualTo(JobStatus.COMPLETED);
-      assertThat(done.get()).isEqualTo(RECORDS);
-      for (int i = 0; i < RECORDS; i++) {
-        assertThat(seen.get(i)).as("record %d reached the sink", i).isEqualTo(1);
-      }
+      sink.assertEveryRecordOnce();
       assertThat(stallMs).as("longest stall after the kill, ms").isLessThan(15_000);
 
       // The job owned the service and stopped it; place it again to see the leave of a node.

@@ -1,5 +1,7 @@
 package io.sagebus.cluster;
 
+import io.sagebus.Job;
+import io.sagebus.MapFunction;
 import io.sagebus.ServiceOptions;
 import io.sagebus.ServiceTaskVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -9,16 +11,21 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import io.sagebus.testing.EchoService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 import static org.awaitility.Awaitility.await;
 
@@ -94,6 +101,45 @@ final class ClusterTesting {
     Future.join(Arrays.stream(nodes).filter(Objects::nonNull).map(Vertx::close).toList())
       .await();
     LOG.info("closed {} nodes in {} ms", Arrays.stream(nodes).filter(Objects::nonNull).count(), millisSince(start));
+  }
+
+  /** Starts node JVMs whose catalogue holds {@code echo}, each once the one before is ready: the first is the oldest member. */
+  static void startEchoNodesInOrder(NodeProcesses nodes, ClusterOptions options, String environment, List<String> ids)
+    throws Exception {
+    for (String node : ids) {
+      nodes.startNode(node, new JsonObject()
+        .put("cluster", options.toJson())
+        .put("environment", environment)
+        .put("nodeId", node)
+        .put("services", new JsonObject().put("echo", new JsonObject().put("class", EchoService.class.getName()))));
+      nodes.awaitReady(node, options.getClusterName(), environment);
+    }
+  }
+
+  /** {@return a lite-member environment of the cluster, once it sees {@code nodes} nodes} */
+  static ClusterEnvironment liteEnvironment(ClusterOptions options, String environment, int nodes) {
+    ClusterEnvironment env = ClusterEnvironment.create(new ClusterOptions(options).setLiteMember(true), environment)
+      .await();
+    await().atMost(Duration.ofSeconds(60)).until(() -> env.nodes().await().size() == nodes);
+    return env;
+  }
+
+  /** {@return a submitted job of records 0 to {@code records - 1} through {@code map(callService("echo"), 8)} into the sink} */
+  static Job echoJob(ClusterEnvironment env, int records, SinkWatch sink) {
+    env.fromBatch(IntStream.range(0, records).boxed().toList())
+      .map(new MapFunction<Integer, Integer>() {
+        @Override
+        public Integer execute(Integer value) {
+          return callService("echo", value);
+        }
+      }, 8)
+      .sink(sink);
+    return env.submit().await();
+  }
+
+  /** {@return the replicas of the environment's only placed service, per node} */
+  static Map<String, Object> placement(ClusterEnvironment env) {
+    return ((JsonObject) env.placements().await().getValue(0)).getJsonObject("nodes").getMap();
   }
 
   static long millisSince(long nanos) {

@@ -118,6 +118,21 @@ final class NodeProcesses implements AutoCloseable {
     }
   }
 
+  /** A test's body, run by {@link #dumpOnFailure(Body)}. */
+  interface Body {
+    void run() throws Exception;
+  }
+
+  /** Runs a test's body; when it fails, logs what every process printed first. */
+  void dumpOnFailure(Body body) throws Exception {
+    try {
+      body.run();
+    } catch (Exception | Error e) {
+      dump();
+      throw e;
+    }
+  }
+
   Process process(String name) {
     return processes.get(name);
   }

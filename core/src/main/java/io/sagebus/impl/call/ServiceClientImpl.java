@@ -493,7 +493,8 @@ public final class ServiceClientImpl implements ServiceClient {
       }
       attempts++;
       long attemptTimeout = remaining;
-      if (policy != null && attempts < policy.getMaxAttempts() && !policy.getAttemptTimeout().isZero()) {
+      if (policy != null && (attempts < policy.getMaxAttempts() || vertx.isClustered())
+        && !policy.getAttemptTimeout().isZero()) {
         attemptTimeout = Math.min(remaining, policy.getAttemptTimeout().toMillis());
       }
       boolean wholeBudget = attemptTimeout == remaining;
@@ -544,10 +545,15 @@ public final class ServiceClientImpl implements ServiceClient {
         case NO_HANDLERS -> noConsumer();
         case TIMEOUT -> {
           long remaining = remainingMillis();
-          if (remaining <= 0 || (wholeBudget && !String.valueOf(re.getMessage()).startsWith("Discarded"))) {
+          boolean discarded = String.valueOf(re.getMessage()).startsWith("Discarded");
+          if (discarded && remaining > 0 && vertx.isClustered()) {
+            // Vert.x answers so for a request that reached a consumer being unregistered: its handler never saw it.
+            // In a cluster that is a replica leaving, and another replica may take the call.
+            neverRan("the replica it reached was being unregistered and discarded it (" + re.getMessage() + ")");
+          } else if (remaining <= 0 || (wholeBudget && !discarded)) {
             lastProblem = "no answer";
             timedOut();
-          } else if (canRetry()) {
+          } else if (canRetryUnanswered()) {
             lastProblem = "no answer within the attempt timeout of " + policy.getAttemptTimeout().toMillis() + " ms";
             retryLater();
           } else {
@@ -561,6 +567,8 @@ public final class ServiceClientImpl implements ServiceClient {
           if (code == null) {
             promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null, re.getMessage(),
               List.of()));
+          } else if (code == FailureCode.LEAVING) {
+            neverRan("the replica it reached is leaving and refused it");
           } else if (code == FailureCode.OVERLOADED && canRetry()) {
             lastProblem = "overloaded";
             retryLater();
@@ -578,8 +586,28 @@ public final class ServiceClientImpl implements ServiceClient {
       }
     }
 
+    /**
+     * The attempt reached a replica that refused it before the method ran (it is leaving): sent again
+     * at once, to whichever replica the bus picks, whatever the retry policy (the attempt is not counted),
+     * with a short backoff should it meet leaving replicas again, until the budget is spent.
+     */
+    void neverRan(String problem) {
+      attempts--;
+      log(false, "Call to {}.{}: {}; sending it again", service, method, problem);
+      waitForConsumer(problem);
+    }
+
     boolean canRetry() {
       return policy != null && attempts < policy.getMaxAttempts() && remainingMillis() > 0;
+    }
+
+    /**
+     * After an attempt with no answer. In a cluster such attempts are sent again until the budget is spent,
+     * maxAttempts or not: the bus keeps routing some of them to a node that died until Hazelcast notices
+     * (seconds on a loaded machine), and a call should not fail for the replica the bus picked.
+     */
+    boolean canRetryUnanswered() {
+      return policy != null && remainingMillis() > 0 && (attempts < policy.getMaxAttempts() || vertx.isClustered());
     }
 
     void noConsumer() {

@@ -92,6 +92,10 @@ public final class ServiceInstance {
   private ServiceOps ops;
   /** The batchers of its batched methods, by method name (empty for none). */
   private Map<String, Batcher> batchers = Map.of();
+  /** Set by {@link #leave()}: from then on every call that reaches it is refused LEAVING (it never runs). */
+  private volatile boolean leaving;
+  /** Calls refused LEAVING so far. */
+  private final AtomicInteger refusedLeaving = new AtomicInteger();
 
   /**
    * An instance of a service.
@@ -308,7 +312,13 @@ public final class ServiceInstance {
       case FULL -> inv.fail(FailureCode.OVERLOADED, FailureCode.OVERLOADED.name(), "Service '" + definition.name()
         + "' instance " + index + " is full: " + admission.maxConcurrency() + " running, " + admission.maxQueued()
         + " queued", new JsonArray());
-      case STOPPING -> stopping(inv, "it arrived while the service was being undeployed; it did not run");
+      case STOPPING -> {
+        if (leaving) {
+          refuseLeaving(inv);
+        } else {
+          stopping(inv, "it arrived while the service was being undeployed; it did not run");
+        }
+      }
       case QUEUED -> {
       }
     }
@@ -520,6 +530,30 @@ public final class ServiceInstance {
   }
 
   /**
+   * Starts a planned leave: the consumer stays registered, but from now on every call that reaches
+   * this instance, and every call queued here, is answered {@link FailureCode#LEAVING} without
+   * running (its caller sends it again to another replica); calls executing go on. {@link #stop()}
+   * follows, once the other nodes no longer route calls here.
+   */
+  public void leave() {
+    leaving = true;
+    for (Invocation inv : admission.stop()) {
+      refuseLeaving(inv);
+    }
+  }
+
+  /** {@return how many calls were refused {@link FailureCode#LEAVING} since {@link #leave()}} */
+  public int refusedLeaving() {
+    return refusedLeaving.get();
+  }
+
+  private void refuseLeaving(Invocation inv) {
+    refusedLeaving.incrementAndGet();
+    inv.fail(FailureCode.LEAVING, FailureCode.LEAVING.name(), "Service '" + definition.name() + "' instance " + index
+      + " is leaving: the call did not run; send it to another replica", new JsonArray());
+  }
+
+  /**
    * Stops the instance: unregisters its consumer, answers queued calls STOPPING, lets executing
    * ones finish within the drain timeout (then answers them STOPPING and interrupts their
    * threads), runs the stop and cleanup hooks. Runs on the deployment's virtual thread.
@@ -549,7 +583,11 @@ public final class ServiceInstance {
       tracker.closed(consumerKey);
     }
     for (Invocation inv : admission.stop()) {
-      stopping(inv, "it was queued when the service was undeployed; it did not run");
+      if (leaving) {
+        refuseLeaving(inv);
+      } else {
+        stopping(inv, "it was queued when the service was undeployed; it did not run");
+      }
     }
     batchers.values().forEach(Batcher::stop);
     long drainMillis = definition.options().getDrainTimeout().toMillis();
