@@ -45,7 +45,15 @@ public enum FailureCode {
    * free within the call's budget ({@link ServiceThrottledException}): the call was not sent. Reported by
    * the caller at once; it never travels on the bus. Retryable: the method did not run.
    */
-  THROTTLED(1011, true);
+  THROTTLED(1011, true),
+  /**
+   * The call was cancelled ({@link ServiceCancelledException}): by its caller through a {@link CallHandle},
+   * by {@link Job#cancel()} of the job whose operator made it, by the cancellation of the service call that
+   * made it, or by an HTTP client that disconnected. A queued call never ran; an executing one was told
+   * (its virtual thread interrupted, its {@link CallContext} cancelled) and the calls it made were cancelled
+   * in turn. Not retried.
+   */
+  CANCELLED(1012, false);
 
   private final int code;
   private final boolean retryable;

@@ -129,6 +129,42 @@ final class Admission {
     }
   }
 
+  /**
+   * Finds the call with this request id, for a cancel: a queued one leaves the queue (it never runs).
+   *
+   * @param requestId the request id
+   * @return the call and whether it was queued, or {@code null} when this instance holds none with that id
+   */
+  Found find(String requestId) {
+    lock.lock();
+    try {
+      for (var it = queue.iterator(); it.hasNext(); ) {
+        Invocation inv = it.next();
+        if (requestId.equals(inv.requestId)) {
+          it.remove();
+          return new Found(inv, true);
+        }
+      }
+      for (Invocation inv : executing.linked()) {
+        if (requestId.equals(inv.requestId)) {
+          return new Found(inv, false);
+        }
+      }
+      return null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * A call found by its request id.
+   *
+   * @param invocation the call
+   * @param queued     whether it was queued (and has now left the queue)
+   */
+  record Found(Invocation invocation, boolean queued) {
+  }
+
   /** {@return the calls holding a slot now} */
   List<Invocation> executing() {
     lock.lock();

@@ -79,6 +79,9 @@ public final class ServiceInstance {
   private ContextInternal loop;
   private MessageConsumer<Object> consumer;
   private long consumerKey;
+  /** The control consumer: cancels of calls this instance may hold. */
+  private MessageConsumer<Object> control;
+  private long controlKey;
   private Object instance;
   private ServiceMethods methods;
   private Recorder recorder;
@@ -187,9 +190,13 @@ public final class ServiceInstance {
     loop = ((VertxInternal) vertx).createEventLoopContext();
     Promise<Void> registered = Promise.promise();
     loop.runOnContext(v -> {
+      // On the same event loop as the requests: a cancel sent after a request is read after it.
+      String controlAddress = Protocol.controlAddress(environment, definition.name());
+      control = vertx.eventBus().consumer(controlAddress, this::control);
+      controlKey = tracker.opened("consumer", controlAddress + " #" + index);
       consumer = vertx.eventBus().consumer(address, this::receive);
       consumerKey = tracker.opened("consumer", address + " #" + index);
-      consumer.completion().onComplete(registered);
+      Future.all(control.completion(), consumer.completion()).<Void>mapEmpty().onComplete(registered);
     });
     return registered.future();
   }
@@ -209,6 +216,38 @@ public final class ServiceInstance {
       } else {
         refuse(message, null, FailureCode.BAD_REQUEST, "The request could not be read: " + t);
       }
+    }
+  }
+
+  /**
+   * The control consumer: a cancel names a request id; the instance holding that call drops it (queued)
+   * or cancels it (executing: answered CANCELLED, its thread interrupted, the calls it made cancelled).
+   * The others, and this one when the call has its answer already, ignore it. Never answers: it is published.
+   */
+  private void control(Message<Object> message) {
+    try {
+      if (!(message.body() instanceof JsonObject json) || !Protocol.CANCEL.equals(json.getValue(Protocol.ACTION))
+        || !(json.getValue(Protocol.CANCEL_ID) instanceof String id)) {
+        LOG.debug("Service '{}' instance {}: ignoring a control message that is not a cancel", definition.name(), index);
+        return;
+      }
+      Object why = json.getValue(Protocol.CANCEL_REASON);
+      String reason = why instanceof String text ? text : "cancelled";
+      Admission.Found found = admission.find(id);
+      if (found == null) {
+        return;
+      }
+      Invocation inv = found.invocation();
+      if (found.queued()) {
+        inv.fail(FailureCode.CANCELLED, FailureCode.CANCELLED.name(), "The call to " + definition.name() + "."
+          + inv.method + " was cancelled while queued (" + reason + "); it did not run", new JsonArray());
+      } else if (inv.cancel(reason)) {
+        LOG.debug("Service '{}' instance {}: cancelled {}.{} {}: {}", definition.name(), index, definition.name(),
+          inv.method, id, reason);
+      }
+    } catch (RuntimeException e) {
+      // A body Vert.x cannot read (a foreign codec): only JSON is accepted, and nothing is answered.
+      LOG.debug("Service '{}' instance {}: unreadable control message", definition.name(), index, e);
     }
   }
 
@@ -370,7 +409,7 @@ public final class ServiceInstance {
     if (!inv.open() || expired(inv)) {
       return;
     }
-    inv.thread = Thread.currentThread();
+    inv.onThread(Thread.currentThread());
     CallScope previous = enter(inv);
     Object result = null;
     Throwable error = null;
@@ -380,8 +419,8 @@ public final class ServiceInstance {
       error = t;
     } finally {
       leave(previous);
-      inv.thread = null;
-      Thread.interrupted();
+      inv.leftThread();
+      Thread.interrupted(); // an interrupt meant for this call must not reach the next one
     }
     inv.end();
     if (error == null) {
@@ -393,7 +432,8 @@ public final class ServiceInstance {
 
   /** On the event loop: runs a method returning a Future or CompletionStage. */
   private void runOnLoop(Invocation inv) {
-    if (expired(inv)) {
+    // Answered already (cancelled, or STOPPING) while it waited for the loop: it must not run.
+    if (!inv.open() || expired(inv)) {
       release(inv);
       return;
     }
@@ -430,7 +470,7 @@ public final class ServiceInstance {
   /** Starts an invocation's method on this thread: the meters, its scope and its request id in the MDC. */
   private CallScope enter(Invocation inv) {
     inv.begin();
-    CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline));
+    CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline, inv.cancellation));
     if (inv.requestId != null) {
       MDC.put(Protocol.REQUEST_ID, inv.requestId); // for what the method logs (before it returns its Future)
     }
@@ -506,10 +546,8 @@ public final class ServiceInstance {
         definition.name(), index, late.size(), drainMillis);
       for (Invocation inv : late) {
         stopping(inv, "it was still executing after the drain timeout of " + drainMillis + " ms");
-        Thread thread = inv.thread;
-        if (thread != null && thread.isVirtual()) {
-          thread.interrupt();
-        }
+        inv.interrupt();
+        inv.cancellation.cancel("the service is stopping");
       }
     }
     // A runner answers its last call (or is interrupted) a moment before its thread ends: wait for that, so
@@ -530,6 +568,13 @@ public final class ServiceInstance {
       Thread.currentThread().interrupt();
     } catch (ExecutionException e) {
       LOG.warn("Service '{}' instance {}: waiting for its runner threads failed", definition.name(), index, e);
+    }
+    // The control consumer goes last: a cancel still reaches a call that executes during the drain.
+    if (control != null) {
+      // Not awaited (a second await on this thread fails after a timed-out one, see above): it is gone locally at once.
+      control.unregister().onFailure(e -> LOG.warn("Service '{}' instance {}: unregistering its control consumer "
+        + "failed", definition.name(), index, e));
+      tracker.closed(controlKey);
     }
     if (instance instanceof ServiceLifecycle hooks) {
       runHook("stop", hooks::stop);

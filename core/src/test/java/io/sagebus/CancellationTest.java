@@ -1,0 +1,167 @@
+package io.sagebus;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Cancellation that reaches nested calls, in one JVM: three services, each calling the next and then
+ * sleeping 30 s; a cancel at the top (by the caller's handle, by the caller's deadline, by
+ * {@code job.cancel()}) stops all three: their threads are interrupted, no code after the sleep runs,
+ * and no instance has a call in flight or queued.
+ */
+@ExtendWith(VertxExtension.class)
+class CancellationTest {
+
+  private static final List<String> CHAIN = List.of("top", "middle", "bottom");
+  private static final Duration GENEROUS = Duration.ofSeconds(20);
+
+  private LocalEnvironment env;
+  private final Probe probe = new Probe();
+
+  /** What the three chained services did, with the time each was interrupted. */
+  static final class Probe {
+    final Map<String, AtomicInteger> started = new ConcurrentHashMap<>();
+    final Map<String, Long> interruptedAt = new ConcurrentHashMap<>();
+    final AtomicInteger afterSleep = new AtomicInteger();
+
+    int started(String service) {
+      return started.computeIfAbsent(service, s -> new AtomicInteger()).get();
+    }
+  }
+
+  /** Calls the next service of the chain (if any), then sleeps 30 s. */
+  public static final class Chained implements ServiceLifecycle {
+    private final String next;
+    private final Probe probe;
+    private ServiceContext context;
+
+    Chained(String next, Probe probe) {
+      this.next = next;
+      this.probe = probe;
+    }
+
+    @Override
+    public void setup(ServiceContext ctx) {
+      this.context = ctx;
+    }
+
+    /**
+     * @param token anything
+     * @return never, unless the sleep ends
+     * @throws InterruptedException when cancelled
+     */
+    public String process(String token) throws InterruptedException {
+      probe.started.computeIfAbsent(context.name(), s -> new AtomicInteger()).incrementAndGet();
+      if (next != null) {
+        context.services().callAsync(next, token); // a nested call in flight while this one sleeps
+      }
+      try {
+        Thread.sleep(30_000);
+      } catch (InterruptedException e) {
+        probe.interruptedAt.put(context.name(), System.nanoTime());
+        throw e;
+      }
+      probe.afterSleep.incrementAndGet();
+      return token;
+    }
+  }
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    env = LocalEnvironment.create(vertx, "cancel", new EnvironmentOptions());
+    for (int i = 0; i < CHAIN.size(); i++) {
+      String next = i + 1 < CHAIN.size() ? CHAIN.get(i + 1) : null;
+      env.registerService(CHAIN.get(i), () -> new Chained(next, probe),
+        new ServiceOptions().setDrainTimeout(Duration.ofSeconds(60)));
+    }
+    env.start().await();
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close().await();
+    assertThat(env.openResources()).isEmpty();
+  }
+
+  private void awaitAllStarted() {
+    await("all three started").atMost(GENEROUS).until(() -> CHAIN.stream().allMatch(s -> probe.started(s) == 1));
+  }
+
+  /** All three interrupted, nothing after the sleep, nothing in flight or queued: prints how long it took. */
+  private void assertAllStopped(String how, long cancelledAt) {
+    await("all three interrupted").atMost(GENEROUS).until(() -> probe.interruptedAt.size() == CHAIN.size());
+    long last = probe.interruptedAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+    System.out.printf("CancellationTest (%s): all three invocations interrupted %.1f ms after the cancel%n", how,
+      (last - cancelledAt) / 1e6);
+    await("nothing in flight").atMost(GENEROUS).until(() -> CHAIN.stream().allMatch(s -> {
+      ServiceStats stats = env.services().stats(s).await();
+      return stats.inFlight() == 0 && stats.queued() == 0;
+    }));
+    assertThat(probe.afterSleep.get()).as("code after the sleep ran").isZero();
+    for (String s : CHAIN) {
+      assertThat(env.services().stats(s).await().errors(FailureCode.CANCELLED)).as("%s answered CANCELLED", s)
+        .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void cancellingTheTopCallThroughItsHandleStopsAllThreeInvocations() {
+    CallHandle<String> handle = env.services().callCancellable("top", CallOptions.create().timeout(Duration.ofSeconds(60)),
+      "t");
+    awaitAllStarted();
+    long cancelledAt = System.nanoTime();
+    assertThat(handle.cancel()).isTrue();
+    assertThat(handle.future().failed()).as("failed at once").isTrue();
+    assertThat(handle.future().cause()).isInstanceOf(ServiceCancelledException.class);
+    assertThat(((ServiceCallException) handle.future().cause()).code()).isEqualTo(FailureCode.CANCELLED);
+    assertThat(handle.cancel()).as("a second cancel").isFalse();
+    assertAllStopped("handle", cancelledAt);
+  }
+
+  @Test
+  void theCallersDeadlinePassingCancelsTheNestedWork() {
+    long sent = System.nanoTime();
+    Future<String> call = env.services().callAsync("top", CallOptions.create().timeout(Duration.ofSeconds(2)), "t");
+    awaitAllStarted();
+    Throwable failure = catchThrowable(call::await);
+    assertThat(failure).isInstanceOf(ServiceTimeoutException.class);
+    assertAllStopped("deadline of 2 s", sent + TimeUnit.SECONDS.toNanos(2));
+  }
+
+  @Test
+  void cancellingAJobCancelsTheCallsItsOperatorsHaveInFlight() {
+    env.fromBatch(List.of("j"))
+      .map(new MapFunction<String, String>() {
+        @Override
+        public String execute(String value) {
+          return callService("top", CallOptions.create().timeout(Duration.ofSeconds(60)), value);
+        }
+      })
+      .sink(v -> probe.afterSleep.incrementAndGet());
+    Job job = env.submit().await();
+    awaitAllStarted();
+    long cancelledAt = System.nanoTime();
+    JobResult result = job.cancel().await();
+    assertThat(result.status()).isEqualTo(JobStatus.CANCELLED);
+    assertAllStopped("job.cancel()", cancelledAt);
+  }
+}
