@@ -164,4 +164,86 @@ class CancellationTest {
     assertThat(result.status()).isEqualTo(JobStatus.CANCELLED);
     assertAllStopped("job.cancel()", cancelledAt);
   }
+
+  /** A service whose Future method ends only when its call is cancelled, and a blocking one that counts its runs. */
+  public static final class Holding {
+    final AtomicInteger told = new AtomicInteger();
+    final AtomicInteger ran = new AtomicInteger();
+    final CountDownLatch release = new CountDownLatch(1);
+    volatile CallContext seen;
+
+    /**
+     * @return a future failed once the call is cancelled
+     */
+    public Future<String> hold() {
+      CallContext call = CallContext.current();
+      seen = call;
+      Promise<String> result = Promise.promise();
+      call.cancelled().onComplete(v -> {
+        told.incrementAndGet();
+        result.tryFail("stopped: the call was cancelled");
+      });
+      return result.future();
+    }
+
+    /**
+     * @param value anything
+     * @return {@code value}, once released
+     * @throws InterruptedException when cancelled
+     */
+    public String block(String value) throws InterruptedException {
+      ran.incrementAndGet();
+      release.await(60, TimeUnit.SECONDS);
+      return value;
+    }
+  }
+
+  @Test
+  void aFutureMethodIsToldThroughItsCallContextAndItsSlotIsFreed() {
+    Holding holding = new Holding();
+    env.registerService("holding", () -> holding);
+    CallHandle<String> handle = env.services().callCancellable("holding", CallOptions.method("hold"));
+    await().atMost(GENEROUS).until(() -> holding.seen != null);
+    assertThat(holding.seen.requestId()).isEqualTo(handle.requestId());
+    assertThat(holding.seen.isCancelled()).isFalse();
+    assertThat(holding.seen.remaining()).isPositive();
+    handle.cancel();
+    assertThat(handle.future().cause()).isInstanceOf(ServiceCancelledException.class);
+    await().atMost(GENEROUS).until(() -> holding.told.get() == 1);
+    assertThat(holding.seen.isCancelled()).isTrue();
+    await("slot freed").atMost(GENEROUS).until(() -> env.services().stats("holding").await().inFlight() == 0);
+    assertThat(env.services().stats("holding").await().errors(FailureCode.CANCELLED)).isEqualTo(1);
+    assertThat(CallContext.current()).as("outside a service method").isNull();
+  }
+
+  @Test
+  void aQueuedCallIsDroppedAndNeverRuns() {
+    Holding holding = new Holding();
+    env.registerService("holding", () -> holding, new ServiceOptions().setMaxConcurrency(1));
+    Future<String> first = env.services().callAsync("holding", CallOptions.method("block"), "first");
+    await().atMost(GENEROUS).until(() -> holding.ran.get() == 1);
+    CallHandle<String> queued = env.services().callCancellable("holding", CallOptions.method("block"), "second");
+    await().atMost(GENEROUS).until(() -> env.services().stats("holding").await().queued() == 1);
+    queued.cancel();
+    await("dropped from the queue").atMost(GENEROUS)
+      .until(() -> env.services().stats("holding").await().queued() == 0);
+    holding.release.countDown();
+    assertThat(first.await()).isEqualTo("first");
+    assertThat(queued.future().cause()).isInstanceOf(ServiceCancelledException.class);
+    assertThat(holding.ran.get()).as("the queued call never ran").isEqualTo(1);
+    assertThat(env.services().stats("holding").await().errors(FailureCode.CANCELLED)).isEqualTo(1);
+  }
+
+  @Test
+  void aCancelledBlockingCallIsInterruptedAndTheInstanceServesTheNextCall() {
+    Holding holding = new Holding();
+    env.registerService("holding", () -> holding);
+    CallHandle<String> handle = env.services().callCancellable("holding", CallOptions.method("block"), "x");
+    await().atMost(GENEROUS).until(() -> holding.ran.get() == 1);
+    assertThat(handle.cancel()).isTrue();
+    await().atMost(GENEROUS).until(() -> env.services().stats("holding").await().inFlight() == 0);
+    // Its runner was interrupted and cleared: the next call runs normally.
+    holding.release.countDown();
+    assertThat(env.services().<String>call("holding", CallOptions.method("block"), "y")).isEqualTo("y");
+  }
 }
