@@ -130,39 +130,44 @@ final class Admission {
   }
 
   /**
-   * Finds the call with this request id, for a cancel: a queued one leaves the queue (it never runs).
+   * Finds the calls with this request id, for a cancel (attempts of one call share its id): queued ones
+   * leave the queue (they never run).
    *
    * @param requestId the request id
-   * @return the call and whether it was queued, or {@code null} when this instance holds none with that id
+   * @return the calls queued (now out of the queue) and the calls holding a slot, each possibly empty
    */
   Found find(String requestId) {
+    List<Invocation> queued = List.of();
+    List<Invocation> running = List.of();
     lock.lock();
     try {
       for (var it = queue.iterator(); it.hasNext(); ) {
         Invocation inv = it.next();
         if (requestId.equals(inv.requestId)) {
           it.remove();
-          return new Found(inv, true);
+          queued = queued.isEmpty() ? new ArrayList<>(1) : queued;
+          queued.add(inv);
         }
       }
       for (Invocation inv : executing.linked()) {
         if (requestId.equals(inv.requestId)) {
-          return new Found(inv, false);
+          running = running.isEmpty() ? new ArrayList<>(1) : running;
+          running.add(inv);
         }
       }
-      return null;
+      return new Found(queued, running);
     } finally {
       lock.unlock();
     }
   }
 
   /**
-   * A call found by its request id.
+   * The calls found by a request id.
    *
-   * @param invocation the call
-   * @param queued     whether it was queued (and has now left the queue)
+   * @param queued  those that were queued, now out of the queue
+   * @param running those holding a slot
    */
-  record Found(Invocation invocation, boolean queued) {
+  record Found(List<Invocation> queued, List<Invocation> running) {
   }
 
   /** {@return the calls holding a slot now} */

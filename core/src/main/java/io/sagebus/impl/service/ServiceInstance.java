@@ -234,16 +234,15 @@ public final class ServiceInstance {
       Object why = json.getValue(Protocol.CANCEL_REASON);
       String reason = why instanceof String text ? text : "cancelled";
       Admission.Found found = admission.find(id);
-      if (found == null) {
-        return;
-      }
-      Invocation inv = found.invocation();
-      if (found.queued()) {
+      for (Invocation inv : found.queued()) {
         inv.fail(FailureCode.CANCELLED, FailureCode.CANCELLED.name(), "The call to " + definition.name() + "."
           + inv.method + " was cancelled while queued (" + reason + "); it did not run", new JsonArray());
-      } else if (inv.cancel(reason)) {
-        LOG.debug("Service '{}' instance {}: cancelled {}.{} {}: {}", definition.name(), index, definition.name(),
-          inv.method, id, reason);
+      }
+      for (Invocation inv : found.running()) {
+        if (inv.cancel(reason)) {
+          LOG.debug("Service '{}' instance {}: cancelled {}.{} {}: {}", definition.name(), index, definition.name(),
+            inv.method, id, reason);
+        }
       }
     } catch (RuntimeException e) {
       // A body Vert.x cannot read (a foreign codec): only JSON is accepted, and nothing is answered.
