@@ -246,4 +246,21 @@ class CancellationTest {
     holding.release.countDown();
     assertThat(env.services().<String>call("holding", CallOptions.method("block"), "y")).isEqualTo("y");
   }
+
+  @Test
+  void aCallWaitingForARateLimitPermitFailsAtOnceAndIsNeverSent() {
+    Holding holding = new Holding();
+    holding.release.countDown();
+    env.registerService("limited", () -> holding, new ServiceOptions().setRateLimit(RateLimit.create(0.2, 1)));
+    assertThat(env.services().<String>call("limited", CallOptions.method("block"), "first")).isEqualTo("first");
+    // The next permit comes in 5 s: this call waits for it on a timer.
+    CallHandle<String> waiting = env.services().callCancellable("limited",
+      CallOptions.method("block").timeout(Duration.ofSeconds(30)), "second");
+    assertThat(waiting.future().isComplete()).isFalse();
+    assertThat(waiting.cancel()).isTrue();
+    assertThat(waiting.future().cause()).as("failed at once").isInstanceOf(ServiceCancelledException.class);
+    await("the permit's wait ended").atMost(GENEROUS)
+      .until(() -> env.openResources().stream().noneMatch(r -> r.startsWith("timer rate-limit wait")));
+    assertThat(holding.ran.get()).as("the cancelled call was never sent").isEqualTo(1);
+  }
 }

@@ -216,7 +216,26 @@ public final class ServiceClientImpl implements ServiceClient {
       cachedCall(registration, cache, call, resultType, own);
     } else {
       Future<T> outcome = registration == null ? call.sendNow() : guardedAndMetered(registration, call);
-      handle = new Handle<>(requestId, outcome, call::cancel);
+      if (outcome == call.promise.future()) {
+        handle = new Handle<>(requestId, outcome, call::cancel);
+      } else {
+        // Behind a rate-limit wait or a breaker, the outcome follows the call later: a cancel fails it at once.
+        Promise<T> own = Promise.promise();
+        outcome.onComplete(ar -> {
+          if (ar.succeeded()) {
+            own.tryComplete(ar.result());
+          } else {
+            own.tryFail(ar.cause());
+          }
+        });
+        handle = new Handle<>(requestId, own.future(), why -> {
+          boolean cancelled = call.cancel(why);
+          if (cancelled) {
+            own.tryFail(call.promise.future().cause());
+          }
+          return cancelled;
+        });
+      }
     }
     if (parent != null && !handle.future().isComplete()) {
       parent.add(handle);
