@@ -793,7 +793,7 @@ public final class ServiceClientImpl implements ServiceClient {
       if (promise.tryFail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
         lastProblem)) && attempts > 0) {
         // Nobody waits for the answer any more: the instance stops the work, and the calls it made.
-        tellInstances("the caller's deadline passed (" + budgetMillis + " ms)");
+        tellInstances("the caller's deadline passed (" + budgetMillis + " ms)", true);
       }
     }
 
@@ -810,7 +810,7 @@ public final class ServiceClientImpl implements ServiceClient {
       }
       log(false, "Call to {}.{} cancelled: {}", service, method, reason);
       if (sent) {
-        tellInstances(reason);
+        tellInstances(reason, false);
       }
       return true;
     }
@@ -820,8 +820,9 @@ public final class ServiceClientImpl implements ServiceClient {
      * follows the request on the same path (same sender, same node connection, same consumer event
      * loop), so it never overtakes an attempt sent before it.
      */
-    void tellInstances(String reason) {
-      vertx.eventBus().publish(Protocol.controlAddress(environment, service), Protocol.cancelMessage(requestId, reason));
+    void tellInstances(String reason, boolean deadline) {
+      vertx.eventBus().publish(Protocol.controlAddress(environment, service),
+        Protocol.cancelMessage(requestId, reason, deadline));
     }
   }
 }

@@ -165,12 +165,13 @@ final class Invocation {
    * Cancels the call: answers it CANCELLED (if nobody answered it yet), interrupts its method's thread,
    * and cancels the calls it made.
    *
+   * @param code   {@link FailureCode#CANCELLED}, or {@link FailureCode#DEADLINE_EXCEEDED} when its caller gave up
    * @param reason why, as the cancel gave it
    * @return whether this answered it
    */
-  boolean cancel(String reason) {
-    boolean answered = fail(FailureCode.CANCELLED, FailureCode.CANCELLED.name(), "The call to " + service + "."
-      + method + " was cancelled: " + reason, new JsonArray());
+  boolean cancel(FailureCode code, String reason) {
+    boolean answered = fail(code, code.name(), "The call to " + service + "." + method + " was cancelled: " + reason,
+      new JsonArray());
     if (answered) {
       interrupt();
     }

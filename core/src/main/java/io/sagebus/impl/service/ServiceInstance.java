@@ -233,13 +233,16 @@ public final class ServiceInstance {
       }
       Object why = json.getValue(Protocol.CANCEL_REASON);
       String reason = why instanceof String text ? text : "cancelled";
+      // A caller that gave up at its deadline: the call is counted as that, not as cancelled by someone.
+      FailureCode code = Boolean.TRUE.equals(json.getValue(Protocol.CANCEL_DEADLINE)) ? FailureCode.DEADLINE_EXCEEDED
+        : FailureCode.CANCELLED;
       Admission.Found found = admission.find(id);
       for (Invocation inv : found.queued()) {
-        inv.fail(FailureCode.CANCELLED, FailureCode.CANCELLED.name(), "The call to " + definition.name() + "."
-          + inv.method + " was cancelled while queued (" + reason + "); it did not run", new JsonArray());
+        inv.fail(code, code.name(), "The call to " + definition.name() + "." + inv.method
+          + " was cancelled while queued (" + reason + "); it did not run", new JsonArray());
       }
       for (Invocation inv : found.running()) {
-        if (inv.cancel(reason)) {
+        if (inv.cancel(code, reason)) {
           LOG.debug("Service '{}' instance {}: cancelled {}.{} {}: {}", definition.name(), index, definition.name(),
             inv.method, id, reason);
         }

@@ -65,15 +65,19 @@ public final class Protocol {
   public static final String CANCEL_ID = "id";
   /** Control message field: why (free text, shown to the service). */
   public static final String CANCEL_REASON = "reason";
+  /** Control message field: {@code true} when the caller gave up at its deadline (answered DEADLINE_EXCEEDED). */
+  public static final String CANCEL_DEADLINE = "deadline";
 
   /**
    * {@return the control message that cancels the call with this request id}
    *
    * @param requestId the call's request id
    * @param reason    why
+   * @param deadline  whether the caller's deadline passed (rather than someone cancelling the call)
    */
-  public static JsonObject cancelMessage(String requestId, String reason) {
-    return new JsonObject().put(ACTION, CANCEL).put(CANCEL_ID, requestId).put(CANCEL_REASON, reason);
+  public static JsonObject cancelMessage(String requestId, String reason, boolean deadline) {
+    JsonObject json = new JsonObject().put(ACTION, CANCEL).put(CANCEL_ID, requestId).put(CANCEL_REASON, reason);
+    return deadline ? json.put(CANCEL_DEADLINE, true) : json;
   }
 
   /**
