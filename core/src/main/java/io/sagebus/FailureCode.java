@@ -47,6 +47,14 @@ public enum FailureCode {
    */
   THROTTLED(1011, true),
   /**
+   * The call was cancelled ({@link ServiceCancelledException}): by its caller through a {@link CallHandle},
+   * by {@link Job#cancel()} of the job whose operator made it, by the cancellation of the service call that
+   * made it, or by an HTTP client that disconnected. A queued call never ran; an executing one was told
+   * (its virtual thread interrupted, its {@link CallContext} cancelled) and the calls it made were cancelled
+   * in turn. Not retried.
+   */
+  CANCELLED(1012, false),
+  /**
    * The replica that got the call is leaving (its node stops, or the replica is undeployed from
    * that node) and refused it before it ran. A Sagebus caller never reports it: it sends the call
    * again at once, to another replica, whatever its retry policy (the attempt is not counted), until

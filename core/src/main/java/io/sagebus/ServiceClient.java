@@ -120,6 +120,20 @@ public interface ServiceClient {
   <P> P proxy(String service, Class<P> api, CallOptions options);
 
   /**
+   * Calls a service asynchronously, as {@link #callAsync(String, CallOptions, Object...)}, and returns a
+   * handle that can cancel the call: {@link CallHandle#cancel()} fails its future at once with
+   * {@link ServiceCancelledException} and cancels the call at the instance running it (and the calls
+   * that invocation made). Never blocks.
+   *
+   * @param service the service name
+   * @param options the method, timeout, result type and retry behaviour
+   * @param args    the arguments
+   * @param <T>     the result type
+   * @return the call's handle
+   */
+  <T> CallHandle<T> callCancellable(String service, CallOptions options, Object... args);
+
+  /**
    * Statistics of one service, summed over its instances in this JVM.
    *
    * @param service the service name

@@ -95,6 +95,22 @@ class ManagementServerTest {
   }
 
   @Test
+  void aClientDisconnectingFromACallCancelsItAtTheService() throws Exception {
+    String body = "{\"args\": [\"held\"], \"timeoutMs\": 60000}";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.actualPort())) {
+      socket.getOutputStream().write(("POST /services/latch/call HTTP/1.1\r\nHost: 127.0.0.1:" + server.actualPort()
+        + "\r\nAuthorization: Bearer " + TOKEN + "\r\nContent-Type: application/json\r\nContent-Length: "
+        + body.length() + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      await("the call is inside the method").atMost(Duration.ofSeconds(20)).until(() -> inside.get() == 1);
+    } // the client goes away without reading an answer
+    // The latch was never released: only the cancel (interrupting the method) lets the call leave.
+    await("the call was cancelled at the service").atMost(Duration.ofSeconds(20)).until(() -> inside.get() == 0);
+    await().atMost(Duration.ofSeconds(20)).until(() -> env.services().stats("latch").await().inFlight() == 0);
+    assertThat(env.services().stats("latch").await().errors(io.sagebus.FailureCode.CANCELLED)).isEqualTo(1);
+  }
+
+  @Test
   void itRefusesToListenBeyondLoopbackWithoutAToken() {
     ManagementServer open = ManagementServer.create(env, new ManagementOptions().setHost("0.0.0.0").setPort(0));
     assertThatThrownBy(() -> open.start().await())

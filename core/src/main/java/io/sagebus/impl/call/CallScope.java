@@ -9,8 +9,9 @@ import io.netty.util.concurrent.FastThreadLocal;
  * @param service       the service being executed
  * @param requestId     the request id of the executing call
  * @param deadlineNanos {@link System#nanoTime()} at which the budget is spent, or 0 for none
+ * @param cancellation  the executing call's cancellation: the calls it makes follow it
  */
-public record CallScope(String service, String requestId, long deadlineNanos) {
+public record CallScope(String service, String requestId, long deadlineNanos, Cancellation cancellation) {
 
   /**
    * Netty's thread local: an array slot on Vert.x's event-loop threads, where Future-returning

@@ -12,11 +12,13 @@ import io.sagebus.impl.wire.Protocol;
 import io.sagebus.spi.ServiceDirectory;
 
 import com.fasterxml.jackson.databind.JavaType;
+import io.sagebus.CallHandle;
 import io.sagebus.CallOptions;
 import io.sagebus.EnvironmentOptions;
 import io.sagebus.FailureCode;
 import io.sagebus.RetryPolicy;
 import io.sagebus.ServiceCallException;
+import io.sagebus.ServiceCancelledException;
 import io.sagebus.ServiceClient;
 import io.sagebus.ServiceNotFoundException;
 import io.sagebus.ServiceOptions;
@@ -116,11 +118,16 @@ public final class ServiceClientImpl implements ServiceClient {
 
   @Override
   public <T> Future<T> callAsync(String service, Object... args) {
-    return start(service, CallOptions.create(), args, false);
+    return this.<T>start(service, CallOptions.create(), args, false).future();
   }
 
   @Override
   public <T> Future<T> callAsync(String service, CallOptions options, Object... args) {
+    return this.<T>start(service, options, args, false).future();
+  }
+
+  @Override
+  public <T> CallHandle<T> callCancellable(String service, CallOptions options, Object... args) {
     return start(service, options, args, false);
   }
 
@@ -136,13 +143,13 @@ public final class ServiceClientImpl implements ServiceClient {
         + Thread.currentThread().getName() + " (a Vert.x event-loop or worker thread): use callAsync(...) and "
         + "compose the Future, or call from a virtual thread (a verticle deployed with ThreadingModel.VIRTUAL_THREAD)");
     }
-    Future<T> f = start(service, options, args, true);
+    Future<T> f = this.<T>start(service, options, args, true).future();
     return f.await();
   }
 
-  private <T> Future<T> start(String service, CallOptions options, Object[] args, boolean sync) {
+  private <T> CallHandle<T> start(String service, CallOptions options, Object[] args, boolean sync) {
     if (service == null) {
-      return Future.failedFuture(new IllegalArgumentException("The service name must not be null"));
+      return Handle.failed(null, new IllegalArgumentException("The service name must not be null"));
     }
     CallOptions opts = options == null ? CallOptions.create() : options;
     ServiceRegistry reg = registry();
@@ -161,7 +168,7 @@ public final class ServiceClientImpl implements ServiceClient {
       from = scope.service();
       long left = scope.remainingMillis();
       if (left <= 0) {
-        return Future.failedFuture(new ServiceTimeoutException(service, opts.getMethod(), Duration.ZERO, 0,
+        return Handle.failed(requestId, new ServiceTimeoutException(service, opts.getMethod(), Duration.ZERO, 0,
           "the calling service '" + scope.service() + "' has no budget left for this call"));
       }
       budget = Math.min(budget, left);
@@ -174,10 +181,10 @@ public final class ServiceClientImpl implements ServiceClient {
         try {
           wireArgs.add(Json.toWire(args[i]));
         } catch (Json.TooDeep e) {
-          return Future.failedFuture(new ServiceCallException(service, opts.getMethod(), FailureCode.BAD_REQUEST,
+          return Handle.failed(requestId, new ServiceCallException(service, opts.getMethod(), FailureCode.BAD_REQUEST,
             null, "Argument " + i + " is " + e.getMessage(), List.of()));
         } catch (RuntimeException e) {
-          return Future.failedFuture(new ServiceCallException(service, opts.getMethod(), FailureCode.BAD_ARGUMENTS,
+          return Handle.failed(requestId, new ServiceCallException(service, opts.getMethod(), FailureCode.BAD_ARGUMENTS,
             e.getClass().getName(), "Argument " + i + " (" + args[i].getClass().getName()
             + ") cannot be mapped to JSON: " + e.getMessage(), List.of()));
         }
@@ -194,9 +201,84 @@ public final class ServiceClientImpl implements ServiceClient {
     // A cached call carries the wire result: it is copied and converted per caller, who may each ask another type.
     Call<T> call = new Call<>(service, opts.getMethod(), wireArgs, requestId, from, budget, policy,
       cached ? null : resultType, registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker());
-    return registration == null ? call.sendNow()
-      : cached ? cachedCall(registration, cache, call, resultType)
-      : guardedAndMetered(registration, call);
+    // Calls made by a service while it serves a call follow that call's cancellation; an operator's, its job's.
+    Cancellation parent = scope != null ? scope.cancellation() : Cancellation.ambient();
+    if (parent != null && parent.isCancelled()) {
+      return Handle.failed(requestId, new ServiceCancelledException(service, opts.getMethod(),
+        "not sent: " + parent.reason()));
+    }
+    Handle<T> handle;
+    if (cached) {
+      // A cached call may be shared by equal calls: cancelling fails this caller alone, the shared call goes on.
+      Promise<T> own = Promise.promise();
+      handle = new Handle<>(requestId, own.future(),
+        why -> own.tryFail(new ServiceCancelledException(service, call.method, why)));
+      cachedCall(registration, cache, call, resultType, own);
+    } else {
+      Future<T> outcome = registration == null ? call.sendNow() : guardedAndMetered(registration, call);
+      if (outcome == call.promise.future()) {
+        handle = new Handle<>(requestId, outcome, call::cancel);
+      } else {
+        // Behind a rate-limit wait or a breaker, the outcome follows the call later: a cancel fails it at once.
+        Promise<T> own = Promise.promise();
+        outcome.onComplete(ar -> {
+          if (ar.succeeded()) {
+            own.tryComplete(ar.result());
+          } else {
+            own.tryFail(ar.cause());
+          }
+        });
+        handle = new Handle<>(requestId, own.future(), why -> {
+          boolean cancelled = call.cancel(why);
+          if (cancelled) {
+            own.tryFail(call.promise.future().cause());
+          }
+          return cancelled;
+        });
+      }
+    }
+    if (parent != null && !handle.future().isComplete()) {
+      parent.add(handle);
+      handle.future().onComplete(ar -> parent.remove(handle));
+    }
+    return handle;
+  }
+
+  /** The handle of a call: its outcome, and how to cancel it. Listens to the cancellation the call follows. */
+  private static final class Handle<T> implements CallHandle<T>, Cancellation.Listener {
+    private final String requestId;
+    private final Future<T> future;
+    private final java.util.function.Predicate<String> cancel;
+
+    Handle(String requestId, Future<T> future, java.util.function.Predicate<String> cancel) {
+      this.requestId = requestId;
+      this.future = future;
+      this.cancel = cancel;
+    }
+
+    static <T> Handle<T> failed(String requestId, Throwable cause) {
+      return new Handle<>(requestId, Future.failedFuture(cause), why -> false);
+    }
+
+    @Override
+    public Future<T> future() {
+      return future;
+    }
+
+    @Override
+    public String requestId() {
+      return requestId;
+    }
+
+    @Override
+    public boolean cancel() {
+      return cancel.test("cancelled by the caller");
+    }
+
+    @Override
+    public void cancelled(String reason) {
+      cancel.test(reason);
+    }
   }
 
   // ---- result cache and coalescing ----
@@ -206,13 +288,12 @@ public final class ServiceClientImpl implements ServiceClient {
    * flight, or sends it (and lets equal calls share it). Every caller keeps its own deadline and
    * gets its own copy of the result, converted to its own result type.
    */
-  private <T> Future<T> cachedCall(ServiceRegistry.Registration registration, ResultCache cache, Call<T> call,
-                                   JavaType resultType) {
+  private <T> void cachedCall(ServiceRegistry.Registration registration, ResultCache cache, Call<T> call,
+                              JavaType resultType, Promise<T> promise) {
     ResultCache.Lookup lookup = cache.lookup(call.method, call.args);
     ServiceMetrics metrics = registration.metrics();
     ServiceOps ops = registration.ops();
     CompletableFuture<ResultCache.Result> shared = lookup.shared();
-    Promise<T> promise = Promise.promise();
     switch (lookup.outcome()) {
       case HIT -> metrics.cacheHit();
       case MISS -> {
@@ -246,7 +327,6 @@ public final class ServiceClientImpl implements ServiceClient {
       int index = lookup.outcome().ordinal();
       outcome.onComplete(ar -> ops.cacheEnded(call.method, index, ar.succeeded()));
     }
-    return outcome;
   }
 
   /** A call sharing an equal call in flight still fails at its own deadline, while the shared call goes on. */
@@ -454,6 +534,8 @@ public final class ServiceClientImpl implements ServiceClient {
     final Promise<T> promise = Promise.promise();
     final String address;
     int attempts;
+    /** Set before the first attempt leaves: from then on, a cancel is also sent to the instances. */
+    volatile boolean sent;
     int consumerWaits;
     /** Whether this call asked the manager to start its service already. */
     boolean startAsked;
@@ -486,6 +568,10 @@ public final class ServiceClientImpl implements ServiceClient {
     }
 
     void send() {
+      sent = true;
+      if (promise.future().isComplete()) {
+        return; // cancelled while it waited (a permit, a retry, an instance): never sent again
+      }
       long remaining = remainingMillis();
       if (remaining <= 0) {
         timedOut();
@@ -515,7 +601,7 @@ public final class ServiceClientImpl implements ServiceClient {
       try {
         body = reply.body();
       } catch (RuntimeException e) {
-        promise.fail(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
+        promise.tryFail(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
           "The reply cannot be read: " + e.getMessage(), List.of()));
         return;
       }
@@ -525,19 +611,19 @@ public final class ServiceClientImpl implements ServiceClient {
         try {
           result = Json.fromWire(result, resultType);
         } catch (RuntimeException e) {
-          promise.fail(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
+          promise.tryFail(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
             "The result cannot be converted to " + resultType.toCanonical() + ": " + e.getMessage(), List.of()));
           return;
         }
       }
       @SuppressWarnings("unchecked")
       T t = (T) result;
-      promise.complete(t);
+      promise.tryComplete(t);
     }
 
     void failed(Throwable cause, boolean wholeBudget) {
       if (!(cause instanceof ReplyException re)) {
-        promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, cause.getClass().getName(),
+        promise.tryFail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, cause.getClass().getName(),
           cause.getMessage(), List.of()));
         return;
       }
@@ -557,7 +643,7 @@ public final class ServiceClientImpl implements ServiceClient {
             lastProblem = "no answer within the attempt timeout of " + policy.getAttemptTimeout().toMillis() + " ms";
             retryLater();
           } else {
-            promise.fail(new ServiceCallException(service, method, FailureCode.STOPPING, null,
+            promise.tryFail(new ServiceCallException(service, method, FailureCode.STOPPING, null,
               "The request was dropped before an answer (" + re.getMessage() + "); the service may be stopping",
               List.of()));
           }
@@ -565,7 +651,7 @@ public final class ServiceClientImpl implements ServiceClient {
         case RECIPIENT_FAILURE -> {
           FailureCode code = FailureCode.fromCode(re.failureCode());
           if (code == null) {
-            promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null, re.getMessage(),
+            promise.tryFail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null, re.getMessage(),
               List.of()));
           } else if (code == FailureCode.LEAVING) {
             neverRan("the replica it reached is leaving and refused it");
@@ -575,13 +661,13 @@ public final class ServiceClientImpl implements ServiceClient {
           } else if (code == FailureCode.DEADLINE_EXCEEDED) {
             // The service found the budget spent before the method began: the same type as a timeout here.
             ServiceCallException answered = Protocol.toException(service, method, code, re.getMessage());
-            promise.fail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
+            promise.tryFail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
               answered.remoteMessage() != null ? answered.remoteMessage() : String.valueOf(re.getMessage())));
           } else {
-            promise.fail(Protocol.toException(service, method, code, re.getMessage()));
+            promise.tryFail(Protocol.toException(service, method, code, re.getMessage()));
           }
         }
-        default -> promise.fail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null,
+        default -> promise.tryFail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null,
           re.getMessage(), List.of()));
       }
     }
@@ -618,7 +704,7 @@ public final class ServiceClientImpl implements ServiceClient {
         ServiceDirectory directory = reg != null && reg.directory() != null ? reg.directory()
           : ServiceDirectory.lookup(vertx, environment);
         if (directory == null) {
-          promise.fail(notFound(service, reg));
+          promise.tryFail(notFound(service, reg));
           return;
         }
         // Registered in another JVM of the cluster? Then its replicas are being placed: wait for them.
@@ -629,7 +715,7 @@ public final class ServiceClientImpl implements ServiceClient {
             if (ar.failed()) {
               log(false, "Looking up service '{}' in the cluster failed", service, ar.cause());
             }
-            promise.fail(notFound(service, reg));
+            promise.tryFail(notFound(service, reg));
           }
         });
         return;
@@ -661,12 +747,12 @@ public final class ServiceClientImpl implements ServiceClient {
           if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
             FailureCode code = FailureCode.fromCode(re.failureCode());
             if (code == FailureCode.NOT_STARTED) {
-              promise.fail(Protocol.toException(service, method, code, re.getMessage()));
+              promise.tryFail(Protocol.toException(service, method, code, re.getMessage()));
               return;
             }
             if (code == FailureCode.SERVICE_ERROR) {
               ServiceCallException e = Protocol.toException(service, method, code, re.getMessage());
-              promise.fail(new ServiceDeploymentException(service, e.remoteType(), e.remoteMessage()));
+              promise.tryFail(new ServiceDeploymentException(service, e.remoteType(), e.remoteMessage()));
               return;
             }
           }
@@ -724,12 +810,47 @@ public final class ServiceClientImpl implements ServiceClient {
     }
 
     void timedOut() {
+      if (promise.future().isComplete()) {
+        return;
+      }
       if (metrics != null) {
         metrics.timedOut();
       }
       log(false, "Call to {}.{} timed out after {} ms ({} attempts): {}", service, method, budgetMillis, attempts,
         lastProblem);
-      promise.fail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts, lastProblem));
+      if (promise.tryFail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
+        lastProblem)) && attempts > 0) {
+        // Nobody waits for the answer any more: the instance stops the work, and the calls it made.
+        tellInstances("the caller's deadline passed (" + budgetMillis + " ms)", true);
+      }
+    }
+
+    /**
+     * Cancels the call, if it has no outcome yet: fails it at once, and tells the instances when an
+     * attempt may be with one.
+     *
+     * @param reason why
+     * @return whether this cancelled it
+     */
+    boolean cancel(String reason) {
+      if (!promise.tryFail(new ServiceCancelledException(service, method, reason))) {
+        return false;
+      }
+      log(false, "Call to {}.{} cancelled: {}", service, method, reason);
+      if (sent) {
+        tellInstances(reason, false);
+      }
+      return true;
+    }
+
+    /**
+     * Publishes the cancel to every instance of the service (the one holding the request id acts). It
+     * follows the request on the same path (same sender, same node connection, same consumer event
+     * loop), so it never overtakes an attempt sent before it.
+     */
+    void tellInstances(String reason, boolean deadline) {
+      vertx.eventBus().publish(Protocol.controlAddress(environment, service),
+        Protocol.cancelMessage(requestId, reason, deadline));
     }
   }
 }

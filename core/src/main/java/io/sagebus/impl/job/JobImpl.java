@@ -10,6 +10,7 @@ import io.sagebus.JobOptions;
 import io.sagebus.JobProgress;
 import io.sagebus.JobResult;
 import io.sagebus.JobStatus;
+import io.sagebus.impl.call.Cancellation;
 import io.sagebus.OperatorStats;
 import io.sagebus.ServiceClient;
 import io.sagebus.impl.Deployments;
@@ -86,6 +87,8 @@ public final class JobImpl implements Job {
   private final AtomicInteger running = new AtomicInteger();
   private volatile JobStatus status = JobStatus.DEPLOYING;
   private volatile boolean stopping;
+  /** The calls its operators have in flight: cancelled when it stops early. */
+  private final Cancellation calls = new Cancellation();
   private volatile Throwable failure;
   private Consumer<JobImpl> onEnd = j -> { };
   private JobMeters meters;
@@ -295,8 +298,16 @@ public final class JobImpl implements Job {
     return done.future().recover(e -> Future.succeededFuture(result()));
   }
 
+  /** {@return what its operators' calls follow: cancelled when the job is cancelled or fails} */
+  Cancellation calls() {
+    return calls;
+  }
+
   private void stopAll() {
     stopping = true;
+    // Outside this job's lock (held here): a cancelled call's callbacks run on the cancelling thread.
+    String why = status == JobStatus.CANCELLED ? "job " + id + " was cancelled" : "job " + id + " failed";
+    vertx.runOnContext(v -> calls.cancel(why));
     for (OperatorTask t : tasks) {
       t.interrupt();
     }

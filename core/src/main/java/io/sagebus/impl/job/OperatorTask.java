@@ -1,5 +1,6 @@
 package io.sagebus.impl.job;
 
+import io.sagebus.impl.call.Cancellation;
 import io.sagebus.impl.pipeline.LogicalNode;
 
 import io.sagebus.AsyncFunction;
@@ -164,6 +165,7 @@ public final class OperatorTask implements TaskContext {
   void run() throws Exception {
     enter();
     CURRENT.set(this);
+    Cancellation.setAmbient(job.calls()); // the calls its functions make are cancelled with the job
     OperatorFunction fn = node.function();
     try {
       fn.open();
@@ -183,6 +185,7 @@ public final class OperatorTask implements TaskContext {
         }
       }
     } finally {
+      Cancellation.setAmbient(null);
       CURRENT.remove();
       leave();
     }

@@ -177,6 +177,47 @@ final class Admission {
     }
   }
 
+  /**
+   * Finds the calls with this request id, for a cancel (attempts of one call share its id): queued ones
+   * leave the queue (they never run).
+   *
+   * @param requestId the request id
+   * @return the calls queued (now out of the queue) and the calls holding a slot, each possibly empty
+   */
+  Found find(String requestId) {
+    List<Invocation> queued = List.of();
+    List<Invocation> running = List.of();
+    lock.lock();
+    try {
+      for (var it = queue.iterator(); it.hasNext(); ) {
+        Invocation inv = it.next();
+        if (requestId.equals(inv.requestId)) {
+          it.remove();
+          queued = queued.isEmpty() ? new ArrayList<>(1) : queued;
+          queued.add(inv);
+        }
+      }
+      for (Invocation inv : executing.linked()) {
+        if (requestId.equals(inv.requestId)) {
+          running = running.isEmpty() ? new ArrayList<>(1) : running;
+          running.add(inv);
+        }
+      }
+      return new Found(queued, running);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The calls found by a request id.
+   *
+   * @param queued  those that were queued, now out of the queue
+   * @param running those holding a slot
+   */
+  record Found(List<Invocation> queued, List<Invocation> running) {
+  }
+
   /** {@return the calls holding a slot now} */
   List<Invocation> executing() {
     lock.lock();

@@ -2,6 +2,7 @@ package io.sagebus.impl.service;
 
 import io.sagebus.FailureCode;
 import io.sagebus.impl.Json;
+import io.sagebus.impl.call.Cancellation;
 import io.sagebus.impl.wire.Protocol;
 import io.sagebus.impl.registry.ServiceMethods;
 import io.sagebus.impl.ops.ServiceOps;
@@ -36,8 +37,10 @@ final class Invocation {
   private final AtomicBoolean answered = new AtomicBoolean();
   /** When its method began, {@code 0} before. */
   long startedNanos;
-  /** The virtual thread running the method, while it runs (interrupted after the drain timeout). */
-  volatile Thread thread;
+  /** The virtual thread running the method, while it runs (interrupted when cancelled or after the drain timeout). */
+  private Thread thread;
+  /** Its cancellation: the calls its method makes follow it, and a Future method hears it through its CallContext. */
+  final Cancellation cancellation = new Cancellation();
   private Invocation prev;
   private Invocation next;
 
@@ -126,13 +129,54 @@ final class Invocation {
    * @param type  the remote exception type, or the code's name
    * @param text  the message
    * @param stack stack frames, possibly empty
+   * @return whether this answered it
    */
-  void fail(FailureCode code, String type, String text, JsonArray stack) {
+  boolean fail(FailureCode code, String type, String text, JsonArray stack) {
     if (claim()) {
       // Only a method that ran and failed counts as executed (a drained or expired call does not).
       recorder.failed(meter, code, code == FailureCode.SERVICE_ERROR && startedNanos != 0 ? executedMicros() : -1);
       Protocol.fail(message, code, type, text, stack);
+      return true;
     }
+    return false;
+  }
+
+  /** Its method runs on this thread from now on, until {@link #leftThread()}. */
+  synchronized void onThread(Thread t) {
+    thread = t;
+  }
+
+  /**
+   * Its method has returned on its thread: from now on the thread is not interrupted for it. The caller
+   * then clears the thread's interrupt flag, should an interrupt have come just before.
+   */
+  synchronized void leftThread() {
+    thread = null;
+  }
+
+  /** Interrupts the thread running its method, if one still does; never another call's thread. */
+  synchronized void interrupt() {
+    if (thread != null && thread.isVirtual()) {
+      thread.interrupt();
+    }
+  }
+
+  /**
+   * Cancels the call: answers it CANCELLED (if nobody answered it yet), interrupts its method's thread,
+   * and cancels the calls it made.
+   *
+   * @param code   {@link FailureCode#CANCELLED}, or {@link FailureCode#DEADLINE_EXCEEDED} when its caller gave up
+   * @param reason why, as the cancel gave it
+   * @return whether this answered it
+   */
+  boolean cancel(FailureCode code, String reason) {
+    boolean answered = fail(code, code.name(), "The call to " + service + "." + method + " was cancelled: " + reason,
+      new JsonArray());
+    if (answered) {
+      interrupt();
+    }
+    cancellation.cancel(reason);
+    return answered;
   }
 
   /** {@return whether nobody answered it yet} */

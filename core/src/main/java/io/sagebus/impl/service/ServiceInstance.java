@@ -81,6 +81,9 @@ public final class ServiceInstance {
   private ContextInternal loop;
   private MessageConsumer<Object> consumer;
   private long consumerKey;
+  /** The control consumer: cancels of calls this instance may hold. */
+  private MessageConsumer<Object> control;
+  private long controlKey;
   private Object instance;
   private ServiceMethods methods;
   private Recorder recorder;
@@ -209,9 +212,13 @@ public final class ServiceInstance {
     }
     Promise<Void> registered = Promise.promise();
     loop.runOnContext(v -> {
+      // On the same event loop as the requests: a cancel sent after a request is read after it.
+      String controlAddress = Protocol.controlAddress(environment, definition.name());
+      control = vertx.eventBus().consumer(controlAddress, this::control);
+      controlKey = tracker.opened("consumer", controlAddress + " #" + index);
       consumer = vertx.eventBus().consumer(address, this::receive);
       consumerKey = tracker.opened("consumer", address + " #" + index);
-      consumer.completion().onComplete(registered);
+      Future.all(control.completion(), consumer.completion()).<Void>mapEmpty().onComplete(registered);
     });
     return registered.future();
   }
@@ -231,6 +238,40 @@ public final class ServiceInstance {
       } else {
         refuse(message, null, FailureCode.BAD_REQUEST, "The request could not be read: " + t);
       }
+    }
+  }
+
+  /**
+   * The control consumer: a cancel names a request id; the instance holding that call drops it (queued)
+   * or cancels it (executing: answered CANCELLED, its thread interrupted, the calls it made cancelled).
+   * The others, and this one when the call has its answer already, ignore it. Never answers: it is published.
+   */
+  private void control(Message<Object> message) {
+    try {
+      if (!(message.body() instanceof JsonObject json) || !Protocol.CANCEL.equals(json.getValue(Protocol.ACTION))
+        || !(json.getValue(Protocol.CANCEL_ID) instanceof String id)) {
+        LOG.debug("Service '{}' instance {}: ignoring a control message that is not a cancel", definition.name(), index);
+        return;
+      }
+      Object why = json.getValue(Protocol.CANCEL_REASON);
+      String reason = why instanceof String text ? text : "cancelled";
+      // A caller that gave up at its deadline: the call is counted as that, not as cancelled by someone.
+      FailureCode code = Boolean.TRUE.equals(json.getValue(Protocol.CANCEL_DEADLINE)) ? FailureCode.DEADLINE_EXCEEDED
+        : FailureCode.CANCELLED;
+      Admission.Found found = admission.find(id);
+      for (Invocation inv : found.queued()) {
+        inv.fail(code, code.name(), "The call to " + definition.name() + "." + inv.method
+          + " was cancelled while queued (" + reason + "); it did not run", new JsonArray());
+      }
+      for (Invocation inv : found.running()) {
+        if (inv.cancel(code, reason)) {
+          LOG.debug("Service '{}' instance {}: cancelled {}.{} {}: {}", definition.name(), index, definition.name(),
+            inv.method, id, reason);
+        }
+      }
+    } catch (RuntimeException e) {
+      // A body Vert.x cannot read (a foreign codec): only JSON is accepted, and nothing is answered.
+      LOG.debug("Service '{}' instance {}: unreadable control message", definition.name(), index, e);
     }
   }
 
@@ -433,7 +474,7 @@ public final class ServiceInstance {
     if (!inv.open() || expired(inv)) {
       return;
     }
-    inv.thread = Thread.currentThread();
+    inv.onThread(Thread.currentThread());
     CallScope previous = enter(inv);
     Object result = null;
     Throwable error = null;
@@ -443,8 +484,8 @@ public final class ServiceInstance {
       error = t;
     } finally {
       leave(previous);
-      inv.thread = null;
-      Thread.interrupted();
+      inv.leftThread();
+      Thread.interrupted(); // an interrupt meant for this call must not reach the next one
     }
     inv.end();
     if (error == null) {
@@ -456,7 +497,8 @@ public final class ServiceInstance {
 
   /** On the event loop: runs a method returning a Future or CompletionStage. */
   private void runOnLoop(Invocation inv) {
-    if (expired(inv)) {
+    // Answered already (cancelled, or STOPPING) while it waited for the loop: it must not run.
+    if (!inv.open() || expired(inv)) {
       release(inv);
       return;
     }
@@ -493,7 +535,7 @@ public final class ServiceInstance {
   /** Starts an invocation's method on this thread: the meters, its scope and its request id in the MDC. */
   private CallScope enter(Invocation inv) {
     inv.begin();
-    CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline));
+    CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline, inv.cancellation));
     if (inv.requestId != null) {
       MDC.put(Protocol.REQUEST_ID, inv.requestId); // for what the method logs (before it returns its Future)
     }
@@ -602,10 +644,8 @@ public final class ServiceInstance {
       }
       // Every call answered before any thread is interrupted: the items of one batch share a thread.
       for (Invocation inv : late) {
-        Thread thread = inv.thread;
-        if (thread != null && thread.isVirtual()) {
-          thread.interrupt();
-        }
+        inv.interrupt();
+        inv.cancellation.cancel("the service is stopping");
       }
     }
     // A runner answers its last call (or is interrupted) a moment before its thread ends: wait for that, so
@@ -626,6 +666,13 @@ public final class ServiceInstance {
       Thread.currentThread().interrupt();
     } catch (ExecutionException e) {
       LOG.warn("Service '{}' instance {}: waiting for its runner threads failed", definition.name(), index, e);
+    }
+    // The control consumer goes last: a cancel still reaches a call that executes during the drain.
+    if (control != null) {
+      // Not awaited (a second await on this thread fails after a timed-out one, see above): it is gone locally at once.
+      control.unregister().onFailure(e -> LOG.warn("Service '{}' instance {}: unregistering its control consumer "
+        + "failed", definition.name(), index, e));
+      tracker.closed(controlKey);
     }
     if (instance instanceof ServiceLifecycle hooks) {
       runHook("stop", hooks::stop);

@@ -2,6 +2,7 @@ package io.sagebus.impl.wire;
 
 import io.sagebus.FailureCode;
 import io.sagebus.ServiceCallException;
+import io.sagebus.ServiceCancelledException;
 import io.sagebus.ServiceOverloadedException;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.DecodeException;
@@ -43,6 +44,40 @@ public final class Protocol {
    */
   public static String serviceAddress(String environment, String service) {
     return "sagebus." + environment + ".service." + service;
+  }
+
+  /**
+   * {@return the service's control address: every instance consumes it (clustered) and a caller publishes
+   * {@code {"action": "cancel", "id": requestId, "reason": text}} there to cancel a call}
+   *
+   * @param environment an environment name
+   * @param service     a service name
+   */
+  public static String controlAddress(String environment, String service) {
+    return "sagebus." + environment + ".control." + service;
+  }
+
+  /** Control message field: the action ({@value #CANCEL} is the only one). */
+  public static final String ACTION = "action";
+  /** Control action: cancel the call whose request id is {@link #CANCEL_ID}. */
+  public static final String CANCEL = "cancel";
+  /** Control message field: the request id of the call to cancel. */
+  public static final String CANCEL_ID = "id";
+  /** Control message field: why (free text, shown to the service). */
+  public static final String CANCEL_REASON = "reason";
+  /** Control message field: {@code true} when the caller gave up at its deadline (answered DEADLINE_EXCEEDED). */
+  public static final String CANCEL_DEADLINE = "deadline";
+
+  /**
+   * {@return the control message that cancels the call with this request id}
+   *
+   * @param requestId the call's request id
+   * @param reason    why
+   * @param deadline  whether the caller's deadline passed (rather than someone cancelling the call)
+   */
+  public static JsonObject cancelMessage(String requestId, String reason, boolean deadline) {
+    JsonObject json = new JsonObject().put(ACTION, CANCEL).put(CANCEL_ID, requestId).put(CANCEL_REASON, reason);
+    return deadline ? json.put(CANCEL_DEADLINE, true) : json;
   }
 
   /**
@@ -118,6 +153,9 @@ public final class Protocol {
     }
     if (code == FailureCode.OVERLOADED) {
       return new ServiceOverloadedException(service, method, text);
+    }
+    if (code == FailureCode.CANCELLED) {
+      return new ServiceCancelledException(service, method, text);
     }
     return new ServiceCallException(service, method, code, type, text, stack);
   }

@@ -84,6 +84,7 @@ public record ApiError(int status, String code, String message, JsonObject detai
       case "BAD_RESULT" -> 502;
       case "OVERLOADED", "STOPPING", "CIRCUIT_OPEN" -> 503;
       case "DEADLINE_EXCEEDED", "TIMEOUT" -> 504;
+      case "CANCELLED" -> 409;
       default -> retryable ? 503 : 500;
     };
   }

@@ -1,5 +1,6 @@
 package io.sagebus.management.impl;
 
+import io.sagebus.CallHandle;
 import io.sagebus.CallOptions;
 import io.sagebus.Environment;
 import io.sagebus.Job;
@@ -569,7 +570,15 @@ public final class ManagementServerImpl implements ManagementServer {
       return;
     }
     String method = opts.getMethod();
-    env.services().callAsync(name, opts, args).onComplete(ar -> {
+    CallHandle<Object> handle = env.services().callCancellable(name, opts, args);
+    // A client that disconnects before the answer cancels the call: the service stops the work.
+    ctx.response().closeHandler(v -> {
+      if (handle.cancel()) {
+        LOG.debug("HTTP client of {} disconnected: call {} to {}.{} cancelled", ctx.request().remoteAddress(),
+          handle.requestId(), name, method);
+      }
+    });
+    handle.future().onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, ApiError.of(ar.cause()));
         return;
