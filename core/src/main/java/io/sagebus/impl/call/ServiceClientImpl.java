@@ -8,6 +8,7 @@ import io.sagebus.impl.ops.ServiceOps;
 import io.sagebus.impl.ops.Throttle;
 import io.sagebus.impl.registry.ServiceDefinition;
 import io.sagebus.impl.registry.ServiceRegistry;
+import io.sagebus.impl.trace.Tracing;
 import io.sagebus.impl.wire.Protocol;
 import io.sagebus.spi.ServiceDirectory;
 
@@ -194,9 +195,14 @@ public final class ServiceClientImpl implements ServiceClient {
     // A cached call carries the wire result: it is copied and converted per caller, who may each ask another type.
     Call<T> call = new Call<>(service, opts.getMethod(), wireArgs, requestId, from, budget, policy,
       cached ? null : resultType, registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker());
-    return registration == null ? call.sendNow()
+    Tracing tracing = reg == null ? Tracing.OFF : reg.tracing();
+    if (tracing.enabled()) {
+      call.trace = tracing.call(service, opts.getMethod(), requestId, from);
+    }
+    Future<T> outcome = registration == null ? call.sendNow()
       : cached ? cachedCall(registration, cache, call, resultType)
       : guardedAndMetered(registration, call);
+    return call.trace == null ? outcome : outcome.onComplete(call.trace::ended);
   }
 
   // ---- result cache and coalescing ----
@@ -213,6 +219,9 @@ public final class ServiceClientImpl implements ServiceClient {
     ServiceOps ops = registration.ops();
     CompletableFuture<ResultCache.Result> shared = lookup.shared();
     Promise<T> promise = Promise.promise();
+    if (call.trace != null && lookup.outcome() != ResultCache.Outcome.MISS) {
+      call.trace.cache(lookup.outcome() == ResultCache.Outcome.HIT ? "hit" : "coalesced");
+    }
     switch (lookup.outcome()) {
       case HIT -> metrics.cacheHit();
       case MISS -> {
@@ -458,6 +467,8 @@ public final class ServiceClientImpl implements ServiceClient {
     /** Whether this call asked the manager to start its service already. */
     boolean startAsked;
     String lastProblem = "no answer";
+    /** Its spans, or {@code null} when tracing is off. */
+    Tracing.CallTrace trace;
 
     Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
          RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker) {
@@ -498,9 +509,13 @@ public final class ServiceClientImpl implements ServiceClient {
       }
       boolean wholeBudget = attemptTimeout == remaining;
       DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(attemptTimeout);
+      Tracing.Attempt attempt = trace == null ? null : trace.attempt(attempts, delivery);
       // Passed by reference locally: a retryable call keeps its own arguments and sends a copy per attempt.
       CallRequest request = new CallRequest(method, policy == null ? args : args.copy(), requestId, remaining, from);
       vertx.eventBus().request(address, request, delivery).onComplete(ar -> {
+        if (attempt != null) {
+          attempt.ended(ar);
+        }
         if (ar.succeeded()) {
           replied(ar.result());
         } else {
