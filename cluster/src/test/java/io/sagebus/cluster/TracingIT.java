@@ -107,11 +107,20 @@ class TracingIT {
         env = ClusterEnvironment.create(new ClusterOptions(options).setLiteMember(true), ENV,
           new EnvironmentOptions().setTracingEnabled(true).setOpenTelemetry(sdk)).await();
         ClusterEnvironment e = env;
+        await("the node, seen from this JVM").atMost(Duration.ofSeconds(20)).until(() -> e.nodes().await().size() == 1);
         env.registerService("relay", RelayService.class, new ServiceOptions().setInstances(1));
         env.registerService("echo", EchoService.class, new ServiceOptions().setInstances(1));
+        env.start().await(); // places both on the node, the only one with them in its catalogue
         // Until both replicas answer on the node: then the job's call goes straight there, in one attempt.
-        await("relay and echo answer").atMost(Duration.ofSeconds(40)).ignoreExceptions()
-          .until(() -> "relay(ready)".equals(e.services().callAsync("relay", "ready").await()));
+        await("relay and echo answer").atMost(Duration.ofSeconds(40)).until(() -> {
+          try {
+            return "relay(ready)".equals(e.services().callAsync("relay",
+              io.sagebus.CallOptions.create().timeout(Duration.ofSeconds(5)), "ready").await());
+          } catch (RuntimeException notYet) {
+            LOG.info("relay does not answer yet: {}", notYet.toString());
+            return false;
+          }
+        });
 
         List<String> out = new CopyOnWriteArrayList<>();
         env.fromBatch(List.of("r1"))
