@@ -225,6 +225,24 @@ class TracingTest {
     }
   }
 
+  @Test
+  void withoutAnOpenTelemetryTheSdkIsConfiguredFromTheOtelVariables(Vertx vertx) {
+    // otel.* system properties stand for the OTEL_* variables; no exporter is needed to make spans.
+    System.setProperty("otel.traces.exporter", "none");
+    try {
+      LocalEnvironment auto = LocalEnvironment.create(vertx, "auto", new EnvironmentOptions().setTracingEnabled(true));
+      try {
+        auto.registerService("echo", EchoService.class);
+        assertThat(auto.services().<String>callAsync("echo", "x").await()).isEqualTo("x");
+      } finally {
+        auto.close().await();
+      }
+      assertThat(exporter.getFinishedSpanItems()).as("not the handed-in SDK's").isEmpty();
+    } finally {
+      System.clearProperty("otel.traces.exporter");
+    }
+  }
+
   private List<SpanData> awaitSpans(Predicate<SpanData> last) {
     await().atMost(Duration.ofSeconds(20)).until(() -> exporter.getFinishedSpanItems().stream().anyMatch(last));
     return exporter.getFinishedSpanItems();

@@ -94,12 +94,11 @@ public final class OperatorTrace {
 
     private long startNanos;
     private Span span;
+    private Context context;
+    private Throwable failure;
 
     private Record() {
     }
-
-    private Context context;
-    private Throwable failure;
 
     static Record current() {
       return CURRENT.get();
