@@ -244,7 +244,7 @@ class TracingTest {
   }
 
   private List<SpanData> awaitSpans(Predicate<SpanData> last) {
-    await().atMost(Duration.ofSeconds(20)).until(() -> exporter.getFinishedSpanItems().stream().anyMatch(last));
+    await().atMost(Duration.ofSeconds(60)).until(() -> exporter.getFinishedSpanItems().stream().anyMatch(last));
     return exporter.getFinishedSpanItems();
   }
 

@@ -107,12 +107,12 @@ class TracingIT {
         env = ClusterEnvironment.create(new ClusterOptions(options).setLiteMember(true), ENV,
           new EnvironmentOptions().setTracingEnabled(true).setOpenTelemetry(sdk)).await();
         ClusterEnvironment e = env;
-        await("the node, seen from this JVM").atMost(Duration.ofSeconds(20)).until(() -> e.nodes().await().size() == 1);
+        await("the node, seen from this JVM").atMost(Duration.ofSeconds(60)).until(() -> e.nodes().await().size() == 1);
         env.registerService("relay", RelayService.class, new ServiceOptions().setInstances(1));
         env.registerService("echo", EchoService.class, new ServiceOptions().setInstances(1));
         env.start().await(); // places both on the node, the only one with them in its catalogue
         // Until both replicas answer on the node: then the job's call goes straight there, in one attempt.
-        await("relay and echo answer").atMost(Duration.ofSeconds(40)).until(() -> {
+        await("relay and echo answer").atMost(Duration.ofSeconds(120)).until(() -> {
           try {
             return "relay(ready)".equals(e.services().callAsync("relay",
               io.sagebus.CallOptions.create().timeout(Duration.ofSeconds(5)), "ready").await());
@@ -130,7 +130,7 @@ class TracingIT {
         assertThat(job.completion().await().status()).isEqualTo(JobStatus.COMPLETED);
         assertThat(out).containsExactly("relay(r1)");
 
-        await("the job's span").atMost(Duration.ofSeconds(20))
+        await("the job's span").atMost(Duration.ofSeconds(60))
           .until(() -> exporter.getFinishedSpanItems().stream().anyMatch(s -> s.getName().equals("job " + job.id())));
         List<Exported> local = exporter.getFinishedSpanItems().stream().map(TracingIT::exported).toList();
         write("test-jvm", local);
@@ -140,7 +140,7 @@ class TracingIT {
         Exported attempt = one(local, s -> s.kind().equals("CLIENT") && s.parentSpanId().equals(call.spanId()));
 
         // The node exports in batches: wait for its innermost span of this trace.
-        await("the node's spans of the record's trace").atMost(Duration.ofSeconds(30))
+        await("the node's spans of the record's trace").atMost(Duration.ofSeconds(60))
           .until(() -> received.stream().anyMatch(s -> s.traceId().equals(trace) && s.name().equals("echo.process")
             && s.kind().equals("SERVER")));
         List<Exported> remote = received.stream().filter(s -> s.traceId().equals(trace)).toList();
