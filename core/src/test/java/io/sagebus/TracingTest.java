@@ -179,7 +179,7 @@ class TracingTest {
       new ServiceOptions().setMaxConcurrency(2).setDrainTimeout(Duration.ofMillis(100)));
     env.start().await();
     Object result = env.services().callAsync("flaky", CallOptions.create()
-      .retry(new RetryPolicy().setAttemptTimeout(Duration.ofMillis(300)).setInitialBackoff(Duration.ofMillis(10))),
+      .retry(new RetryPolicy().setAttemptTimeout(Duration.ofSeconds(2)).setInitialBackoff(Duration.ofMillis(10))),
       "x").await();
     assertThat(result).isEqualTo("x");
     List<SpanData> spans = awaitSpans(s -> s.getName().equals("call flaky.process"));
