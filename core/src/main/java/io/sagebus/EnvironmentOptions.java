@@ -1,13 +1,15 @@
 package io.sagebus;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Options of an environment: the default timeouts of calls that name none, whether an
- * environment that owns its Vertx records metrics, and whether a registered service starts on its
- * first call.
+ * environment that owns its Vertx records metrics, whether a registered service starts on its
+ * first call, and whether its calls, services and jobs are traced with OpenTelemetry.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them.
  */
@@ -27,7 +29,12 @@ public class EnvironmentOptions {
    */
   public static final boolean DEFAULT_START_ON_CALL = true;
 
+  /** By default nothing is traced: no span is made and no trace header is sent. */
+  public static final boolean DEFAULT_TRACING_ENABLED = false;
+
   private Duration syncTimeout = DEFAULT_SYNC_TIMEOUT;
+  private boolean tracingEnabled = DEFAULT_TRACING_ENABLED;
+  private OpenTelemetry openTelemetry;
   private boolean startOnCall = DEFAULT_START_ON_CALL;
   private Duration asyncTimeout = DEFAULT_ASYNC_TIMEOUT;
   private boolean metricsEnabled = DEFAULT_METRICS_ENABLED;
@@ -46,10 +53,13 @@ public class EnvironmentOptions {
     this.asyncTimeout = other.asyncTimeout;
     this.metricsEnabled = other.metricsEnabled;
     this.startOnCall = other.startOnCall;
+    this.tracingEnabled = other.tracingEnabled;
+    this.openTelemetry = other.openTelemetry;
   }
 
   /**
    * Reads options from JSON, as written by {@link #toJson()}; absent fields keep their defaults.
+   * An {@link OpenTelemetry} instance has no JSON form: it is set in code.
    *
    * @param json the JSON form
    * @throws IllegalArgumentException when a value is out of range
@@ -59,6 +69,7 @@ public class EnvironmentOptions {
     setAsyncTimeout(Duration.ofMillis(json.getLong("asyncTimeoutMillis", DEFAULT_ASYNC_TIMEOUT.toMillis())));
     setMetricsEnabled(json.getBoolean("metricsEnabled", DEFAULT_METRICS_ENABLED));
     setStartOnCall(json.getBoolean("startOnCall", DEFAULT_START_ON_CALL));
+    setTracingEnabled(json.getBoolean("tracingEnabled", DEFAULT_TRACING_ENABLED));
   }
 
   /**
@@ -69,7 +80,8 @@ public class EnvironmentOptions {
       .put("syncTimeoutMillis", syncTimeout.toMillis())
       .put("asyncTimeoutMillis", asyncTimeout.toMillis())
       .put("metricsEnabled", metricsEnabled)
-      .put("startOnCall", startOnCall);
+      .put("startOnCall", startOnCall)
+      .put("tracingEnabled", tracingEnabled);
   }
 
   /**
@@ -151,6 +163,51 @@ public class EnvironmentOptions {
     return this;
   }
 
+  /**
+   * {@return whether the environment traces its calls, services and jobs}
+   */
+  public boolean isTracingEnabled() {
+    return tracingEnabled;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param tracingEnabled whether the environment makes OpenTelemetry spans: a span per call with a client
+   *                       span per attempt in the caller, a server span in the service instance, a span per
+   *                       job and, per record, a span for each operator that calls services (README,
+   *                       "Tracing"). The trace context then travels in event-bus headers ({@code traceparent}).
+   *                       It uses the {@link #setOpenTelemetry OpenTelemetry handed in}, else the SDK configured
+   *                       from the {@code OTEL_*} variables, which needs
+   *                       {@code io.opentelemetry:opentelemetry-sdk-extension-autoconfigure} on the class path
+   *                       (creating the environment fails with an {@link IllegalStateException} saying so
+   *                       otherwise). Off, nothing is made and no header is sent.
+   */
+  public EnvironmentOptions setTracingEnabled(boolean tracingEnabled) {
+    this.tracingEnabled = tracingEnabled;
+    return this;
+  }
+
+  /**
+   * {@return the OpenTelemetry to trace with, or {@code null} to configure the SDK from the variables}
+   */
+  public OpenTelemetry getOpenTelemetry() {
+    return openTelemetry;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param openTelemetry the OpenTelemetry to trace with when {@link #setTracingEnabled tracing is enabled}
+   *                      (it does not enable it), or {@code null} for the SDK configured from the
+   *                      {@code OTEL_*} variables. The environment does not close it; one it configured itself
+   *                      it closes (flushing its spans) when it closes.
+   */
+  public EnvironmentOptions setOpenTelemetry(OpenTelemetry openTelemetry) {
+    this.openTelemetry = openTelemetry;
+    return this;
+  }
+
   private static Duration positive(Duration d, String what) {
     if (d == null || d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException(what + " must be positive, got " + d);
@@ -162,13 +219,14 @@ public class EnvironmentOptions {
   public boolean equals(Object o) {
     return o instanceof EnvironmentOptions that && syncTimeout.equals(that.syncTimeout)
       && asyncTimeout.equals(that.asyncTimeout) && metricsEnabled == that.metricsEnabled
-      && startOnCall == that.startOnCall;
+      && startOnCall == that.startOnCall && tracingEnabled == that.tracingEnabled
+      && openTelemetry == that.openTelemetry;
   }
 
   @Override
   public int hashCode() {
-    return 31 * (31 * (31 * syncTimeout.hashCode() + asyncTimeout.hashCode()) + Boolean.hashCode(metricsEnabled))
-      + Boolean.hashCode(startOnCall);
+    return Objects.hash(syncTimeout, asyncTimeout, metricsEnabled, startOnCall, tracingEnabled,
+      System.identityHashCode(openTelemetry));
   }
 
   @Override

@@ -143,6 +143,14 @@ class OptionsTest {
     assertThat(new EnvironmentOptions(o.toJson())).isEqualTo(o);
     assertThat(new EnvironmentOptions(o)).isEqualTo(o);
     assertThatThrownBy(() -> o.setSyncTimeout(Duration.ZERO)).hasMessageContaining("syncTimeout");
+    assertThat(o.isTracingEnabled()).isFalse();
+    o.setTracingEnabled(true);
+    assertThat(o.toJson().getBoolean("tracingEnabled")).isTrue();
+    assertThat(new EnvironmentOptions(o.toJson())).isEqualTo(o);
+    io.opentelemetry.api.OpenTelemetry otel = io.opentelemetry.api.OpenTelemetry.noop();
+    o.setOpenTelemetry(otel);
+    assertThat(new EnvironmentOptions(o).getOpenTelemetry()).isSameAs(otel);
+    assertThat(new EnvironmentOptions(o.toJson()).getOpenTelemetry()).as("no JSON form").isNull();
   }
 
   @Test

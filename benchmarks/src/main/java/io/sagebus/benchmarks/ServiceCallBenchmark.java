@@ -48,6 +48,12 @@ public final class ServiceCallBenchmark {
   static final String RAW_ADDRESS = "bench.raw.echo";
   /** Whether the run has metrics on ({@code -Dsagebus.bench.metrics=true}); raw and Sagebus cases alike pay for them. */
   static final boolean METRICS = Boolean.getBoolean("sagebus.bench.metrics");
+  /**
+   * Sagebus's tracing in this run ({@code -Dsagebus.bench.tracing=}): {@code off} (default), {@code on}
+   * (every call sampled, spans batched to an exporter that drops them) or {@code unsampled} (on, with a
+   * sampler that records nothing: the context still travels in headers).
+   */
+  static final String TRACING = System.getProperty("sagebus.bench.tracing", "off");
 
   /** Targets from the issue. */
   static final double FUTURE_ASYNC_TARGET = 0.7;
@@ -105,13 +111,19 @@ public final class ServiceCallBenchmark {
     // -Dsagebus.bench.metrics=true: the same run with Micrometer metrics on (Sagebus's meters and Vert.x's own).
     Vertx vertx = METRICS ? SagebusMetrics.vertxBuilder(new VertxOptions()).build() : Vertx.vertx();
     LocalEnvironment env = null;
+    io.opentelemetry.sdk.OpenTelemetrySdk sdk = null;
     int status = 0;
     List<String> drivers = new ArrayList<>();
     try {
       RawEchoVerticle raw = new RawEchoVerticle();
       Load.await(vertx.deployVerticle(raw), 30);
 
-      env = LocalEnvironment.create(vertx, ENVIRONMENT, new EnvironmentOptions());
+      EnvironmentOptions envOptions = new EnvironmentOptions();
+      sdk = tracingSdk(TRACING);
+      if (sdk != null) {
+        envOptions.setTracingEnabled(true).setOpenTelemetry(sdk);
+      }
+      env = LocalEnvironment.create(vertx, ENVIRONMENT, envOptions);
       env.registerService(SERVICE, BenchService.class, tuned);
       env.registerService(DEFAULT_SERVICE, BenchService.class, defaults);
       Load.await(env.start(), 60);
@@ -174,6 +186,9 @@ public final class ServiceCallBenchmark {
         System.err.println("closing the environment failed: " + e);
         status = 1;
       }
+      if (sdk != null) {
+        sdk.close();
+      }
       try {
         Load.await(vertx.close(), 60);
       } catch (Exception e) {
@@ -182,6 +197,42 @@ public final class ServiceCallBenchmark {
       }
     }
     return status;
+  }
+
+  /** {@return the SDK a {@code -Dsagebus.bench.tracing} value asks for, {@code null} for off} */
+  static io.opentelemetry.sdk.OpenTelemetrySdk tracingSdk(String mode) {
+    io.opentelemetry.sdk.trace.samplers.Sampler sampler = switch (mode) {
+      case "off" -> null;
+      case "on" -> io.opentelemetry.sdk.trace.samplers.Sampler.alwaysOn();
+      case "unsampled" -> io.opentelemetry.sdk.trace.samplers.Sampler.alwaysOff();
+      default -> throw new IllegalArgumentException("-Dsagebus.bench.tracing must be off, on or unsampled, got " + mode);
+    };
+    if (sampler == null) {
+      return null;
+    }
+    io.opentelemetry.sdk.trace.export.SpanExporter drop = new io.opentelemetry.sdk.trace.export.SpanExporter() {
+      @Override
+      public io.opentelemetry.sdk.common.CompletableResultCode export(
+        java.util.Collection<io.opentelemetry.sdk.trace.data.SpanData> spans) {
+        return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+      }
+
+      @Override
+      public io.opentelemetry.sdk.common.CompletableResultCode flush() {
+        return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+      }
+
+      @Override
+      public io.opentelemetry.sdk.common.CompletableResultCode shutdown() {
+        return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+      }
+    };
+    return io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+      .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder().setSampler(sampler)
+        .addSpanProcessor(io.opentelemetry.sdk.trace.export.BatchSpanProcessor.builder(drop).build()).build())
+      .setPropagators(io.opentelemetry.context.propagation.ContextPropagators.create(
+        io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator.getInstance()))
+      .build();
   }
 
   private static void check(String what, Object got, JsonObject expected) {
@@ -265,6 +316,8 @@ public final class ServiceCallBenchmark {
       s.rounds(), s.roundSeconds(), s.inFlight());
     System.out.printf(Locale.ROOT, "  a round during which other processes used more than %.2f CPU is measured again, at most "
       + "%d times per case and %d in the run%n", Load.DISTURBED_CPUS, Load.RERUNS_PER_CASE, s.maxReruns());
+    System.out.println("  tracing: " + TRACING + (TRACING.equals("on") ? " (every call sampled, batched to a dropping exporter)"
+      : TRACING.equals("unsampled") ? " (sampler always off: context in headers, nothing recorded)" : ""));
     System.out.println("  metrics: " + (METRICS ? "on (Micrometer + Prometheus registry, Sagebus and Vert.x meters)"
       : "off (-Dsagebus.bench.metrics=true turns them on)"));
     System.out.println("  placement: " + (s.sameThread()

@@ -31,7 +31,7 @@ final class NodeConfig {
 
   /** The keys of a node's configuration, in the order the documentation gives them. */
   static final List<String> TOP_KEYS =
-    List.of("cluster", "environment", "nodeId", "services", "setup", "metrics", "management");
+    List.of("cluster", "environment", "nodeId", "services", "setup", "metrics", "tracing", "management");
   /** The keys of a catalogue entry. */
   static final List<String> SERVICE_KEYS = List.of("class", "options");
   /** The keys of {@code management} ({@link io.sagebus.management.ManagementOptions}). */

@@ -63,6 +63,9 @@ import java.util.regex.Pattern;
  *       services those call.</li>
  *   <li>{@code metrics}: {@code true} (default) records Micrometer metrics (Sagebus's, the event
  *       bus's, the JVM's) for {@code /metrics}; {@code false} records none.</li>
+ *   <li>{@code tracing}: {@code true} traces the node's calls and service replicas with
+ *       OpenTelemetry, the SDK configured from the {@code OTEL_*} variables (README, "Tracing");
+ *       default {@code false}.</li>
  *   <li>{@code management}: optional {@link ManagementOptions} in JSON ({@code {"port": 8091,
  *       "token": "..."}}): the node serves the management API ({@link ManagementServer}) for its
  *       environment, with the cluster's nodes and placements. Without it, no port is opened.</li>
@@ -172,6 +175,7 @@ public final class SagebusNode {
     private List<String> setups = List.of();
     private ManagementOptions management;
     private boolean metrics = true;
+    private boolean tracing;
 
     /** The configuration {@link #configure(JsonObject)} read; the launcher's own reading of {@code -conf} is not used. */
     private JsonObject config;
@@ -207,6 +211,11 @@ public final class SagebusNode {
           throw new IllegalArgumentException("\"metrics\" must be true or false");
         }
         metrics = on;
+        Object tracingFlag = config.getValue("tracing", false);
+        if (!(tracingFlag instanceof Boolean traced)) {
+          throw new IllegalArgumentException("\"tracing\" must be true or false");
+        }
+        tracing = traced;
       } catch (ClassCastException e) {
         throw new IllegalArgumentException("invalid configuration: a value has the wrong JSON type ("
           + e.getMessage() + ")", e);
@@ -286,7 +295,8 @@ public final class SagebusNode {
      * {@return the ready line's mention of the management API, or ""}
      */
     private String startEnvironment(Vertx vertx) throws Exception {
-      ClusterEnvironment env = ClusterEnvironment.create(vertx, environment, new EnvironmentOptions()).await();
+      ClusterEnvironment env = ClusterEnvironment.create(vertx, environment,
+        new EnvironmentOptions().setTracingEnabled(tracing)).await();
       // Closing the Vertx (SIGTERM) closes the environment first: its own registrations leave the cluster's map.
       ((VertxInternal) vertx).addCloseHook(completion -> env.close().onComplete(ar -> completion.succeed()));
       for (String name : setups) {

@@ -70,7 +70,7 @@ class NodeConfigTest {
     assertThatThrownBy(() -> NodeConfig.read("{\"cluster\": {\"clusterName\": \"c1\"}, \"servcies\": {}}"))
       .isInstanceOf(IllegalArgumentException.class)
       .hasMessage("the -conf JSON: unknown key \"servcies\": did you mean \"services\"? (known keys: cluster,"
-        + " environment, nodeId, services, setup, metrics, management)");
+        + " environment, nodeId, services, setup, metrics, tracing, management)");
     assertThatThrownBy(() -> NodeConfig.read("{\"cluster\": {\"clusterName\": \"c1\", \"prot\": 5701}}"))
       .hasMessageContaining("unknown key \"cluster.prot\": did you mean \"port\"?");
     assertThatThrownBy(() -> NodeConfig.read("{\"cluster\": {\"clusterName\": \"c1\", \"clustername\": \"c1\"}}"))
@@ -85,7 +85,7 @@ class NodeConfigTest {
     // Far from every known key: no guess, the list.
     assertThatThrownBy(() -> NodeConfig.read("{\"colour\": \"red\"}"))
       .hasMessage("the -conf JSON: unknown key \"colour\" (known keys: cluster, environment, nodeId, services, setup,"
-        + " metrics, management)");
+        + " metrics, tracing, management)");
     // A service's own config is free-form.
     assertThat(NodeConfig.read("{\"services\": {\"p\": {\"class\": \"x.Y\", \"options\": {\"config\": {\"any\": 1}}}}}")
       .getJsonObject("services")).isNotNull();

@@ -66,11 +66,17 @@ final class NodeProcesses implements AutoCloseable {
 
   /** Starts a process with its output in {@code <name>-out.txt} and {@code <name>-err.txt}. */
   Process start(String name, List<String> command) throws Exception {
+    return start(name, command, Map.of());
+  }
+
+  /** Starts a process with more environment variables, its output in {@code <name>-out.txt} and {@code <name>-err.txt}. */
+  Process start(String name, List<String> command, Map<String, String> environment) throws Exception {
     LOG.info("starting {}: {}", name, String.join(" ", command));
     ProcessBuilder builder = new ProcessBuilder(command)
       .redirectOutput(out(name).toFile())
       .redirectError(err(name).toFile());
     builder.environment().put("HZ_PHONE_HOME_ENABLED", "false");
+    builder.environment().putAll(environment);
     Process p = builder.start();
     processes.put(name, p);
     return p;
@@ -83,9 +89,16 @@ final class NodeProcesses implements AutoCloseable {
 
   /** Starts a node with more classpath entries; does not wait for it. */
   Process startNode(String nodeId, JsonObject conf, List<Path> extraClasspath) throws Exception {
+    return startNode(nodeId, conf, extraClasspath, Map.of());
+  }
+
+  /** Starts a node with more classpath entries and environment variables; does not wait for it. */
+  Process startNode(String nodeId, JsonObject conf, List<Path> extraClasspath, Map<String, String> environment)
+    throws Exception {
     Path confFile = dir.resolve(nodeId + ".json");
     Files.writeString(confFile, conf.encodePrettily());
-    return start(nodeId, command(extraClasspath, "-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString()));
+    return start(nodeId, command(extraClasspath, "-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString()),
+      environment);
   }
 
   /** Waits for a node's ready line, failing fast if it dies first. */

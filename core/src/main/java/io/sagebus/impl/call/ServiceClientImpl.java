@@ -8,6 +8,7 @@ import io.sagebus.impl.ops.ServiceOps;
 import io.sagebus.impl.ops.Throttle;
 import io.sagebus.impl.registry.ServiceDefinition;
 import io.sagebus.impl.registry.ServiceRegistry;
+import io.sagebus.impl.trace.Tracing;
 import io.sagebus.impl.wire.Protocol;
 import io.sagebus.spi.ServiceDirectory;
 
@@ -207,6 +208,10 @@ public final class ServiceClientImpl implements ServiceClient {
       return Handle.failed(requestId, new ServiceCancelledException(service, opts.getMethod(),
         "not sent: " + parent.reason()));
     }
+    Tracing tracing = reg == null ? Tracing.OFF : reg.tracing();
+    if (tracing.enabled()) {
+      call.trace = tracing.call(service, opts.getMethod(), requestId, from);
+    }
     Handle<T> handle;
     if (cached) {
       // A cached call may be shared by equal calls: cancelling fails this caller alone, the shared call goes on.
@@ -240,6 +245,9 @@ public final class ServiceClientImpl implements ServiceClient {
     if (parent != null && !handle.future().isComplete()) {
       parent.add(handle);
       handle.future().onComplete(ar -> parent.remove(handle));
+    }
+    if (call.trace != null) {
+      handle.future().onComplete(call.trace::ended);
     }
     return handle;
   }
@@ -294,6 +302,9 @@ public final class ServiceClientImpl implements ServiceClient {
     ServiceMetrics metrics = registration.metrics();
     ServiceOps ops = registration.ops();
     CompletableFuture<ResultCache.Result> shared = lookup.shared();
+    if (call.trace != null && lookup.outcome() != ResultCache.Outcome.MISS) {
+      call.trace.cache(lookup.outcome() == ResultCache.Outcome.HIT ? "hit" : "coalesced");
+    }
     switch (lookup.outcome()) {
       case HIT -> metrics.cacheHit();
       case MISS -> {
@@ -540,6 +551,8 @@ public final class ServiceClientImpl implements ServiceClient {
     /** Whether this call asked the manager to start its service already. */
     boolean startAsked;
     String lastProblem = "no answer";
+    /** Its spans, or {@code null} when tracing is off. */
+    Tracing.CallTrace trace;
 
     Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
          RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker) {
@@ -585,9 +598,13 @@ public final class ServiceClientImpl implements ServiceClient {
       }
       boolean wholeBudget = attemptTimeout == remaining;
       DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(attemptTimeout);
+      Tracing.Attempt attempt = trace == null ? null : trace.attempt(attempts, delivery);
       // Passed by reference locally: a retryable call keeps its own arguments and sends a copy per attempt.
       CallRequest request = new CallRequest(method, policy == null ? args : args.copy(), requestId, remaining, from);
       vertx.eventBus().request(address, request, delivery).onComplete(ar -> {
+        if (attempt != null) {
+          attempt.ended(ar);
+        }
         if (ar.succeeded()) {
           replied(ar.result());
         } else {

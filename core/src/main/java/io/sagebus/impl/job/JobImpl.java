@@ -15,6 +15,8 @@ import io.sagebus.OperatorStats;
 import io.sagebus.ServiceClient;
 import io.sagebus.impl.Deployments;
 import io.vertx.core.DeploymentOptions;
+import io.sagebus.impl.trace.OperatorTrace;
+import io.sagebus.impl.trace.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
@@ -92,6 +94,9 @@ public final class JobImpl implements Job {
   private volatile Throwable failure;
   private Consumer<JobImpl> onEnd = j -> { };
   private JobMeters meters;
+  private Tracing tracing = Tracing.OFF;
+  /** The job's span, while it runs with tracing on; its operators' record spans link to it. */
+  volatile OperatorTrace.JobTrace trace;
 
   /**
    * Creates a job from a compiled graph; {@link #start()} runs it.
@@ -206,6 +211,16 @@ public final class JobImpl implements Job {
     return services;
   }
 
+  /**
+   * {@return this job, traced by {@code tracing} when it is on}; call before {@link #start()}
+   *
+   * @param tracing the environment's tracing
+   */
+  public JobImpl traced(Tracing tracing) {
+    this.tracing = tracing;
+    return this;
+  }
+
   boolean stopping() {
     return stopping;
   }
@@ -216,6 +231,11 @@ public final class JobImpl implements Job {
    * @return completes with the job once it runs; fails with {@link JobFailedException} when it cannot be deployed
    */
   public Future<Job> start() {
+    if (tracing.enabled()) {
+      OperatorTrace.JobTrace t = tracing.job(id);
+      trace = t;
+      done.future().onComplete(ar -> t.ended(status.name(), ar));
+    }
     return lease.acquire(id, plannedServices)
       .compose(v -> {
         List<Future<String>> deploys = new ArrayList<>();
@@ -231,6 +251,9 @@ public final class JobImpl implements Job {
           stopping = true;
           failure = ar.cause();
           status = JobStatus.FAILED;
+          if (trace != null) {
+            trace.ended(status.name(), ar);
+          }
           return cleanUp()
             .onComplete(x -> endedAt = Instant.now())
             .transform(x -> Future.failedFuture(new JobFailedException("Job " + id

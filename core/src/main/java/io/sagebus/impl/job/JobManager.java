@@ -70,7 +70,7 @@ public final class JobManager {
       return Future.failedFuture(e);
     }
     String id = idPrefix + "-job-" + counter.incrementAndGet();
-    JobImpl job = new JobImpl(id, vertx, client, lease, graph, this::finished);
+    JobImpl job = new JobImpl(id, vertx, client, lease, graph, this::finished).traced(registry.tracing());
     running.put(id, job);
     synchronized (known) {
       known.put(id, job);

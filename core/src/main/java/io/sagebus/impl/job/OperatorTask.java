@@ -17,6 +17,7 @@ import io.sagebus.ServiceClient;
 import io.sagebus.SinkFunction;
 import io.sagebus.SourceFunction;
 import io.sagebus.TaskContext;
+import io.sagebus.impl.trace.OperatorTrace;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +81,8 @@ public final class OperatorTask implements TaskContext {
   private final Logger log;
   private final CallOptions callDefaults;
   private final List<Thread> threads = new ArrayList<>();
+  /** Its record spans, or {@code null} when tracing is off; set and used on its own thread. */
+  private OperatorTrace trace;
 
   OperatorTask(JobImpl job, LogicalNode node, int index, NodeStats stats, int queueCapacity) {
     this.job = job;
@@ -166,6 +169,8 @@ public final class OperatorTask implements TaskContext {
     enter();
     CURRENT.set(this);
     Cancellation.setAmbient(job.calls()); // the calls its functions make are cancelled with the job
+    OperatorTrace.JobTrace jobTrace = job.trace;
+    trace = jobTrace == null ? null : jobTrace.operator(node.name(), index);
     OperatorFunction fn = node.function();
     try {
       fn.open();
@@ -261,8 +266,19 @@ public final class OperatorTask implements TaskContext {
     return null;
   }
 
-  @SuppressWarnings({"unchecked", "rawtypes"})
   private void process(OperatorFunction fn, Object element) throws InterruptedException {
+    OperatorTrace.Record record = trace == null ? null : trace.start();
+    try {
+      processRecord(fn, element);
+    } finally {
+      if (record != null) {
+        record.end();
+      }
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void processRecord(OperatorFunction fn, Object element) throws InterruptedException {
     Emission out = new Emission(element);
     Object value = out.input;
     try {
@@ -299,6 +315,10 @@ public final class OperatorTask implements TaskContext {
       throw new InterruptedException("the job is stopping");
     }
     stats.errors.increment();
+    OperatorTrace.Record record = trace == null ? null : OperatorTrace.currentRecord();
+    if (record != null) {
+      record.failed(e);
+    }
     OnError policy = node.onError();
     if (policy == OnError.FAIL) {
       job.operatorFailed(this, value, e);
@@ -323,6 +343,7 @@ public final class OperatorTask implements TaskContext {
       for (Object element = nextInput(); element != null; element = nextInput()) {
         results.acquire();
         Future<?> f;
+        OperatorTrace.Record record = trace == null ? null : trace.start();
         try {
           f = (Future<?>) fn.execute(unwrap(element));
           if (f == null) {
@@ -330,6 +351,9 @@ public final class OperatorTask implements TaskContext {
           }
         } catch (Exception e) {
           f = Future.failedFuture(e);
+        }
+        if (record != null) {
+          record.endWith(f);
         }
         results.started(new AsyncResults.Pending(element, f));
       }

@@ -5,6 +5,7 @@ import io.sagebus.spi.ServiceDirectory;
 import io.sagebus.impl.Deployments;
 import io.sagebus.impl.ResourceTracker;
 import io.sagebus.impl.call.ResultCache;
+import io.sagebus.impl.trace.Tracing;
 import io.sagebus.impl.ops.Breaker;
 import io.sagebus.impl.ops.Operations;
 import io.sagebus.impl.ops.ServiceMetrics;
@@ -51,6 +52,8 @@ public final class ServiceRegistry implements Shareable {
   private volatile Vertx vertx;
   private volatile Operations operations;
   private final ServiceDirectory directory;
+  /** The environment's spans ({@link Tracing#OFF} unless its options enable tracing). */
+  private final Tracing tracing;
   /** Whether a call that finds no instance asks the manager to start the service (no cluster placement). */
   private volatile boolean startsOnCall;
   private Future<String> breakerHostDeployment;
@@ -73,11 +76,20 @@ public final class ServiceRegistry implements Shareable {
    * @param environment the environment name
    * @param options     its options (copied)
    * @param directory   the cluster's directory of services, or {@code null} outside a cluster
+   * @throws IllegalStateException when the options enable tracing and no OpenTelemetry can be had
    */
   public ServiceRegistry(String environment, EnvironmentOptions options, ServiceDirectory directory) {
     this.environment = ServiceDefinition.checkName("environment", environment);
     this.options = new EnvironmentOptions(options);
     this.directory = directory;
+    this.tracing = Tracing.create(environment, this.options);
+  }
+
+  /**
+   * {@return the environment's tracing, {@link Tracing#OFF} unless its options enable it}
+   */
+  public Tracing tracing() {
+    return tracing;
   }
 
   /**
@@ -151,6 +163,7 @@ public final class ServiceRegistry implements Shareable {
       return operationsClosed;
     }
     services.values().forEach(Registration::closeCache);
+    tracing.close();
     Operations ops = operations;
     if (ops != null) {
       ops.closeEnvironment(environment);

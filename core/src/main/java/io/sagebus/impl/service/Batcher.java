@@ -235,18 +235,21 @@ final class Batcher {
     recorder.batch(method, members.get(0).meter, waits);
   }
 
-  /** {@return the batch's call scope: its nested calls serve its most patient member, they get the latest deadline} */
+  /**
+   * {@return the batch's call scope: its nested calls serve its most patient member, they get the latest deadline;
+   * they follow no one member's cancellation (the batch serves the others too)}
+   */
   private CallScope scopeOf(List<Invocation> members) {
     long latest = members.get(0).deadline;
     for (Invocation inv : members) {
       if (inv.deadline == 0) {
-        return new CallScope(owner.serviceName(), null, 0);
+        return new CallScope(owner.serviceName(), null, 0, null);
       }
       if (inv.deadline - latest > 0) {
         latest = inv.deadline;
       }
     }
-    return new CallScope(owner.serviceName(), null, latest);
+    return new CallScope(owner.serviceName(), null, latest, null);
   }
 
   private static List<Object> itemsOf(List<Invocation> members) {
@@ -263,7 +266,7 @@ final class Batcher {
     while (members != null) {
       long start = System.nanoTime();
       Thread self = Thread.currentThread();
-      members.forEach(inv -> inv.thread = self);
+      members.forEach(inv -> inv.onThread(self));
       Object result = null;
       Throwable error = null;
       CallScope previous = CallScope.enter(scopeOf(members));
@@ -273,7 +276,7 @@ final class Batcher {
         error = t;
       } finally {
         CallScope.restore(previous);
-        members.forEach(inv -> inv.thread = null);
+        members.forEach(Invocation::leftThread);
         Thread.interrupted();
       }
       long ran = System.nanoTime() - start;

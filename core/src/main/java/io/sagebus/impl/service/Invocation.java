@@ -7,6 +7,8 @@ import io.sagebus.impl.wire.Protocol;
 import io.sagebus.impl.registry.ServiceMethods;
 import io.sagebus.impl.ops.ServiceOps;
 import io.sagebus.impl.wire.CallReply;
+import io.sagebus.impl.trace.Tracing;
+import io.opentelemetry.context.Scope;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 
@@ -41,6 +43,10 @@ final class Invocation {
   private Thread thread;
   /** Its cancellation: the calls its method makes follow it, and a Future method hears it through its CallContext. */
   final Cancellation cancellation = new Cancellation();
+  /** Its server span, or {@code null} when tracing is off. */
+  Tracing.ServerTrace trace;
+  /** Its span's scope on the thread running its method, while it runs. */
+  private Scope traceScope;
   private Invocation prev;
   private Invocation next;
 
@@ -80,6 +86,17 @@ final class Invocation {
   void begin() {
     startedNanos = System.nanoTime();
     recorder.started(meter, startedNanos - received);
+    if (trace != null) {
+      traceScope = trace.begin(startedNanos - received);
+    }
+  }
+
+  /** Its method returned (a value, or its Future) on the thread that {@link #begin() began} it. */
+  void left() {
+    if (traceScope != null) {
+      traceScope.close();
+      traceScope = null;
+    }
   }
 
   /** Marks the end of its method, for the meters; counted before the answer leaves. */
@@ -105,6 +122,9 @@ final class Invocation {
     }
     if (claim()) {
       recorder.succeeded(micros);
+      if (trace != null) {
+        trace.succeeded(micros);
+      }
       if (sagebusCaller) {
         message.reply(new CallReply(wire, micros));
       } else {
@@ -134,7 +154,11 @@ final class Invocation {
   boolean fail(FailureCode code, String type, String text, JsonArray stack) {
     if (claim()) {
       // Only a method that ran and failed counts as executed (a drained or expired call does not).
-      recorder.failed(meter, code, code == FailureCode.SERVICE_ERROR && startedNanos != 0 ? executedMicros() : -1);
+      long executed = code == FailureCode.SERVICE_ERROR && startedNanos != 0 ? executedMicros() : -1;
+      recorder.failed(meter, code, executed);
+      if (trace != null) {
+        trace.failed(code, text, executed);
+      }
       Protocol.fail(message, code, type, text, stack);
       return true;
     }

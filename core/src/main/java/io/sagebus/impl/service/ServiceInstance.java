@@ -17,6 +17,7 @@ import io.sagebus.impl.ops.ServiceOps;
 import io.sagebus.impl.registry.ServiceRegistry;
 import io.sagebus.impl.wire.CallRequest;
 import io.sagebus.impl.wire.WireCodecs;
+import io.sagebus.impl.trace.Tracing;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -99,6 +100,8 @@ public final class ServiceInstance {
   private volatile boolean leaving;
   /** Calls refused LEAVING so far. */
   private final AtomicInteger refusedLeaving = new AtomicInteger();
+  /** The environment's tracing: {@link Tracing#OFF} unless it is on. */
+  private Tracing tracing = Tracing.OFF;
 
   /**
    * An instance of a service.
@@ -183,6 +186,7 @@ public final class ServiceInstance {
 
   private Future<?> startInstance(ServiceRegistry reg) {
     tracker = reg != null ? reg.tracker() : new ResourceTracker();
+    tracing = reg != null ? reg.tracing() : Tracing.OFF;
     java.time.Duration own = definition.options().getTimeout();
     foreignTimeoutMs = !own.isZero() ? own.toMillis()
       : reg != null ? reg.options().getAsyncTimeout().toMillis() : DEFAULT_FOREIGN_TIMEOUT_MS;
@@ -310,6 +314,9 @@ public final class ServiceInstance {
     try {
       bound = methods.bind(request.method(), request.args());
     } catch (ServiceMethods.CallRejected e) {
+      if (tracing.enabled()) {
+        tracing.refused(message, definition.name(), request.method(), request.id(), e.code(), e.getMessage());
+      }
       fail(message, meter, e.code(), e.getMessage());
       return null;
     }
@@ -318,8 +325,12 @@ public final class ServiceInstance {
     if (deadline == 0) {
       deadline = 1; // 0 means "no deadline"
     }
-    return new Invocation(message, definition.name(), request.method(), bound, received, deadline, request.id(),
-      sagebus, meter, recorder);
+    Invocation inv = new Invocation(message, definition.name(), request.method(), bound, received, deadline,
+      request.id(), sagebus, meter, recorder);
+    if (tracing.enabled()) {
+      inv.trace = tracing.server(message, definition.name(), request.method(), request.id());
+    }
+    return inv;
   }
 
   /** Answers a request that was never admitted (its body could not be read). */
@@ -483,7 +494,7 @@ public final class ServiceInstance {
     } catch (Throwable t) {
       error = t;
     } finally {
-      leave(previous);
+      leave(inv, previous);
       inv.leftThread();
       Thread.interrupted(); // an interrupt meant for this call must not reach the next one
     }
@@ -516,7 +527,7 @@ public final class ServiceInstance {
     } catch (Throwable t) {
       future = Future.failedFuture(t);
     } finally {
-      leave(previous);
+      leave(inv, previous);
     }
     future.onComplete(ar -> {
       try {
@@ -542,7 +553,8 @@ public final class ServiceInstance {
     return previous;
   }
 
-  private static void leave(CallScope previous) {
+  private static void leave(Invocation inv, CallScope previous) {
+    inv.left();
     MDC.remove(Protocol.REQUEST_ID);
     CallScope.restore(previous);
   }
