@@ -5,7 +5,6 @@ import io.sagebus.Job;
 import io.sagebus.JobResult;
 import io.sagebus.JobStatus;
 import io.sagebus.MapFunction;
-import io.sagebus.RateLimit;
 import io.sagebus.RetryPolicy;
 import io.sagebus.ServiceOptions;
 import io.sagebus.testing.EchoService;
@@ -14,6 +13,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -54,9 +55,14 @@ class ClusterHealIT {
   private static final Duration HEAL_TIMEOUT = Duration.ofSeconds(150);
   /** Three node JVMs starting at once on a loaded 2-core machine can take a minute or more. */
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(150);
-  private static final int MAX_RECORDS = 1_000_000;
+  private static final int MAX_RECORDS = 3_000_000;
+  /** Every call has finished well before this once the last record is produced (a call's budget is 30 s). */
+  private static final Duration JOB_END_TIMEOUT = Duration.ofSeconds(90);
   /** The job's records keep coming this long after the placement is correct again: they run through the healed cluster. */
   private static final Duration AFTER_HEAL = Duration.ofSeconds(5);
+
+  /** Node start-up, a 15 s fault, the merge and the job's end, with room for a loaded machine. */
+  private static final long TEST_MINUTES = 10;
 
   @TempDir
   Path dir;
@@ -77,6 +83,7 @@ class ClusterHealIT {
   }
 
   @Test
+  @Timeout(value = TEST_MINUTES, unit = TimeUnit.MINUTES)
   void aNodeFrozenFor15sIsListedAgainAndRunsWhatThePlacementSaysWithNoRecordLostOrDuplicated() throws Exception {
     ClusterOptions options = ClusterTesting.options(ClusterHealIT.class, FREEZE_PORT);
     try (NodeProcesses nodes = new NodeProcesses(dir)) {
@@ -104,6 +111,7 @@ class ClusterHealIT {
   }
 
   @Test
+  @Timeout(value = TEST_MINUTES, unit = TimeUnit.MINUTES)
   void aNodeCutOffByAPartitionFor15sIsListedAgainAndRunsWhatThePlacementSaysWithNoRecordLostOrDuplicated()
     throws Exception {
     String why = NetNamespaces.unavailable();
@@ -158,8 +166,8 @@ class ClusterHealIT {
       env.registerService("echo", EchoService.class, new ServiceOptions()
         .setInstances(2)
         .setRetryable(true)
-        .setRetryPolicy(new RetryPolicy().setMaxAttempts(100).setAttemptTimeout(Duration.ofMillis(500)))
-        .setRateLimit(RateLimit.create(2_000, 16)));
+        .setTimeout(Duration.ofSeconds(30))
+        .setRetryPolicy(new RetryPolicy().setMaxAttempts(100).setAttemptTimeout(Duration.ofMillis(500))));
 
       AtomicIntegerArray seen = new AtomicIntegerArray(MAX_RECORDS);
       AtomicInteger produced = new AtomicInteger();
@@ -220,7 +228,13 @@ class ClusterHealIT {
       await().atMost(AFTER_HEAL.plusSeconds(60)).pollInterval(Duration.ofMillis(50))
         .until(() -> millisSince(stopAt) >= AFTER_HEAL.toMillis());
       finish.set(true);
-      JobResult result = job.completion().await();
+      JobResult result;
+      try {
+        result = job.completion().await(JOB_END_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new AssertionError("the job did not end within " + JOB_END_TIMEOUT + " of its last record; "
+          + done.get() + " of " + produced.get() + " records through; open: " + env.openResources(), e);
+      }
 
       int records = produced.get();
       int lost = 0;

@@ -427,9 +427,10 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
         NodeRecord record = state.nodes().get(node);
         String how = record.member().equals(member.getUuid().toString()) ? "member " + member.getUuid() + " left"
           : "its member " + record.member() + " is gone (member " + member.getUuid() + " just left)";
-        LOG.warn("Environment '{}': node {} is no longer in the cluster without having left: {}; this member {} "
-          + "sees {} members; re-placing its replicas", environment, node, how, member(), state.members().size());
-        nodes.delete(node);
+        if (removeDeadNode(node, record.member())) { // the reconciler may have removed it already
+          LOG.warn("Environment '{}': node {} is no longer in the cluster without having left: {}; this member {} "
+            + "sees {} members; re-placing its replicas", environment, node, how, member(), state.members().size());
+        }
       }
       // Services registered by a JVM that died have nobody to undeploy them: nothing may be left running.
       for (String service : Placement.orphanedServices(state)) {
@@ -602,6 +603,18 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     } else if (!outcome.placed().equals(outcome.before())) {
       placements.set(outcome.service(), outcome.placed().toJson().encode());
     }
+  }
+
+  /**
+   * {@return whether this call removed a node's record: only while it still names the member that is gone}
+   *
+   * @param node   a node id
+   * @param member the member its record named when it was found dead
+   */
+  boolean removeDeadNode(String node, String member) {
+    String raw = nodes.get(node);
+    NodeRecord current = parse(nodes, node, raw, NodeRecord::fromJson);
+    return current != null && current.member().equals(member) && nodes.remove(node, raw);
   }
 
   /** Under the service's lock: writes a placement record corrected by the reconciler. */

@@ -186,9 +186,10 @@ final class Reconciler {
         continue; // this JVM's own node under its old member id: keepOwnRecord publishes it again
       }
       NodeRecord record = state.nodes().get(node);
-      if (nodes.remove(node, record.toJson().encode())) {
-        LOG.warn("Environment '{}': removed the record of node {}: its member {} is not in the cluster (this member "
-          + "{} sees {} members)", environment, node, record.member(), coordinator.member(), state.members().size());
+      if (coordinator.removeDeadNode(node, record.member())) {
+        LOG.warn("Environment '{}': node {} is no longer in the cluster without having left: its member {} is gone "
+          + "(this member {} sees {} members); removed its record", environment, node, record.member(),
+          coordinator.member(), state.members().size());
       }
     }
     Map<String, JsonObject> listed = list(state.liveNodes().keySet());
@@ -251,7 +252,12 @@ final class Reconciler {
       }
       ServiceRecord registration = state.services().get(service);
       if (registration != null && !state.members().contains(registration.member())) {
-        services.remove(service, registration.toJson().encode());
+        // Only while it still names the member that is gone: a live one may have registered the name since.
+        String raw = services.get(service);
+        ServiceRecord current = Coordinator.parse(environment, services, service, raw, ServiceRecord::fromJson);
+        if (current != null && current.member().equals(registration.member())) {
+          services.remove(service, raw);
+        }
       }
       if (r.corrected() == null) {
         if (r.before() != null) {
