@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * {"clusterName": "shop-prod", "host": "127.0.0.1", "port": 5701, "portCount": 20,
  *  "members": ["127.0.0.1"], "heartbeatIntervalSeconds": 1, "maxNoHeartbeatSeconds": 5,
- *  "liteMember": false}
+ *  "mergeDelaySeconds": 5, "liteMember": false}
  * }</pre>
  * <p>
  * Setters check their own value and throw {@link IllegalArgumentException}; {@link #validate()}
@@ -67,6 +67,14 @@ public class ClusterOptions {
    * member and re-places its services.
    */
   public static final int DEFAULT_MAX_NO_HEARTBEAT_SECONDS = 5;
+  /**
+   * Default delay of Hazelcast's split-brain merge: 5 s, for its first run after a node starts and between runs
+   * (Hazelcast's defaults are 300 s and 120 s). A node cut off by a partition, or frozen longer than
+   * {@link #DEFAULT_MAX_NO_HEARTBEAT_SECONDS}, forms a cluster of its own; each run of the merge looks for the
+   * other part (TCP-IP join to {@link #getMembers()}) and merges the smaller part into the larger, so the parts
+   * are one cluster again within about this delay of the network healing.
+   */
+  public static final int DEFAULT_MERGE_DELAY_SECONDS = 5;
   /** By default a node is a full member that holds its share of the cluster's data. */
   public static final boolean DEFAULT_LITE_MEMBER = false;
 
@@ -82,6 +90,7 @@ public class ClusterOptions {
   private List<String> members = new ArrayList<>(DEFAULT_MEMBERS);
   private int heartbeatIntervalSeconds = DEFAULT_HEARTBEAT_INTERVAL_SECONDS;
   private int maxNoHeartbeatSeconds = DEFAULT_MAX_NO_HEARTBEAT_SECONDS;
+  private int mergeDelaySeconds = DEFAULT_MERGE_DELAY_SECONDS;
   private boolean liteMember = DEFAULT_LITE_MEMBER;
 
   /** Options with the defaults and no cluster name yet: set one before use. */
@@ -101,6 +110,7 @@ public class ClusterOptions {
     this.members = new ArrayList<>(other.members);
     this.heartbeatIntervalSeconds = other.heartbeatIntervalSeconds;
     this.maxNoHeartbeatSeconds = other.maxNoHeartbeatSeconds;
+    this.mergeDelaySeconds = other.mergeDelaySeconds;
     this.liteMember = other.liteMember;
   }
 
@@ -130,6 +140,7 @@ public class ClusterOptions {
     }
     setHeartbeatIntervalSeconds(json.getInteger("heartbeatIntervalSeconds", DEFAULT_HEARTBEAT_INTERVAL_SECONDS));
     setMaxNoHeartbeatSeconds(json.getInteger("maxNoHeartbeatSeconds", DEFAULT_MAX_NO_HEARTBEAT_SECONDS));
+    setMergeDelaySeconds(json.getInteger("mergeDelaySeconds", DEFAULT_MERGE_DELAY_SECONDS));
     setLiteMember(json.getBoolean("liteMember", DEFAULT_LITE_MEMBER));
   }
 
@@ -148,6 +159,7 @@ public class ClusterOptions {
       .put("members", new JsonArray(new ArrayList<>(members)))
       .put("heartbeatIntervalSeconds", heartbeatIntervalSeconds)
       .put("maxNoHeartbeatSeconds", maxNoHeartbeatSeconds)
+      .put("mergeDelaySeconds", mergeDelaySeconds)
       .put("liteMember", liteMember);
   }
 
@@ -370,6 +382,29 @@ public class ClusterOptions {
     this.maxNoHeartbeatSeconds = maxNoHeartbeatSeconds;
     return this;
   }
+  /**
+   * {@return the delay of Hazelcast's split-brain merge, in seconds: before its first run and between runs}
+   */
+  public int getMergeDelaySeconds() {
+    return mergeDelaySeconds;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param mergeDelaySeconds how often the oldest member of each part of a split cluster looks for the other parts
+   *                          to merge with, in seconds (also the delay of the first look after a start); from 1 to
+   *                          3600. Each look is a TCP-IP join attempt to the configured members.
+   * @throws IllegalArgumentException when out of range
+   */
+  public ClusterOptions setMergeDelaySeconds(int mergeDelaySeconds) {
+    if (mergeDelaySeconds < 1 || mergeDelaySeconds > 3600) {
+      throw new IllegalArgumentException("mergeDelaySeconds must be from 1 to 3600, got " + mergeDelaySeconds);
+    }
+    this.mergeDelaySeconds = mergeDelaySeconds;
+    return this;
+  }
+
 
   /**
    * {@return whether this node is a Hazelcast lite member}
@@ -456,6 +491,10 @@ public class ClusterOptions {
     config.setProperty(ClusterProperty.LOGGING_TYPE.getName(), "slf4j");
     config.setProperty(ClusterProperty.HEARTBEAT_INTERVAL_SECONDS.getName(), Integer.toString(heartbeatIntervalSeconds));
     config.setProperty(ClusterProperty.MAX_NO_HEARTBEAT_SECONDS.getName(), Integer.toString(maxNoHeartbeatSeconds));
+    // Hazelcast looks for the other part of a split cluster after 300 s, then every 120 s: a node that was cut off or
+    // frozen would stay a cluster of its own for minutes.
+    config.setProperty(ClusterProperty.MERGE_FIRST_RUN_DELAY_SECONDS.getName(), Integer.toString(mergeDelaySeconds));
+    config.setProperty(ClusterProperty.MERGE_NEXT_RUN_DELAY_SECONDS.getName(), Integer.toString(mergeDelaySeconds));
     // A member given without a port is searched on 3 ports by default: search the whole range this node may bind.
     config.setProperty(ClusterProperty.TCP_JOIN_PORT_TRY_COUNT.getName(), Integer.toString(portCount));
     return config;

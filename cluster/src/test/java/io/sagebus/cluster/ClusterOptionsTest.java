@@ -25,6 +25,7 @@ class ClusterOptionsTest {
     assertThat(o.getMembers()).containsExactly("127.0.0.1");
     assertThat(o.getHeartbeatIntervalSeconds()).isEqualTo(1);
     assertThat(o.getMaxNoHeartbeatSeconds()).isEqualTo(5);
+    assertThat(o.getMergeDelaySeconds()).isEqualTo(5);
     assertThat(o.isLiteMember()).isFalse();
     assertThat(new ClusterOptions(new JsonObject())).isEqualTo(o);
     assertThat(o.toJson().containsKey("clusterName")).isFalse();
@@ -34,7 +35,7 @@ class ClusterOptionsTest {
   void roundTripsThroughJsonAndCopy() {
     ClusterOptions o = new ClusterOptions().setClusterName("shop-prod").setHost("10.0.0.7").setPort(6000)
       .setPortCount(4).setMembers(List.of("10.0.0.7", "10.0.0.8:6001")).addMember("node-3.internal")
-      .setHeartbeatIntervalSeconds(2).setMaxNoHeartbeatSeconds(15).setLiteMember(true);
+      .setHeartbeatIntervalSeconds(2).setMaxNoHeartbeatSeconds(15).setMergeDelaySeconds(9).setLiteMember(true);
     ClusterOptions back = new ClusterOptions(o.toJson());
     assertThat(back).isEqualTo(o).hasSameHashCodeAs(o);
     assertThat(back.toJson()).isEqualTo(o.toJson());
@@ -90,6 +91,8 @@ class ClusterOptionsTest {
     assertThatThrownBy(() -> o.addMember("two words")).hasMessageContaining("malformed host");
     assertThatThrownBy(() -> o.setHeartbeatIntervalSeconds(0)).hasMessageContaining("heartbeatIntervalSeconds");
     assertThatThrownBy(() -> o.setMaxNoHeartbeatSeconds(1)).hasMessageContaining("maxNoHeartbeatSeconds");
+    assertThatThrownBy(() -> o.setMergeDelaySeconds(0)).hasMessageContaining("mergeDelaySeconds");
+    assertThatThrownBy(() -> o.setMergeDelaySeconds(3601)).hasMessageContaining("mergeDelaySeconds");
     assertThatThrownBy(() -> new ClusterOptions(new JsonObject().put("members", new JsonArray().add("h:1-2"))))
       .hasMessageContaining("port ranges");
     assertThat(o.getMembers()).containsExactly("127.0.0.1");
@@ -132,6 +135,9 @@ class ClusterOptionsTest {
     assertThat(config.getProperty("hazelcast.heartbeat.interval.seconds")).isEqualTo("1");
     assertThat(config.getProperty("hazelcast.max.no.heartbeat.seconds")).isEqualTo("5");
     assertThat(config.getProperty("hazelcast.tcp.join.port.try.count")).isEqualTo("5");
+    // Hazelcast's split-brain merge looks for the other part after 300 s, then every 120 s, by default.
+    assertThat(config.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("5");
+    assertThat(config.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("5");
 
     // vertx-hazelcast's own map settings survive.
     assertThat(config.getMultiMapConfigs()).containsKey("__vertx.subs");
@@ -143,6 +149,9 @@ class ClusterOptionsTest {
     assertThat(lite.getNetworkConfig().isPortAutoIncrement()).isFalse();
     assertThat(lite.getProperty("hazelcast.heartbeat.interval.seconds")).isEqualTo("2");
     assertThat(lite.getProperty("hazelcast.max.no.heartbeat.seconds")).isEqualTo("30");
+    Config slowMerge = new ClusterOptions().setClusterName("shop-test").setMergeDelaySeconds(60).toHazelcastConfig();
+    assertThat(slowMerge.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("60");
+    assertThat(slowMerge.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("60");
   }
 
   @Test

@@ -89,23 +89,43 @@ final class NodeProcesses implements AutoCloseable {
 
   /** Starts a node with more classpath entries; does not wait for it. */
   Process startNode(String nodeId, JsonObject conf, List<Path> extraClasspath) throws Exception {
-    return startNode(nodeId, conf, extraClasspath, Map.of());
+    return startNode(nodeId, conf, extraClasspath, Map.of(), List.of(), "127.0.0.1");
   }
 
   /** Starts a node with more classpath entries and environment variables; does not wait for it. */
   Process startNode(String nodeId, JsonObject conf, List<Path> extraClasspath, Map<String, String> environment)
     throws Exception {
+    return startNode(nodeId, conf, extraClasspath, environment, List.of(), "127.0.0.1");
+  }
+
+  /**
+   * Starts a node with more classpath entries, its command run through a prefix (such as {@code ip netns exec ns})
+   * and its event bus on a host; does not wait for it.
+   */
+  Process startNode(String nodeId, JsonObject conf, List<Path> extraClasspath, List<String> prefix, String host)
+    throws Exception {
+    return startNode(nodeId, conf, extraClasspath, Map.of(), prefix, host);
+  }
+
+  private Process startNode(String nodeId, JsonObject conf, List<Path> extraClasspath, Map<String, String> environment,
+                            List<String> prefix, String host) throws Exception {
     Path confFile = dir.resolve(nodeId + ".json");
     Files.writeString(confFile, conf.encodePrettily());
-    return start(nodeId, command(extraClasspath, "-cluster", "-cluster-host", "127.0.0.1", "-conf", confFile.toString()),
-      environment);
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(command(extraClasspath, "-cluster", "-cluster-host", host, "-conf", confFile.toString()));
+    return start(nodeId, command, environment);
   }
 
   /** Waits for a node's ready line, failing fast if it dies first. */
   void awaitReady(String nodeId, String clusterName, String environment) {
+    awaitReady(nodeId, clusterName, environment, READY_TIMEOUT);
+  }
+
+  /** Waits for a node's ready line up to a timeout, failing fast if it dies first. */
+  void awaitReady(String nodeId, String clusterName, String environment, Duration timeout) {
     Process p = processes.get(nodeId);
     String ready = "sagebus node " + nodeId + " ready in cluster " + clusterName + " (environment " + environment + ")";
-    await("the ready line of node " + nodeId).atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(50))
+    await("the ready line of node " + nodeId).atMost(timeout).pollInterval(Duration.ofMillis(50))
       .failFast("node " + nodeId + " died before it was ready", () -> !p.isAlive())
       .until(() -> Files.readString(out(nodeId)).contains(ready));
   }

@@ -1,7 +1,13 @@
 package io.sagebus.cluster;
 
 import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import io.sagebus.ServiceClient;
+import io.sagebus.ServiceOptions;
+import io.sagebus.cluster.impl.Coordinator;
+import io.sagebus.cluster.impl.PlacementRecord;
+import io.sagebus.cluster.impl.ServiceRecord;
 import io.sagebus.testing.EchoService;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -15,13 +21,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static io.sagebus.cluster.ClusterTesting.awaitVisible;
 import static io.sagebus.cluster.ClusterTesting.millisSince;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Runs the node jar the documented way, with a service class from another jar:
@@ -99,6 +108,15 @@ class SagebusNodeIT {
       assertThat(list).isEqualTo(new JsonObject().put("node", "jar-node")
         .put("services", new JsonObject().put("echo", 0)));
 
+      // The node runs replicas only for a registration that exists, with a placement record that holds them (else
+      // its reconciler drains them): this JVM writes both, as the coordinator of a registering JVM would.
+      HazelcastInstance hazelcast = SagebusCluster.hazelcast(vertx);
+      String memberId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+      IMap<String, String> services = hazelcast.getMap(Coordinator.mapName(ENV, "services"));
+      services.set("echo", new ServiceRecord("echo", EchoService.class.getName(), false, memberId,
+        new ServiceOptions()).toJson().encode());
+      hazelcast.<String, String>getMap(Coordinator.mapName(ENV, "placements")).set("echo",
+        new PlacementRecord("echo", EchoService.class.getName(), 2, Map.of("jar-node", 2)).toJson().encode());
       JsonObject deployed = vertx.eventBus().<JsonObject>request(agent, NodeAgentVerticle.deployRequest("echo", 2))
         .await().body();
       assertThat(deployed).isEqualTo(new JsonObject().put("service", "echo").put("deployed", 2).put("running", 2));
@@ -110,6 +128,13 @@ class SagebusNodeIT {
         .isEqualTo(42);
       assertThat(vertx.eventBus().<JsonObject>request(agent, NodeAgentVerticle.listRequest()).await().body()
         .getJsonObject("services").getInteger("echo")).isEqualTo(2);
+
+      // The registration is gone (as when its JVM leaves without undeploying): the node drains what ran for it.
+      services.delete("echo");
+      Vertx member = vertx;
+      await().atMost(Duration.ofSeconds(30)).until(() -> member.eventBus().<JsonObject>request(agent,
+        NodeAgentVerticle.listRequest()).await().body().getJsonObject("services").getInteger("echo") == 0);
+      assertThat(Files.readString(out.toPath()) + Files.readString(err.toPath())).contains("reconciled 'echo'");
       LOG.info("node jar test done after {} ms", millisSince(start));
     } finally {
       try {

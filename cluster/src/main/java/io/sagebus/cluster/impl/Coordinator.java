@@ -5,6 +5,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import io.sagebus.cluster.NodeAgentVerticle;
 import io.sagebus.cluster.SagebusCluster;
@@ -64,6 +65,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   private IMap<String, String> placements;
   private IMap<String, String> jobs;
   private UUID listenerId;
+  private UUID lifecycleListenerId;
+  private Reconciler reconciler;
   private volatile boolean stopped;
 
   /**
@@ -93,13 +96,26 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     placements = hazelcast.getMap(mapName(environment, "placements"));
     jobs = hazelcast.getMap(mapName(environment, "jobs"));
     listenerId = hazelcast.getCluster().addMembershipListener(new Listener());
+    reconciler = new Reconciler(this, vertx, context, environment, hazelcast);
+    // After a split-brain merge this JVM may be a member again under a new id, and the maps hold what both sides
+    // kept: reconcile at once rather than at the next periodic pass.
+    lifecycleListenerId = hazelcast.getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        LOG.info("Environment '{}': this member merged back into its cluster as member {}; reconciling", environment,
+          member());
+        reconciler.soon();
+      }
+    });
+    reconciler.start();
     return Future.succeededFuture();
   }
 
   @Override
   public Future<?> stop() {
     stopped = true;
+    reconciler.stop();
     try {
+      hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListenerId);
       hazelcast.getCluster().removeMembershipListener(listenerId);
     } catch (HazelcastInstanceNotActiveException e) {
       LOG.debug("Environment '{}': Hazelcast stopped before the coordinator", environment);
@@ -324,6 +340,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       try {
         liveDuplicate(nodeId);
         nodes.set(nodeId, record.toJson().encode());
+        reconciler.own(record);
       } finally {
         nodes.unlock(nodeId);
       }
@@ -350,6 +367,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
           record.member());
         return null;
       }
+      reconciler.disown(nodeId);
       nodes.delete(nodeId);
       reconcile(Set.of(nodeId), Set.of(nodeId));
       return null;
@@ -403,9 +421,16 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     blocking(() -> {
       ClusterState state = state();
       for (String node : Placement.deadNodes(state)) {
-        LOG.warn("Environment '{}': node {} left the cluster without leaving (member {}); re-placing its replicas",
-          environment, node, state.nodes().get(node).member());
-        nodes.delete(node);
+        if (reconciler.owns(node)) {
+          continue; // this JVM's own node, under a member id it no longer has: the reconciler publishes it again
+        }
+        NodeRecord record = state.nodes().get(node);
+        String how = record.member().equals(member.getUuid().toString()) ? "member " + member.getUuid() + " left"
+          : "its member " + record.member() + " is gone (member " + member.getUuid() + " just left)";
+        if (removeDeadNode(node, record.member())) { // the reconciler may have removed it already
+          LOG.warn("Environment '{}': node {} is no longer in the cluster without having left: {}; this member {} "
+            + "sees {} members; re-placing its replicas", environment, node, how, member(), state.members().size());
+        }
       }
       // Services registered by a JVM that died have nobody to undeploy them: nothing may be left running.
       for (String service : Placement.orphanedServices(state)) {
@@ -416,11 +441,12 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       }
       reconcile(Set.of(), Set.of());
       return null;
-    }).onFailure(e -> LOG.warn("Environment '{}': re-placing after member {} left failed", environment,
-      member.getUuid(), e));
+    }).onComplete(ar -> reconciler.soon()).onFailure(e -> LOG.warn("Environment '{}': re-placing after member {} "
+      + "left failed", environment, member.getUuid(), e));
   }
 
-  private boolean oldest() {
+  /** {@return whether this JVM is the oldest member of the cluster, which re-places and reconciles} */
+  boolean oldest() {
     try {
       return hazelcast.getCluster().getMembers().iterator().next().localMember();
     } catch (RuntimeException e) {
@@ -428,7 +454,13 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     }
   }
 
-  private Set<String> memberIds() {
+  /** {@return whether the coordinator runs, on a live Hazelcast} */
+  boolean active() {
+    return !stopped && hazelcast.getLifecycleService().isRunning();
+  }
+
+  /** {@return the member ids of the cluster now} */
+  Set<String> memberIds() {
     Set<String> ids = new HashSet<>();
     for (Member m : hazelcast.getCluster().getMembers()) {
       ids.add(m.getUuid().toString());
@@ -436,7 +468,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     return ids;
   }
 
-  private <T> T locked(String service, Supplier<T> work) throws InterruptedException {
+  /** {@return what {@code work} returns, run under a service's lock in the placement map} */
+  <T> T locked(String service, Supplier<T> work) throws InterruptedException {
     if (!placements.tryLock(service, LOCK_WAIT_S, TimeUnit.SECONDS)) {
       throw new IllegalStateException("The placement of service '" + service + "' stayed locked for " + LOCK_WAIT_S
         + " s");
@@ -449,7 +482,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   }
 
   /** {@return the environment's records and the live members, read now} */
-  private ClusterState state() {
+  ClusterState state() {
     return new ClusterState(read(services, ServiceRecord::fromJson), read(nodes, NodeRecord::fromJson), memberIds(),
       read(placements, PlacementRecord::fromJson));
   }
@@ -472,6 +505,15 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   }
 
   private <R> R parse(IMap<String, String> map, String key, String json, Function<JsonObject, R> reader) {
+    return parse(environment, map, key, json, reader);
+  }
+
+  /** {@return a record read from its JSON, or {@code null} when there is none or it does not read (logged)} */
+  static <R> R parse(String environment, IMap<String, String> map, String key, String json,
+                     Function<JsonObject, R> reader) {
+    if (json == null) {
+      return null;
+    }
     try {
       return reader.apply(new JsonObject(json));
     } catch (RuntimeException e) {
@@ -563,11 +605,46 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     }
   }
 
+  /**
+   * {@return whether this call removed a node's record: only while it still names the member that is gone}
+   *
+   * @param node   a node id
+   * @param member the member its record named when it was found dead
+   */
+  boolean removeDeadNode(String node, String member) {
+    String raw = nodes.get(node);
+    NodeRecord current = parse(nodes, node, raw, NodeRecord::fromJson);
+    return current != null && current.member().equals(member) && nodes.remove(node, raw);
+  }
+
+  /** Under the service's lock: writes a placement record corrected by the reconciler. */
+  void rewrite(PlacementRecord corrected) {
+    placements.set(corrected.service(), corrected.toJson().encode());
+  }
+
+  /** Under the service's lock: removes a placement record that nothing may run for any longer. */
+  void forget(String service) {
+    placements.delete(service);
+    placedCounts.remove(service);
+  }
+
+  /** Under the service's lock: places what a service lacks from a state whose placement record is written. */
+  void placeMissing(ClusterState state, String service) {
+    Outcome outcome = carryOut(state, service, Set.of(), Set.of());
+    write(outcome);
+    if (outcome.placed() != null && outcome.placed().running() < outcome.placed().replicas() && outcome.why() != null) {
+      LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
+        outcome.placed().running(), outcome.placed().replicas(), service, outcome.why());
+    }
+  }
+
   /** Hazelcast calls this on its own threads. */
   private final class Listener implements MembershipListener {
     @Override
     public void memberAdded(MembershipEvent event) {
-      // A new node fills deficits itself once its agent is up (join).
+      // A new node fills deficits itself once its agent is up (join); a member back from a partition may run what
+      // the records no longer hold.
+      reconciler.soon();
     }
 
     @Override

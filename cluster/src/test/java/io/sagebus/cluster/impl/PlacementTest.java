@@ -1,10 +1,7 @@
 package io.sagebus.cluster.impl;
 
-import io.sagebus.ServiceOptions;
 import org.junit.jupiter.api.Test;
 
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,56 +13,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PlacementTest {
 
-  private static final String ECHO = "com.example.EchoService";
+  static final String ECHO = "com.example.EchoService";
   private static final String OTHER = "com.example.OtherService";
 
-  /** A cluster built up in a test: nodes (each its own member), registrations and placements. */
-  private static final class Cluster {
-    final Map<String, NodeRecord> nodes = new HashMap<>();
-    final Map<String, ServiceRecord> services = new HashMap<>();
-    final Map<String, PlacementRecord> placements = new HashMap<>();
-    final Set<String> members = new HashSet<>(Set.of("client"));
-
-    Cluster node(String id, Map<String, String> catalogue) {
-      nodes.put(id, new NodeRecord(id, "m-" + id, "127.0.0.1", catalogue, 1, 1, "25", 2));
-      members.add("m-" + id);
-      return this;
-    }
-
-    Cluster echoNodes(String... ids) {
-      for (String id : ids) {
-        node(id, Map.of("echo", ECHO, "other", ECHO));
-      }
-      return this;
-    }
-
-    Cluster dies(String id) {
-      members.remove("m-" + id);
-      return this;
-    }
-
-    Cluster registered(String service, String member) {
-      services.put(service, new ServiceRecord(service, ECHO, false, member, new ServiceOptions()));
-      return this;
-    }
-
-    Cluster placed(String service, int replicas, Map<String, Integer> onNodes) {
-      placements.put(service, new PlacementRecord(service, ECHO, replicas, onNodes));
-      return this;
-    }
-
-    ClusterState state() {
-      return new ClusterState(services, nodes, members, placements);
-    }
-  }
-
-  private static PlacementPlan plan(Cluster cluster, String service) {
+  private static PlacementPlan plan(TestCluster cluster, String service) {
     return Placement.plan(cluster.state(), service, Set.of(), Set.of());
   }
 
   @Test
   void replicasSpreadOverTheNodesOneEach() {
-    Cluster cluster = new Cluster().echoNodes("A", "B", "C").registered("echo", "client").placed("echo", 2, Map.of());
+    TestCluster cluster = new TestCluster().echoNodes("A", "B", "C").registered("echo", "client").placed("echo", 2, Map.of());
 
     PlacementPlan plan = plan(cluster, "echo");
 
@@ -76,7 +33,7 @@ class PlacementTest {
 
   @Test
   void moreReplicasThanNodesSpreadEvenly() {
-    Cluster cluster = new Cluster().echoNodes("A", "B").registered("echo", "client").placed("echo", 5, Map.of());
+    TestCluster cluster = new TestCluster().echoNodes("A", "B").registered("echo", "client").placed("echo", 5, Map.of());
 
     assertThat(plan(cluster, "echo").add()).isEqualTo(Map.of("A", 3, "B", 2));
   }
@@ -84,7 +41,7 @@ class PlacementTest {
   @Test
   void fewestReplicasOfTheServiceComeBeforeFewestInAll() {
     // A runs 4 replicas of another service but none of echo; B runs one echo and nothing else.
-    Cluster cluster = new Cluster().echoNodes("A", "B").registered("echo", "client").registered("other", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B").registered("echo", "client").registered("other", "client")
       .placed("other", 4, Map.of("A", 4)).placed("echo", 2, Map.of("B", 1));
 
     assertThat(plan(cluster, "echo").add()).isEqualTo(Map.of("A", 1));
@@ -92,7 +49,7 @@ class PlacementTest {
 
   @Test
   void aTieGoesToTheNodeWithFewestReplicasInAllThenToTheSmallestId() {
-    Cluster cluster = new Cluster().echoNodes("A", "B", "C").registered("echo", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B", "C").registered("echo", "client")
       .registered("other", "client").placed("other", 1, Map.of("A", 1)).placed("echo", 2, Map.of());
 
     assertThat(plan(cluster, "echo").add()).as("A is busier: B, then C by id").isEqualTo(Map.of("B", 1, "C", 1));
@@ -100,7 +57,7 @@ class PlacementTest {
 
   @Test
   void aNodeWithoutTheServiceOrWithAnotherClassIsNeverChosen() {
-    Cluster cluster = new Cluster()
+    TestCluster cluster = new TestCluster()
       .node("A", Map.of("echo", OTHER))
       .node("B", Map.of("profile", ECHO))
       .node("C", Map.of("echo", ECHO))
@@ -113,7 +70,7 @@ class PlacementTest {
 
   @Test
   void noNodeWithTheClassIsAProblemNamingTheLiveNodesAndTheOtherClass() {
-    Cluster cluster = new Cluster().node("A", Map.of("echo", OTHER)).node("B", Map.of())
+    TestCluster cluster = new TestCluster().node("A", Map.of("echo", OTHER)).node("B", Map.of())
       .registered("echo", "client").placed("echo", 1, Map.of());
 
     PlacementPlan plan = plan(cluster, "echo");
@@ -125,7 +82,7 @@ class PlacementTest {
 
   @Test
   void aSatisfiedPlacementGivesAnEmptyPlan() {
-    Cluster cluster = new Cluster().echoNodes("A", "B").registered("echo", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B").registered("echo", "client")
       .placed("echo", 2, Map.of("A", 1, "B", 1));
 
     PlacementPlan plan = plan(cluster, "echo");
@@ -136,7 +93,7 @@ class PlacementTest {
 
   @Test
   void neverMoreThanWanted() {
-    Cluster cluster = new Cluster().echoNodes("A", "B", "C").registered("echo", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B", "C").registered("echo", "client")
       .placed("echo", 2, Map.of("A", 2, "B", 1));
     assertThat(plan(cluster, "echo").isEmpty()).as("a surplus adds nothing").isTrue();
 
@@ -152,7 +109,7 @@ class PlacementTest {
 
   @Test
   void theReplicasOfADeadNodeArePlacedAgainOnLiveOnes() {
-    Cluster cluster = new Cluster().echoNodes("A", "B", "C").registered("echo", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B", "C").registered("echo", "client")
       .placed("echo", 2, Map.of("A", 1, "B", 1)).dies("A");
 
     assertThat(Placement.deadNodes(cluster.state())).containsExactly("A");
@@ -165,7 +122,7 @@ class PlacementTest {
 
   @Test
   void aLeavingNodeIsForgottenAndTakesNoReplica() {
-    Cluster cluster = new Cluster().echoNodes("A", "B").registered("echo", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B").registered("echo", "client")
       .placed("echo", 2, Map.of("A", 1, "B", 1));
 
     PlacementPlan plan = Placement.plan(cluster.state(), "echo", Set.of("A"), Set.of("A"));
@@ -176,7 +133,7 @@ class PlacementTest {
 
   @Test
   void aNodeThatRestartedUnderItsIdIsForgottenButMayTakeReplicasAgain() {
-    Cluster cluster = new Cluster().echoNodes("A", "B").registered("echo", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B").registered("echo", "client")
       .placed("echo", 2, Map.of("A", 1, "B", 1));
 
     PlacementPlan plan = Placement.plan(cluster.state(), "echo", Set.of("A"), Set.of());
@@ -186,7 +143,7 @@ class PlacementTest {
 
   @Test
   void aNodeThatFailedIsExcludedAndTheNextOneTakesItsShare() {
-    Cluster cluster = new Cluster().echoNodes("A", "B", "C").registered("echo", "client").placed("echo", 2, Map.of());
+    TestCluster cluster = new TestCluster().echoNodes("A", "B", "C").registered("echo", "client").placed("echo", 2, Map.of());
 
     assertThat(Placement.plan(cluster.state(), "echo", Set.of(), Set.of("A")).add()).isEqualTo(Map.of("B", 1, "C", 1));
     PlacementPlan none = Placement.plan(cluster.state(), "echo", Set.of(), Set.of("A", "B", "C"));
@@ -196,7 +153,7 @@ class PlacementTest {
 
   @Test
   void theServicesOfADeadRegisteringJvmAreDrainedFromTheLiveNodesAndRemoved() {
-    Cluster cluster = new Cluster().echoNodes("A", "B", "C").registered("echo", "m-gone").registered("other", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B", "C").registered("echo", "m-gone").registered("other", "client")
       .placed("echo", 3, Map.of("A", 1, "B", 1, "C", 1)).placed("other", 1, Map.of("A", 1)).dies("C");
 
     assertThat(Placement.orphanedServices(cluster.state())).containsExactly("echo");
@@ -211,7 +168,7 @@ class PlacementTest {
 
   @Test
   void oneLiveMemberRegistersAServiceName() {
-    Cluster cluster = new Cluster().echoNodes("A").registered("echo", "m-A");
+    TestCluster cluster = new TestCluster().echoNodes("A").registered("echo", "m-A");
 
     assertThat(Placement.otherOwner(cluster.state(), "echo", "client")).map(ServiceRecord::member).hasValue("m-A");
     assertThat(Placement.otherOwner(cluster.state(), "echo", "m-A")).as("its own registration").isEmpty();
@@ -223,19 +180,19 @@ class PlacementTest {
 
   @Test
   void wantingMoreKeepsTheRunningReplicas() {
-    Cluster cluster = new Cluster().echoNodes("A", "B").registered("echo", "client").placed("echo", 1, Map.of("A", 1));
+    TestCluster cluster = new TestCluster().echoNodes("A", "B").registered("echo", "client").placed("echo", 1, Map.of("A", 1));
 
     ClusterState wanted = Placement.want(cluster.state(), "echo", ECHO, 3);
     PlacementPlan plan = Placement.plan(wanted, "echo", Set.of(), Set.of());
 
     assertThat(plan.add()).isEqualTo(Map.of("A", 1, "B", 1));
-    assertThat(Placement.want(new Cluster().state(), "new", ECHO, 2).placements().get("new"))
+    assertThat(Placement.want(new TestCluster().state(), "new", ECHO, 2).placements().get("new"))
       .isEqualTo(PlacementRecord.empty("new", ECHO, 2));
   }
 
   @Test
   void aServiceWithoutPlacementHasNothingToDo() {
-    Cluster cluster = new Cluster().echoNodes("A").registered("echo", "client");
+    TestCluster cluster = new TestCluster().echoNodes("A").registered("echo", "client");
 
     assertThat(plan(cluster, "echo").isEmpty()).isTrue();
     assertThat(Placement.undeploy(cluster.state(), "echo").drain()).isEmpty();
@@ -243,7 +200,7 @@ class PlacementTest {
 
   @Test
   void undeployDrainsEveryLiveNodeOfThePlacement() {
-    Cluster cluster = new Cluster().echoNodes("A", "B", "C").registered("echo", "client")
+    TestCluster cluster = new TestCluster().echoNodes("A", "B", "C").registered("echo", "client")
       .placed("echo", 3, Map.of("A", 2, "C", 1)).dies("C");
 
     PlacementPlan plan = Placement.undeploy(cluster.state(), "echo");
