@@ -46,7 +46,9 @@ import java.util.function.Supplier;
  *       and the request fails with {@link FailureCode#SERVICE_ERROR}.</li>
  *   <li>{@code {"action": "undeploy", "service": name}} undeploys every replica of the service on
  *       this node, each draining its calls as {@link ServiceTaskVerticle} does, and answers
- *       {@code {"service", "undeployed": n, "running": 0}}.</li>
+ *       {@code {"service", "undeployed": n, "running": 0}}. With {@code "instances": n} it undeploys
+ *       only the {@code n} replicas deployed last (all of them when fewer run), and answers
+ *       {@code {"service", "undeployed": n, "running": left}}: how reconciliation drains a surplus.</li>
  *   <li>{@code {"action": "list"}} answers {@code {"node": nodeId, "services": {name: running}}}
  *       with every catalogue name and its number of running replicas (0 when none).</li>
  * </ul>
@@ -159,6 +161,16 @@ public final class NodeAgentVerticle extends VerticleBase {
    */
   public static JsonObject undeployRequest(String service) {
     return new JsonObject().put("action", "undeploy").put("service", service);
+  }
+
+  /**
+   * {@return a request to undeploy some replicas of a service: those deployed last}
+   *
+   * @param service   a catalogue name
+   * @param instances how many replicas to undeploy, from 1 to {@link #MAX_INSTANCES_PER_REQUEST}
+   */
+  public static JsonObject undeployRequest(String service, int instances) {
+    return undeployRequest(service).put("instances", instances);
   }
 
   /**
@@ -329,17 +341,20 @@ public final class NodeAgentVerticle extends VerticleBase {
         + " (it has " + catalog.keySet() + "); requests name catalogue entries, never classes");
       return;
     }
+    // deploy: 1 by default; undeploy: every replica by default.
+    Object rawInstances = body.getValue("instances", "deploy".equals(action) ? 1 : MAX_INSTANCES_PER_REQUEST);
+    if (!(rawInstances instanceof Integer instances) || instances < 1 || instances > MAX_INSTANCES_PER_REQUEST) {
+      refuse(message, answered, "\"instances\" must be an integer from 1 to " + MAX_INSTANCES_PER_REQUEST
+        + ", got " + shorten(rawInstances));
+      return;
+    }
     Future<JsonObject> result;
     if ("deploy".equals(action)) {
-      Object rawInstances = body.getValue("instances", 1);
-      if (!(rawInstances instanceof Integer instances) || instances < 1 || instances > MAX_INSTANCES_PER_REQUEST) {
-        refuse(message, answered, "\"instances\" must be an integer from 1 to " + MAX_INSTANCES_PER_REQUEST
-          + ", got " + shorten(rawInstances));
-        return;
-      }
       result = serialize(name, () -> deploy(catalog.get(name), instances));
+    } else if (body.containsKey("instances")) {
+      result = serialize(name, () -> undeploy(name, instances));
     } else {
-      result = serialize(name, () -> undeploy(name));
+      result = serialize(name, () -> undeploy(name, Integer.MAX_VALUE));
     }
     result.onComplete(ar -> {
       if (ar.succeeded()) {
@@ -389,18 +404,25 @@ public final class NodeAgentVerticle extends VerticleBase {
       });
   }
 
-  private Future<JsonObject> undeploy(String service) {
-    List<String> ids = running.remove(service);
-    if (ids == null || ids.isEmpty()) {
+  /** Undeploys up to {@code count} replicas of a service, those deployed last. */
+  private Future<JsonObject> undeploy(String service, int count) {
+    List<String> all = running.getOrDefault(service, List.of());
+    List<String> ids = new ArrayList<>(all.subList(Math.max(0, all.size() - count), all.size()));
+    if (ids.isEmpty()) {
       return Future.succeededFuture(new JsonObject().put("service", service).put("undeployed", 0).put("running", 0));
+    }
+    all.removeAll(ids);
+    int left = all.size();
+    if (left == 0) {
+      running.remove(service);
     }
     List<Future<?>> undeploys = new ArrayList<>();
     for (String id : ids) {
       undeploys.add(undeployQuietly(service, id));
     }
     return Future.join(undeploys).map(x -> {
-      LOG.info("Node agent {}: undeployed {} replica(s) of '{}'", nodeId, ids.size(), service);
-      return new JsonObject().put("service", service).put("undeployed", ids.size()).put("running", 0);
+      LOG.info("Node agent {}: undeployed {} replica(s) of '{}', {} running", nodeId, ids.size(), service, left);
+      return new JsonObject().put("service", service).put("undeployed", ids.size()).put("running", left);
     });
   }
 

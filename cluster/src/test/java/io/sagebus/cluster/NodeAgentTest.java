@@ -49,6 +49,7 @@ class NodeAgentTest {
     assertThat(members(a)).isEqualTo(2);
     ServiceCatalog catalog = ServiceCatalog.fromJson(new JsonObject().put("services", new JsonObject()
       .put("echo", new JsonObject().put("class", EchoService.class.getName()))
+      .put("surplus", new JsonObject().put("class", EchoService.class.getName()))
       .put("listed", new JsonObject().put("class", EchoService.class.getName())
         .put("options", new JsonObject().put("maxConcurrency", 4)))
       .put("ctx", new JsonObject().put("class", ContextAwareService.class.getName())
@@ -155,13 +156,32 @@ class NodeAgentTest {
   }
 
   @Test
+  void anUndeployOfSomeReplicasDrainsOnlyThoseAndTheOthersKeepServing() {
+    assertThat(ask(a, NodeAgentVerticle.deployRequest("surplus", 3)).getInteger("running")).isEqualTo(3);
+    awaitVisible(a, "sagebus." + ENV + ".service.surplus");
+    assertThat(ask(a, NodeAgentVerticle.undeployRequest("surplus", 2)))
+      .isEqualTo(new JsonObject().put("service", "surplus").put("undeployed", 2).put("running", 1));
+    assertThat(ask(a, NodeAgentVerticle.listRequest()).getJsonObject("services").getInteger("surplus")).isEqualTo(1);
+    ServiceClient client = ServiceClient.create(a, ENV);
+    for (int i = 0; i < 20; i++) {
+      assertThat(client.<Integer>callAsync("surplus", i).await()).isEqualTo(i);
+    }
+    // More than run: every one left goes, and the answer says how many did.
+    assertThat(ask(a, NodeAgentVerticle.undeployRequest("surplus", 5)))
+      .isEqualTo(new JsonObject().put("service", "surplus").put("undeployed", 1).put("running", 0));
+    assertThat(ask(a, NodeAgentVerticle.undeployRequest("surplus", 1)).getInteger("undeployed")).isZero();
+    assertRefused(NodeAgentVerticle.undeployRequest("surplus", 0), "\"instances\" must be an integer");
+    assertRefused(NodeAgentVerticle.undeployRequest("surplus").put("instances", "all"), "\"instances\" must be");
+  }
+
+  @Test
   void listAnswersTheCatalogueAndTheRunningReplicas() {
     assertThat(ask(a, NodeAgentVerticle.listRequest()).getJsonObject("services").getInteger("listed")).isZero();
     assertThat(ask(a, NodeAgentVerticle.deployRequest("listed", 2)).getInteger("running")).isEqualTo(2);
     assertThat(ask(a, NodeAgentVerticle.deployRequest("listed", 1)).getInteger("running")).isEqualTo(3);
     JsonObject list = ask(a, NodeAgentVerticle.listRequest());
     assertThat(list.getString("node")).isEqualTo("B");
-    assertThat(list.getJsonObject("services").fieldNames()).containsExactlyInAnyOrder("echo", "listed", "ctx", "flaky");
+    assertThat(list.getJsonObject("services").fieldNames()).containsExactlyInAnyOrder("echo", "surplus", "listed", "ctx", "flaky");
     assertThat(list.getJsonObject("services").getInteger("listed")).isEqualTo(3);
 
     assertThat(ask(a, NodeAgentVerticle.undeployRequest("listed")).getInteger("undeployed")).isEqualTo(3);
