@@ -7,7 +7,8 @@ import java.util.Objects;
 
 /**
  * How a registered service runs: instances, concurrency and queue limits, timeouts, retries, an
- * optional circuit breaker, an optional result cache, an optional rate limit of its callers and configuration.
+ * optional circuit breaker, an optional result cache, an optional rate limit of its callers, an optional
+ * autoscaling policy of its replicas in a cluster, and configuration.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them, so
  * changing an instance after registration changes nothing.
@@ -37,6 +38,7 @@ public class ServiceOptions {
   private CircuitBreakerPolicy circuitBreaker;
   private CachePolicy cache;
   private RateLimit rateLimit;
+  private AutoscalePolicy autoscale;
   private JsonObject config = new JsonObject();
 
   /** Options with the defaults. */
@@ -59,6 +61,7 @@ public class ServiceOptions {
     this.circuitBreaker = other.circuitBreaker == null ? null : new CircuitBreakerPolicy(other.circuitBreaker);
     this.cache = other.cache == null ? null : new CachePolicy(other.cache);
     this.rateLimit = other.rateLimit == null ? null : new RateLimit(other.rateLimit);
+    this.autoscale = other.autoscale == null ? null : new AutoscalePolicy(other.autoscale);
     this.config = other.config.copy();
   }
 
@@ -83,6 +86,8 @@ public class ServiceOptions {
     setCache(cachePolicy == null ? null : new CachePolicy(cachePolicy));
     JsonObject limit = json.getJsonObject("rateLimit");
     setRateLimit(limit == null ? null : new RateLimit(limit));
+    JsonObject scaling = json.getJsonObject("autoscale");
+    setAutoscale(scaling == null ? null : new AutoscalePolicy(scaling));
     setConfig(json.getJsonObject("config", new JsonObject()));
   }
 
@@ -109,6 +114,9 @@ public class ServiceOptions {
     }
     if (rateLimit != null) {
       json.put("rateLimit", rateLimit.toJson());
+    }
+    if (autoscale != null) {
+      json.put("autoscale", autoscale.toJson());
     }
     return json;
   }
@@ -307,6 +315,26 @@ public class ServiceOptions {
    */
   public ServiceOptions setRateLimit(RateLimit rateLimit) {
     this.rateLimit = rateLimit == null ? null : new RateLimit(rateLimit);
+    return this;
+  }
+
+  /**
+   * {@return the autoscaling policy of the service's replicas in a cluster, or {@code null} for a fixed count (the default)}
+   */
+  public AutoscalePolicy getAutoscale() {
+    return autoscale;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param autoscale how a cluster grows and shrinks the service's replicas with its load (copied), or {@code null}
+   *                  for {@link #getInstances()} replicas always. With a policy a cluster places
+   *                  {@link AutoscalePolicy#initialReplicas()} replicas at deploy time instead of {@code instances};
+   *                  outside a cluster the policy is not acted on. See {@link AutoscalePolicy}
+   */
+  public ServiceOptions setAutoscale(AutoscalePolicy autoscale) {
+    this.autoscale = autoscale == null ? null : new AutoscalePolicy(autoscale);
     return this;
   }
 

@@ -71,6 +71,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   /** The most replicas one deploy request may ask for. */
   public static final int MAX_INSTANCES_PER_REQUEST = 256;
   private static final int MAX_LOGGED_CHARS = 120;
+  /** How often a clustered agent publishes its replicas' load: every 500 ms. */
+  public static final long LOAD_PERIOD_MS = 500;
 
   private final String environment;
   private final String nodeId;
@@ -78,6 +80,9 @@ public final class NodeAgentVerticle extends VerticleBase {
   private final Map<String, ServiceDefinition> catalog = new LinkedHashMap<>();
   /** Deployment ids of the running replicas, per service; touched on the agent's context only. */
   private final Map<String, List<String>> running = new HashMap<>();
+  /** The running replicas by deployment id, whose load the agent publishes; touched on the agent's context only. */
+  private final Map<String, ServiceTaskVerticle> replicas = new HashMap<>();
+  private long loadTimer = -1;
   /** The last operation on each service, so operations on one service run one after another. */
   private final Map<String, Future<?>> tails = new HashMap<>();
   private final boolean clustered;
@@ -223,6 +228,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       })
       .onSuccess(v -> {
         joined = true;
+        loadTimer = vertx.setPeriodic(LOAD_PERIOD_MS, id -> publishLoad());
         logListening();
       })
       .recover(e -> {
@@ -255,6 +261,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    vertx.cancelTimer(loadTimer);
     Future<Void> left = Future.succeededFuture();
     if (joined) {
       left = onAgent(coordinator.leave(nodeId)).recover(e -> {
@@ -398,6 +405,9 @@ public final class NodeAgentVerticle extends VerticleBase {
         }
         List<String> ids = running.computeIfAbsent(entry.name(), k -> new ArrayList<>());
         ids.addAll(ar.result());
+        for (int i = 0; i < tasks.size(); i++) {
+          replicas.put(ar.result().get(i), tasks.get(i));
+        }
         LOG.info("Node agent {}: deployed {} replica(s) of '{}', {} running", nodeId, instances, entry.name(), ids.size());
         return Future.succeededFuture(new JsonObject().put("service", entry.name()).put("deployed", instances)
           .put("running", ids.size()));
@@ -427,10 +437,37 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   private Future<Void> undeployQuietly(String service, String deploymentId) {
+    replicas.remove(deploymentId);
     return onAgent(vertx.undeploy(deploymentId)).recover(t -> {
       LOG.warn("Node agent {}: undeploying a replica of '{}' ({}) failed", nodeId, service, deploymentId, t);
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * Publishes the calls this node's replicas run and hold queued, per service, for the oldest
+   * member's autoscaling ({@link io.sagebus.AutoscalePolicy}).
+   */
+  private void publishLoad() {
+    if (stopping) {
+      return;
+    }
+    JsonObject services = new JsonObject();
+    running.forEach((service, ids) -> {
+      int inFlight = 0;
+      int queued = 0;
+      for (String id : ids) {
+        ServiceTaskVerticle task = replicas.get(id);
+        if (task != null) {
+          inFlight += task.inFlight();
+          queued += task.queued();
+        }
+      }
+      services.put(service, new JsonObject().put("replicas", ids.size()).put("inFlight", inFlight).put("queued", queued));
+    });
+    coordinator.publishLoad(nodeId, new JsonObject().put("node", nodeId).put("member", coordinator.member())
+        .put("services", services))
+      .onFailure(e -> LOG.debug("Node agent {}: publishing its load failed", nodeId, e));
   }
 
   /** {@return the same outcome, reported on the agent's context, where its state is kept} */
