@@ -253,7 +253,9 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
         LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
           outcome.placed().running(), replicas, service, outcome.why());
       }
-      write(outcome);
+      // Against the record stored, not the one wanted: a new record of 0 replicas (autoscaled) is written too.
+      write(new Outcome(service, state.placements().get(service), outcome.placed(), outcome.undeployed(),
+        outcome.why()));
       return outcome.placed() == null ? 0 : outcome.placed().running();
     })));
   }
@@ -668,7 +670,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
           LOG.info("Environment '{}': scaling '{}' from {} to {} replicas: {}", environment, service, from, to, why);
           if (to > from) {
             Outcome outcome = carryOut(Placement.want(state, service, current.type(), to), service, Set.of(), Set.of());
-            write(outcome);
+            write(new Outcome(service, current, outcome.placed(), 0, outcome.why()));
             if (outcome.placed() != null && outcome.placed().running() < to) {
               LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
                 outcome.placed().running(), to, service, outcome.why());
