@@ -14,7 +14,9 @@ import java.time.Duration;
  * holding queued. The oldest member of the cluster adds them up per service and wants
  * {@code ceil(calls / targetInFlight)} replicas, kept within {@code [minReplicas, maxReplicas]}. It
  * adds replicas once that want has stayed above the replicas placed for {@link #getUpscaleDelay()},
- * and drains some once it has stayed below for {@link #getDownscaleDelay()}; the replicas go to,
+ * and drains some once it has stayed below for {@link #getDownscaleDelay()}, moving to the want that
+ * held through the whole delay (the lowest seen while waiting to grow, the highest while waiting to
+ * shrink); the replicas go to,
  * and leave, the nodes that the placement rule picks (the fewest replicas of the service first,
  * when adding; the most, when draining). A drained replica finishes its calls first.
  * <p>

@@ -56,13 +56,8 @@ class AutoscalingIT {
   void replicasFollowTheLoadWithinTheBoundsAndFromZero() throws Exception {
     ClusterOptions options = ClusterTesting.options(AutoscalingIT.class, FIRST_PORT);
     long start = System.nanoTime();
-    try (NodeProcesses nodes = new NodeProcesses(dir)) {
-      try {
-        run(options, nodes);
-      } catch (Throwable t) {
-        nodes.dump();
-        throw t;
-      }
+    try {
+      NodeProcesses.runLoggingOnFailure(dir, nodes -> run(options, nodes));
     } finally {
       LOG.info("autoscaling test done after {} ms", millisSince(start));
     }

@@ -19,7 +19,10 @@ import java.util.TreeMap;
  * <ul>
  *   <li>The count wanted is {@code ceil(calls in flight / targetInFlight)} within {@code [min, max]}.</li>
  *   <li>More replicas are placed once that want has stayed above the count for the upscale delay;
- *       fewer once it has stayed below for the downscale delay. A sample at the count resets both.</li>
+ *       fewer once it has stayed below for the downscale delay. A sample at the count resets both.
+ *       The count moves to the want that held through the whole delay: the lowest seen while waiting
+ *       to grow, the highest seen while waiting to shrink (a passing spike or lull does not
+ *       overshoot).</li>
  *   <li>A count outside {@code [min, max]} is brought inside at once; so is a service with no
  *       replica that has load or that a call asked for (scale from zero is never delayed).</li>
  * </ul>
@@ -43,7 +46,8 @@ public final class Autoscaler {
    * What {@link #decide} answered, and what it remembers for the next sample.
    *
    * @param replicas  the replicas to have now (the count the placement record should want)
-   * @param wanted    the count the load asks for, within the policy's bounds
+   * @param wanted    the count the load asks for, within the policy's bounds; while a change waits, the want
+   *                  that held since it began (the lowest while growing, the highest while shrinking)
    * @param upSince   since when (ms) the want has stayed above the count, or -1
    * @param downSince since when (ms) the want has stayed below the count, or -1
    * @param why       why the count changes, or {@code null} when it does not
@@ -91,20 +95,24 @@ public final class Autoscaler {
         ? "a call found no replica" : "calls in flight with no replica");
     }
     if (wanted > current) {
-      long since = previous.upSince() >= 0 ? previous.upSince() : now;
+      boolean waiting = previous.upSince() >= 0;
+      long since = waiting ? previous.upSince() : now;
+      int held = waiting ? Math.min(previous.wanted(), wanted) : wanted; // the want that held all along
       if (now - since >= policy.getUpscaleDelay().toMillis()) {
-        return new ScalingDecision(wanted, wanted, -1, -1, inFlightText(load) + " for " + (now - since)
-          + " ms ask for " + wanted);
+        return new ScalingDecision(held, held, -1, -1, inFlightText(load) + "; at least " + held
+          + " wanted for " + (now - since) + " ms");
       }
-      return new ScalingDecision(current, wanted, since, -1, null);
+      return new ScalingDecision(current, held, since, -1, null);
     }
     if (wanted < current) {
-      long since = previous.downSince() >= 0 ? previous.downSince() : now;
+      boolean waiting = previous.downSince() >= 0;
+      long since = waiting ? previous.downSince() : now;
+      int held = waiting ? Math.max(previous.wanted(), wanted) : wanted;
       if (now - since >= policy.getDownscaleDelay().toMillis()) {
-        return new ScalingDecision(wanted, wanted, -1, -1, inFlightText(load) + " for " + (now - since)
-          + " ms ask for " + wanted);
+        return new ScalingDecision(held, held, -1, -1, inFlightText(load) + "; at most " + held
+          + " wanted for " + (now - since) + " ms");
       }
-      return new ScalingDecision(current, wanted, -1, since, null);
+      return new ScalingDecision(current, held, -1, since, null);
     }
     return new ScalingDecision(current, wanted, -1, -1, null);
   }

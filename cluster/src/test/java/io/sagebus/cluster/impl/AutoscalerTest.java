@@ -59,7 +59,22 @@ class AutoscalerTest {
     ScalingDecision grown = run(p, 1, 8, 10_000, 10_500, 11_000);
     assertThat(grown.replicas()).isEqualTo(4);
     assertThat(grown.upSince()).isEqualTo(-1);
-    assertThat(grown.why()).contains("8.0 calls in flight on 1 replica(s)").contains("ask for 4");
+    assertThat(grown.why()).contains("8.0 calls in flight on 1 replica(s)").contains("at least 4 wanted for 1000 ms");
+  }
+
+  @Test
+  void theCountMovesToTheWantThatHeldThroughTheWholeDelay() {
+    AutoscalePolicy p = policy();
+    // Growing: 6, then a spike asking for 4, then 5 calls: 3 held all along (the lowest want seen).
+    ScalingDecision d = Autoscaler.decide(p, new ServiceLoad(1, 6, false), ScalingDecision.NONE, 0);
+    d = Autoscaler.decide(p, new ServiceLoad(1, 8, false), d, 500);
+    assertThat(d.wanted()).isEqualTo(3);
+    assertThat(Autoscaler.decide(p, new ServiceLoad(1, 5, false), d, 1000).replicas()).isEqualTo(3);
+    // Shrinking: wants of 1, 3, 1 while waiting: 3 held all along (the highest want seen).
+    d = Autoscaler.decide(p, new ServiceLoad(4, 0, false), ScalingDecision.NONE, 0);
+    d = Autoscaler.decide(p, new ServiceLoad(4, 5, false), d, 2000);
+    assertThat(d.wanted()).isEqualTo(3);
+    assertThat(Autoscaler.decide(p, new ServiceLoad(4, 0, false), d, 5000).replicas()).isEqualTo(3);
   }
 
   @Test
