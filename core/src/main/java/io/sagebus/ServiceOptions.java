@@ -7,7 +7,8 @@ import java.util.Objects;
 
 /**
  * How a registered service runs: instances, concurrency and queue limits, timeouts, retries, an
- * optional circuit breaker, an optional result cache, an optional rate limit of its callers and configuration.
+ * optional circuit breaker, an optional result cache, an optional rate limit of its callers, an optional
+ * autoscaling policy of its replicas in a cluster, and configuration.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them, so
  * changing an instance after registration changes nothing.
@@ -38,6 +39,7 @@ public class ServiceOptions {
   private CachePolicy cache;
   private RateLimit rateLimit;
   private final java.util.TreeMap<String, BatchPolicy> batching = new java.util.TreeMap<>();
+  private AutoscalePolicy autoscale;
   private JsonObject config = new JsonObject();
 
   /** Options with the defaults. */
@@ -61,6 +63,7 @@ public class ServiceOptions {
     this.cache = other.cache == null ? null : new CachePolicy(other.cache);
     this.rateLimit = other.rateLimit == null ? null : new RateLimit(other.rateLimit);
     other.batching.forEach((m, p) -> this.batching.put(m, new BatchPolicy(p)));
+    this.autoscale = other.autoscale == null ? null : new AutoscalePolicy(other.autoscale);
     this.config = other.config.copy();
   }
 
@@ -92,6 +95,8 @@ public class ServiceOptions {
       }
       setBatching(method, new BatchPolicy(policy));
     }
+    JsonObject scaling = json.getJsonObject("autoscale");
+    setAutoscale(scaling == null ? null : new AutoscalePolicy(scaling));
     setConfig(json.getJsonObject("config", new JsonObject()));
   }
 
@@ -123,6 +128,8 @@ public class ServiceOptions {
       JsonObject batches = new JsonObject();
       batching.forEach((m, p) -> batches.put(m, p.toJson()));
       json.put("batching", batches);
+    if (autoscale != null) {
+      json.put("autoscale", autoscale.toJson());
     }
     return json;
   }
@@ -334,6 +341,13 @@ public class ServiceOptions {
   }
 
   /**
+   * {@return the autoscaling policy of the service's replicas in a cluster, or {@code null} for a fixed count (the default)}
+   */
+  public AutoscalePolicy getAutoscale() {
+    return autoscale;
+  }
+
+  /**
    * {@return this}
    *
    * @param method the name of a method that takes one {@code List} and returns a {@code List} of the same
@@ -351,6 +365,19 @@ public class ServiceOptions {
     } else {
       batching.put(method, new BatchPolicy(policy));
     }
+    return this;
+  }
+
+  /**
+   * {@return this}
+   *
+   * @param autoscale how a cluster grows and shrinks the service's replicas with its load (copied), or {@code null}
+   *                  for {@link #getInstances()} replicas always. With a policy a cluster places
+   *                  {@link AutoscalePolicy#initialReplicas()} replicas at deploy time instead of {@code instances};
+   *                  outside a cluster the policy is not acted on. See {@link AutoscalePolicy}
+   */
+  public ServiceOptions setAutoscale(AutoscalePolicy autoscale) {
+    this.autoscale = autoscale == null ? null : new AutoscalePolicy(autoscale);
     return this;
   }
 

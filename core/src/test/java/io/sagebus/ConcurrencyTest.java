@@ -96,6 +96,23 @@ class ConcurrencyTest {
   }
 
   @Test
+  void anAutoscalePolicyIsNotActedOnOutsideAClusterTheInstancesRun() {
+    // min 0 and max 5: a local environment still runs the 2 instances asked for, under any load.
+    env.registerService("scaled", WhoAmI.class, new ServiceOptions().setInstances(2)
+      .setAutoscale(AutoscalePolicy.create(0, 5, 1).setUpscaleDelay(java.time.Duration.ZERO)
+        .setDownscaleDelay(java.time.Duration.ZERO)));
+    env.start().await();
+    java.util.List<io.vertx.core.Future<Integer>> calls = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      calls.add(env.services().callAsync("scaled"));
+    }
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    calls.forEach(f -> seen.add(f.await()));
+    assertThat(seen).containsExactlyInAnyOrder(0, 1);
+    assertThat(env.services().stats("scaled").await().instances()).isEqualTo(2);
+  }
+
+  @Test
   void blockingMethodsRunOnVirtualThreadsAndFutureMethodsOnTheEventLoop() {
     env.registerService("threads", WhoAmI.class);
     env.start().await();

@@ -115,6 +115,56 @@ class OptionsTest {
   }
 
   @Test
+  void autoscalePolicyDefaultsAreRaysRoundTripAndRejectBadValues() {
+    assertThat(new ServiceOptions().getAutoscale()).isNull();
+    AutoscalePolicy d = new AutoscalePolicy();
+    assertThat(d.getMinReplicas()).isEqualTo(AutoscalePolicy.DEFAULT_MIN_REPLICAS).isEqualTo(1);
+    assertThat(d.getMaxReplicas()).isEqualTo(AutoscalePolicy.DEFAULT_MAX_REPLICAS).isEqualTo(1);
+    assertThat(d.getInitialReplicas()).isEqualTo(-1);
+    assertThat(d.initialReplicas()).isEqualTo(1);
+    assertThat(d.getTargetInFlight()).isEqualTo(2.0);
+    assertThat(d.getUpscaleDelay()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(d.getDownscaleDelay()).isEqualTo(Duration.ofSeconds(600));
+    assertThat(new AutoscalePolicy(new JsonObject())).isEqualTo(d);
+
+    AutoscalePolicy p = AutoscalePolicy.create(0, 8, 1.5).setInitialReplicas(2)
+      .setUpscaleDelay(Duration.ofMillis(500)).setDownscaleDelay(Duration.ZERO);
+    assertThat(new AutoscalePolicy(p.toJson())).isEqualTo(p).hasSameHashCodeAs(p);
+    assertThat(new AutoscalePolicy(p)).isEqualTo(p);
+    assertThat(p.toJson()).isEqualTo(new JsonObject().put("minReplicas", 0).put("maxReplicas", 8)
+      .put("targetInFlight", 1.5).put("upscaleDelayMillis", 500L).put("downscaleDelayMillis", 0L)
+      .put("initialReplicas", 2));
+    assertThat(AutoscalePolicy.create(0, 3, 1).initialReplicas()).isZero();
+
+    assertThatThrownBy(() -> new AutoscalePolicy().setReplicas(-1, 2)).hasMessageContaining("minReplicas");
+    assertThatThrownBy(() -> new AutoscalePolicy().setReplicas(0, 0)).hasMessageContaining("maxReplicas");
+    assertThatThrownBy(() -> new AutoscalePolicy().setReplicas(3, 2)).hasMessageContaining("must not exceed");
+    assertThatThrownBy(() -> new AutoscalePolicy().setReplicas(1, 257)).hasMessageContaining("maxReplicas");
+    assertThatThrownBy(() -> AutoscalePolicy.create(1, 4, 1).setInitialReplicas(5)).hasMessageContaining("initialReplicas");
+    assertThatThrownBy(() -> AutoscalePolicy.create(2, 4, 1).setInitialReplicas(1)).hasMessageContaining("initialReplicas");
+    assertThatThrownBy(() -> new AutoscalePolicy().setTargetInFlight(0)).hasMessageContaining("targetInFlight");
+    assertThatThrownBy(() -> new AutoscalePolicy().setTargetInFlight(Double.NaN)).hasMessageContaining("targetInFlight");
+    assertThatThrownBy(() -> new AutoscalePolicy().setUpscaleDelay(Duration.ofMillis(-1))).hasMessageContaining("upscaleDelay");
+    assertThatThrownBy(() -> new AutoscalePolicy().setDownscaleDelay(null)).hasMessageContaining("downscaleDelay");
+    assertThatThrownBy(() -> new AutoscalePolicy(new JsonObject().put("minReplicas", 5).put("maxReplicas", 2)))
+      .hasMessageContaining("must not exceed");
+    AutoscalePolicy kept = AutoscalePolicy.create(1, 4, 1);
+    assertThatThrownBy(() -> kept.setReplicas(5, 3)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(kept.getMinReplicas()).isEqualTo(1); // a refused change leaves the policy as it was
+    assertThat(kept.getMaxReplicas()).isEqualTo(4);
+
+    ServiceOptions o = new ServiceOptions().setAutoscale(p);
+    ServiceOptions back = new ServiceOptions(o.toJson());
+    assertThat(back).isEqualTo(o);
+    assertThat(back.getAutoscale()).isEqualTo(p);
+    ServiceOptions copy = new ServiceOptions(o);
+    p.setTargetInFlight(9);
+    o.getAutoscale().setTargetInFlight(7);
+    assertThat(copy.getAutoscale().getTargetInFlight()).isEqualTo(1.5); // copied on the way in and in the copy
+    assertThat(new ServiceOptions(new JsonObject()).toJson().containsKey("autoscale")).isFalse();
+  }
+
+  @Test
   void retryPolicyRoundTripsAndBoundsItsBackoff() {
     RetryPolicy p = new RetryPolicy().setMaxAttempts(5).setInitialBackoff(Duration.ofMillis(100))
       .setMaxBackoff(Duration.ofMillis(400)).setMultiplier(3).setJitter(0.5).setAttemptTimeout(Duration.ofSeconds(1));

@@ -28,6 +28,18 @@ public class BenchService {
   }
 
   /**
+   * Takes a while, as a call that does work would: sleeps on its virtual thread (AutoscaleBenchmark).
+   *
+   * @param millis how long to take
+   * @return {@code millis}
+   * @throws InterruptedException when interrupted
+   */
+  public long sleep(long millis) throws InterruptedException {
+    Thread.sleep(millis);
+    return millis;
+  }
+
+  /**
    * @return the name of the thread the service task's event-loop methods run on (to place the benchmark driver)
    */
   public Future<String> where() {

@@ -155,12 +155,17 @@ public final class ClusterBenchmark {
       if (env != null) {
         Load.await(env.close(), 60);
       }
-      node.destroy();
-      if (!node.waitFor(20, TimeUnit.SECONDS)) {
-        node.destroyForcibly();
-      }
+      stop(node);
     }
     return status;
+  }
+
+  /** Stops a node JVM: SIGTERM, then SIGKILL after 20 s. */
+  static void stop(Process node) throws InterruptedException {
+    node.destroy();
+    if (!node.waitFor(20, TimeUnit.SECONDS)) {
+      node.destroyForcibly();
+    }
   }
 
   private static Load.Measured async(Vertx vertx, List<String> drivers, Settings s, String label,
@@ -242,7 +247,8 @@ public final class ClusterBenchmark {
 
   /**
    * The node JVM: a clustered Vertx with a raw echo consumer and a node agent whose catalogue
-   * holds the benchmark service. Args: cluster options (JSON), parent pid, maxConcurrency, maxQueued.
+   * holds the benchmark service. Args: cluster options (JSON), parent pid, maxConcurrency, maxQueued, and
+   * optionally the node id (default {@value ClusterBenchmark#NODE}).
    */
   public static final class Server {
     static final String RAW_ADDRESS = "bench.cluster.raw.echo";
@@ -254,7 +260,7 @@ public final class ClusterBenchmark {
     /**
      * Starts the node; it ends when its parent does.
      *
-     * @param args cluster options (JSON), parent pid, maxConcurrency, maxQueued
+     * @param args cluster options (JSON), parent pid, maxConcurrency, maxQueued, optionally the node id
      * @throws Exception when it cannot start
      */
     public static void main(String[] args) throws Exception {
@@ -264,8 +270,11 @@ public final class ClusterBenchmark {
       vertx.eventBus().<JsonObject>consumer(RAW_ADDRESS, m -> m.reply(m.body())).completion().await();
       ServiceOptions service = new ServiceOptions().setMaxConcurrency(Integer.parseInt(args[2]))
         .setMaxQueued(Integer.parseInt(args[3]));
-      ServiceCatalog catalog = ServiceCatalog.create().add(ServiceCallBenchmark.SERVICE, BenchService.class, service);
-      vertx.deployVerticle(NodeAgentVerticle.clustered(ENVIRONMENT, NODE, catalog)).await();
+      // bench-fixed: AutoscaleBenchmark's baseline, the same service at a fixed count.
+      ServiceCatalog catalog = ServiceCatalog.create().add(ServiceCallBenchmark.SERVICE, BenchService.class, service)
+        .add("bench-fixed", BenchService.class, service);
+      String nodeId = args.length > 4 ? args[4] : NODE;
+      vertx.deployVerticle(NodeAgentVerticle.clustered(ENVIRONMENT, nodeId, catalog)).await();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> vertx.close().await()));
       System.out.println(READY + " " + Arrays.toString(args));
     }

@@ -86,6 +86,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   /** ...but no longer than this. */
   static final long LEAVE_MAX_MS = 10_000;
   private static final long LEAVE_POLL_MS = 50;
+  /** How often a clustered agent publishes its replicas' load: every 500 ms. */
+  public static final long LOAD_PERIOD_MS = 500;
 
   private final String environment;
   private final String nodeId;
@@ -95,6 +97,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private final Map<String, List<String>> running = new HashMap<>();
   /** The task of each running replica, by deployment id; touched on the agent's context only. */
   private final Map<String, ServiceTaskVerticle> taskById = new HashMap<>();
+  private long loadTimer = -1;
   /** The last operation on each service, so operations on one service run one after another. */
   private final Map<String, Future<?>> tails = new HashMap<>();
   private final boolean clustered;
@@ -241,6 +244,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       })
       .onSuccess(v -> {
         joined = true;
+        loadTimer = vertx.setPeriodic(LOAD_PERIOD_MS, id -> publishLoad());
         logListening();
       })
       .recover(e -> {
@@ -273,6 +277,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    vertx.cancelTimer(loadTimer);
     Future<Void> left = Future.succeededFuture();
     if (joined) {
       left = onAgent(coordinator.leave(nodeId)).recover(e -> {
@@ -541,6 +546,32 @@ public final class NodeAgentVerticle extends VerticleBase {
       LOG.warn("Node agent {}: undeploying a replica of '{}' ({}) failed", nodeId, service, deploymentId, t);
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * Publishes the calls this node's replicas run and hold queued, per service, for the oldest
+   * member's autoscaling ({@link io.sagebus.AutoscalePolicy}).
+   */
+  private void publishLoad() {
+    if (stopping) {
+      return;
+    }
+    JsonObject services = new JsonObject();
+    running.forEach((service, ids) -> {
+      int inFlight = 0;
+      int queued = 0;
+      for (String id : ids) {
+        ServiceTaskVerticle task = taskById.get(id);
+        if (task != null) {
+          inFlight += task.inFlight();
+          queued += task.queued();
+        }
+      }
+      services.put(service, new JsonObject().put("replicas", ids.size()).put("inFlight", inFlight).put("queued", queued));
+    });
+    coordinator.publishLoad(nodeId, new JsonObject().put("node", nodeId).put("member", coordinator.member())
+        .put("services", services))
+      .onFailure(e -> LOG.debug("Node agent {}: publishing its load failed", nodeId, e));
   }
 
   /** {@return the same outcome, reported on the agent's context, where its state is kept} */

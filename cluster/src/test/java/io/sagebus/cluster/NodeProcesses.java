@@ -39,6 +39,23 @@ final class NodeProcesses implements AutoCloseable {
     this.dir = dir;
   }
 
+  /** A test's body, given the node processes it starts. */
+  interface Body {
+    void run(NodeProcesses nodes) throws Exception;
+  }
+
+  /** Runs a body with node processes in {@code dir}: their output is logged if it fails, and they are stopped after. */
+  static void runLoggingOnFailure(Path dir, Body body) throws Exception {
+    try (NodeProcesses nodes = new NodeProcesses(dir)) {
+      try {
+        body.run(nodes);
+      } catch (Throwable t) {
+        nodes.dump();
+        throw t;
+      }
+    }
+  }
+
   /** {@return the command line of a node JVM} */
   static List<String> command(String... args) throws Exception {
     return command(List.of(), args);

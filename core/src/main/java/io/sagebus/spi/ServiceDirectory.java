@@ -24,6 +24,18 @@ public interface ServiceDirectory extends Shareable {
   Future<Boolean> isRegistered(String service);
 
   /**
+   * Asks for a replica of a registered service that a call found none of: a cluster whose service
+   * autoscales down to none starts one (see {@link io.sagebus.AutoscalePolicy}). The call waits for
+   * the replica's consumer within its own budget, as for any service being placed.
+   *
+   * @param service a service name
+   * @return completion of the ask (not of the replica's start); the default asks nobody
+   */
+  default Future<Void> requestReplica(String service) {
+    return Future.succeededFuture();
+  }
+
+  /**
    * Installs a directory for an environment of a Vertx; one installed already stays.
    *
    * @param vertx       the Vertx

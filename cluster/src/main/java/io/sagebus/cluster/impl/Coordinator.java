@@ -64,6 +64,11 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   private IMap<String, String> nodes;
   private IMap<String, String> placements;
   private IMap<String, String> jobs;
+  private IMap<String, String> loads;
+  private IMap<String, String> demand;
+  private final Map<String, Long> demandSent = new ConcurrentHashMap<>();
+  private AutoscaleLoop autoscaling;
+  private long autoscaleTimer = -1;
   private UUID listenerId;
   private UUID lifecycleListenerId;
   private Reconciler reconciler;
@@ -82,7 +87,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
    * {@return the name of one of the environment's Hazelcast maps}
    *
    * @param environment the environment
-   * @param kind        {@code services}, {@code nodes}, {@code placements} or {@code jobs}
+   * @param kind        {@code services}, {@code nodes}, {@code placements}, {@code jobs}, {@code load} (each
+   *                    node's replicas' calls in flight) or {@code demand} (services a call found no replica of)
    */
   public static String mapName(String environment, String kind) {
     return "sagebus." + environment + "." + kind;
@@ -95,6 +101,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     nodes = hazelcast.getMap(mapName(environment, "nodes"));
     placements = hazelcast.getMap(mapName(environment, "placements"));
     jobs = hazelcast.getMap(mapName(environment, "jobs"));
+    loads = hazelcast.getMap(mapName(environment, "load"));
+    demand = hazelcast.getMap(mapName(environment, "demand"));
     listenerId = hazelcast.getCluster().addMembershipListener(new Listener());
     reconciler = new Reconciler(this, vertx, context, environment, hazelcast);
     // After a split-brain merge this JVM may be a member again under a new id, and the maps hold what both sides
@@ -107,6 +115,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       }
     });
     reconciler.start();
+    autoscaling = new AutoscaleLoop(environment, new Scaling());
+    scheduleAutoscaling();
     return Future.succeededFuture();
   }
 
@@ -114,6 +124,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   public Future<?> stop() {
     stopped = true;
     reconciler.stop();
+    vertx.cancelTimer(autoscaleTimer);
+    vertx.sharedData().<String, String>getLocalMap(AUTOSCALERS).removeIfPresent(environment, context.deploymentID());
     try {
       hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListenerId);
       hazelcast.getCluster().removeMembershipListener(listenerId);
@@ -238,7 +250,9 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   public Future<Integer> deploy(ServiceDefinition definition) {
     String service = definition.name();
     String type = definition.typeName();
-    int replicas = definition.options().getInstances();
+    // An autoscaled service starts at its policy's initial count (0 allowed: the first call asks for one).
+    int replicas = definition.options().getAutoscale() == null ? definition.options().getInstances()
+      : definition.options().getAutoscale().initialReplicas();
     Future<Void> published = publications.getOrDefault(service, Future.succeededFuture());
     return published.compose(v -> blocking(() -> locked(service, () -> {
       ClusterState state = state();
@@ -248,14 +262,16 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
           + "by another member of the cluster (" + owner.get().member() + "), which places and undeploys its replicas");
       }
       Outcome outcome = carryOut(Placement.want(state, service, type, replicas), service, Set.of(), Set.of());
-      if (outcome.placed() != null && outcome.placed().running() == 0) {
+      if (replicas > 0 && outcome.placed() != null && outcome.placed().running() == 0) {
         throw new IllegalStateException("Cannot place service '" + service + "': " + outcome.why());
       }
       if (outcome.placed() != null && outcome.placed().running() < replicas) {
         LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
           outcome.placed().running(), replicas, service, outcome.why());
       }
-      write(outcome);
+      // Against the record stored, not the one wanted: a new record of 0 replicas (autoscaled) is written too.
+      write(new Outcome(service, state.placements().get(service), outcome.placed(), outcome.undeployed(),
+        outcome.why()));
       return outcome.placed() == null ? 0 : outcome.placed().running();
     })));
   }
@@ -635,6 +651,127 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     if (outcome.placed() != null && outcome.placed().running() < outcome.placed().replicas() && outcome.why() != null) {
       LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
         outcome.placed().running(), outcome.placed().replicas(), service, outcome.why());
+    }
+  }
+
+  // ---------------------------------------------------------------- autoscaling
+
+  /** How long a node's published load counts: one that stops publishing (frozen, gone) drops out after it. */
+  public static final long LOAD_TTL_MS = 5_000;
+  /** How long a call's ask for a replica of a service with none stays. */
+  private static final long DEMAND_TTL_MS = 30_000;
+  /** A JVM asks for a replica of a service at most this often. */
+  private static final long DEMAND_SPACING_MS = 1_000;
+  /** Local map naming the one coordinator of each environment in a Vertx that runs autoscaling. */
+  private static final String AUTOSCALERS = "sagebus.autoscalers";
+
+  /**
+   * Publishes what the replicas of a node carry now, for the oldest member's autoscaling; the record
+   * expires after {@link #LOAD_TTL_MS} unless published again.
+   *
+   * @param nodeId the node id
+   * @param load   {@code {"node", "member", "services": {name: {"replicas", "inFlight", "queued"}}}}
+   * @return completion
+   */
+  public Future<Void> publishLoad(String nodeId, JsonObject load) {
+    return Future.fromCompletionStage(loads.setAsync(nodeId, load.encode(), LOAD_TTL_MS, TimeUnit.MILLISECONDS),
+      context).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> requestReplica(String service) {
+    long now = System.nanoTime();
+    Long last = demandSent.get(service);
+    if (stopped || (last != null && now - last < TimeUnit.MILLISECONDS.toNanos(DEMAND_SPACING_MS))) {
+      return Future.succeededFuture();
+    }
+    demandSent.put(service, now);
+    return Future.fromCompletionStage(demand.setAsync(service, member(), DEMAND_TTL_MS, TimeUnit.MILLISECONDS),
+      context).mapEmpty();
+  }
+
+  private void scheduleAutoscaling() {
+    autoscaleTimer = vertx.setTimer(AutoscaleLoop.PERIOD_MS, id -> blocking(() -> {
+      // One coordinator per Vertx decides (a node agent's and an environment's may share one), on the oldest member.
+      String mine = context.deploymentID();
+      String holder = vertx.sharedData().<String, String>getLocalMap(AUTOSCALERS).putIfAbsent(environment, mine);
+      if (!stopped && oldest() && (holder == null || holder.equals(mine))) {
+        autoscaling.step(TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
+      } else {
+        autoscaling.reset();
+      }
+      return null;
+    }).onComplete(ar -> {
+      if (ar.failed() && !stopped) {
+        LOG.warn("Environment '{}': an autoscaling step failed", environment, ar.cause());
+      }
+      if (!stopped) {
+        scheduleAutoscaling();
+      }
+    }));
+  }
+
+  /** What autoscaling needs of this coordinator; called on its virtual thread, inside {@code blocking}. */
+  private final class Scaling implements AutoscaleLoop.Cluster {
+    @Override
+    public ClusterState state() {
+      return Coordinator.this.state();
+    }
+
+    @Override
+    public java.util.Collection<JsonObject> loads() {
+      return read(loads, json -> json).values();
+    }
+
+    @Override
+    public Set<String> demanded() {
+      return new HashSet<>(demand.keySet());
+    }
+
+    @Override
+    public void served(String service) {
+      demand.delete(service);
+    }
+
+    @Override
+    public void resize(String service, int from, int to, String why) {
+      try {
+        locked(service, () -> {
+          ClusterState state = Coordinator.this.state();
+          PlacementRecord current = state.placements().get(service);
+          if (current == null || current.replicas() != from) {
+            return null; // changed since the decision: the next step decides again
+          }
+          LOG.info("Environment '{}': scaling '{}' from {} to {} replicas: {}", environment, service, from, to, why);
+          if (to > from) {
+            Outcome outcome = carryOut(Placement.want(state, service, current.type(), to), service, Set.of(), Set.of());
+            write(new Outcome(service, current, outcome.placed(), 0, outcome.why()));
+            if (outcome.placed() != null && outcome.placed().running() < to) {
+              LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
+                outcome.placed().running(), to, service, outcome.why());
+            }
+            return null;
+          }
+          Autoscaler.Shrink shrink = Autoscaler.shrink(state, service, to);
+          PlacementRecord after = shrink.after();
+          for (Map.Entry<String, Integer> step : shrink.drain().entrySet()) {
+            try {
+              vertx.eventBus().request(NodeAgentVerticle.address(environment, step.getKey()),
+                NodeAgentVerticle.undeployRequest(service, step.getValue()),
+                new DeliveryOptions().setSendTimeout(AGENT_TIMEOUT_MS)).await();
+            } catch (RuntimeException e) {
+              LOG.warn("Environment '{}': draining {} replica(s) of '{}' on node {} failed", environment,
+                step.getValue(), service, step.getKey(), e);
+              after = after.plus(step.getKey(), step.getValue()); // still running there, as far as we know
+            }
+          }
+          placedCounts.put(service, after.running());
+          write(new Outcome(service, current, after, 0, null));
+          return null;
+        });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -550,6 +550,8 @@ public final class ServiceClientImpl implements ServiceClient {
     int consumerWaits;
     /** Whether this call asked the manager to start its service already. */
     boolean startAsked;
+    /** Whether this call asked the cluster for a replica already. */
+    boolean replicaAsked;
     String lastProblem = "no answer";
     /** Its spans, or {@code null} when tracing is off. */
     Tracing.CallTrace trace;
@@ -727,6 +729,7 @@ public final class ServiceClientImpl implements ServiceClient {
         // Registered in another JVM of the cluster? Then its replicas are being placed: wait for them.
         directory.isRegistered(service).onComplete(ar -> {
           if (ar.succeeded() && ar.result()) {
+            askForReplica(directory);
             waitForConsumer("service '" + service + "' is registered in the cluster but no replica is visible yet");
           } else {
             if (ar.failed()) {
@@ -742,8 +745,20 @@ public final class ServiceClientImpl implements ServiceClient {
         startService();
         return;
       }
+      if (reg.directory() != null) {
+        askForReplica(reg.directory()); // placed by a cluster: an autoscaled service may have none
+      }
       waitForConsumer("service '" + service + "' is registered but no instance is running (deploy it with env.start() "
         + "or env.deploy(\"" + service + "\"))");
+    }
+
+    /** Asks the cluster, once per call, for a replica of a service that may have scaled down to none. */
+    void askForReplica(ServiceDirectory directory) {
+      if (replicaAsked) {
+        return;
+      }
+      replicaAsked = true;
+      directory.requestReplica(service).onFailure(e -> log(false, "Asking for a replica of '{}' failed", service, e));
     }
 
     /** Asks the deployment manager to start the registered service this call found no instance of, then sends again. */
