@@ -128,6 +128,7 @@ public class ServiceOptions {
       JsonObject batches = new JsonObject();
       batching.forEach((m, p) -> batches.put(m, p.toJson()));
       json.put("batching", batches);
+    }
     if (autoscale != null) {
       json.put("autoscale", autoscale.toJson());
     }

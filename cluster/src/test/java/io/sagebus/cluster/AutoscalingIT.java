@@ -76,7 +76,7 @@ class AutoscalingIT {
       loadStep(env);
       fromZero(env);
       assertThat(Files.readString(nodes.out("node-1"))).contains("scaling 'slow' from 1 to 3 replicas")
-        .contains("scaling 'slow' from 3 to 1 replicas").contains("scaling 'slow0' from 0 to 1 replicas")
+        .containsPattern("scaling 'slow' from [23] to 1 replicas").contains("scaling 'slow0' from 0 to 1 replicas")
         .contains("scaling 'slow0' from 1 to 0 replicas");
       assertThat(Files.readString(nodes.out("node-2"))).as("node-2 is not the oldest: it never decides")
         .doesNotContain("scaling '");

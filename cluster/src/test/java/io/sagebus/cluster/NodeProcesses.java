@@ -40,12 +40,12 @@ final class NodeProcesses implements AutoCloseable {
   }
 
   /** A test's body, given the node processes it starts. */
-  interface Body {
+  interface NodesBody {
     void run(NodeProcesses nodes) throws Exception;
   }
 
   /** Runs a body with node processes in {@code dir}: their output is logged if it fails, and they are stopped after. */
-  static void runLoggingOnFailure(Path dir, Body body) throws Exception {
+  static void runLoggingOnFailure(Path dir, NodesBody body) throws Exception {
     try (NodeProcesses nodes = new NodeProcesses(dir)) {
       try {
         body.run(nodes);
