@@ -134,7 +134,9 @@ class SagebusNodeIT {
       Vertx member = vertx;
       await().atMost(Duration.ofSeconds(30)).until(() -> member.eventBus().<JsonObject>request(agent,
         NodeAgentVerticle.listRequest()).await().body().getJsonObject("services").getInteger("echo") == 0);
-      assertThat(Files.readString(out.toPath()) + Files.readString(err.toPath())).contains("reconciled 'echo'");
+      // The log line may reach the file a moment after the drain.
+      await().atMost(Duration.ofSeconds(30))
+        .until(() -> (Files.readString(out.toPath()) + Files.readString(err.toPath())).contains("reconciled 'echo'"));
       LOG.info("node jar test done after {} ms", millisSince(start));
     } finally {
       try {
