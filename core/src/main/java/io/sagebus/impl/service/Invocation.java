@@ -39,6 +39,11 @@ final class Invocation {
   private final AtomicBoolean answered = new AtomicBoolean();
   /** When its method began, {@code 0} before. */
   long startedNanos;
+  /**
+   * For a batch's first member: when its batch was due to begin (its close time), or 0 when it began full;
+   * its batcher learns from it how late its batches begin.
+   */
+  long batchDue;
   /** The virtual thread running the method, while it runs (interrupted when cancelled or after the drain timeout). */
   private Thread thread;
   /** Its cancellation: the calls its method makes follow it, and a Future method hears it through its CallContext. */
