@@ -432,4 +432,48 @@ class BatchingTest {
     assertThatThrownBy(() -> new ServiceOptions(new JsonObject().put("batching", new JsonObject().put("m", 1))))
       .hasMessageContaining("batching.m");
   }
+
+  @Test
+  void aCallCancelledWhileItWaitsForItsBatchIsAnsweredAtOnceAndNeverEntersOne() throws Exception {
+    start(BatchPolicy.create(3, Duration.ofSeconds(20)));
+    CallHandle<String> handle = env.services().callCancellable("upper", UPPER, "gone");
+    await().atMost(LONG).until(() -> env.services().stats("upper").await().queued() == 1);
+    assertThat(handle.cancel()).isTrue();
+    assertThat(handle.future().cause()).isInstanceOf(ServiceCancelledException.class);
+    await("dropped from the waiting items at once, not when its batch closes").atMost(LONG)
+      .until(() -> env.services().stats("upper").await().queued() == 0);
+    // The next three fill a batch of their own: the cancelled item is not among them.
+    assertThat(results(callUpper("a", "b", "c"))).containsExactly("A", "B", "C");
+    assertThat(batches).hasSize(1);
+    assertThat(batches.peek()).containsExactlyInAnyOrder("a", "b", "c");
+    await().atMost(LONG).until(() -> env.services().stats("upper").await().inFlight() == 0);
+  }
+
+  @Test
+  void cancellingOneMemberOfARunningBatchLeavesTheOthersTheirResults() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    start(BatchPolicy.create(2, Duration.ofSeconds(20)), gate, new ServiceOptions(), new EnvironmentOptions());
+    CallHandle<String> cancelled = env.services().callCancellable("upper", UPPER, "a");
+    Future<String> kept = env.services().callAsync("upper", UPPER, "b");
+    await().atMost(LONG).until(() -> batches.size() == 1); // the batch of two runs, held at the gate
+    assertThat(cancelled.cancel()).isTrue();
+    assertThat(cancelled.future().cause()).isInstanceOf(ServiceCancelledException.class);
+    assertThat(kept.isComplete()).as("the other member's call goes on").isFalse();
+    gate.countDown();
+    assertThat(kept.await(30, TimeUnit.SECONDS)).isEqualTo("B");
+    assertThat(batches).hasSize(1);
+  }
+
+  @Test
+  void cancellingEveryMemberOfARunningBatchInterruptsIt() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1); // never opened: only an interrupt ends the batch
+    start(BatchPolicy.create(2, Duration.ofSeconds(20)), gate, new ServiceOptions(), new EnvironmentOptions());
+    CallHandle<String> first = env.services().callCancellable("upper", UPPER, "a");
+    CallHandle<String> second = env.services().callCancellable("upper", UPPER, "b");
+    await().atMost(LONG).until(() -> batches.size() == 1);
+    assertThat(first.cancel()).isTrue();
+    assertThat(second.cancel()).isTrue();
+    await("the batch's thread interrupted, nothing in flight").atMost(LONG)
+      .until(() -> env.services().stats("upper").await().inFlight() == 0);
+  }
 }

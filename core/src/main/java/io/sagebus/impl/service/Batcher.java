@@ -118,6 +118,24 @@ final class Batcher {
     startReady();
   }
 
+  /**
+   * Takes an item that was answered (cancelled) while it waited for its batch out of the waiting ones and frees
+   * its place at once; an item already in a running batch stays there (its batch answers the others).
+   */
+  void dropWaiting(Invocation inv) {
+    boolean removed;
+    lock.lock();
+    try {
+      removed = pending.remove(inv);
+      waiting = pending.size();
+    } finally {
+      lock.unlock();
+    }
+    if (removed) {
+      admission.released(inv);
+    }
+  }
+
   /** Starts every batch that may start now; sets the timer for the next close otherwise. */
   private void startReady() {
     List<Invocation> members;
@@ -277,8 +295,8 @@ final class Batcher {
     while (members != null) {
       long start = System.nanoTime();
       began(members, start);
-      Thread self = Thread.currentThread();
-      members.forEach(inv -> inv.onThread(self));
+      SharedThread shared = new SharedThread(Thread.currentThread(), members.size());
+      members.forEach(inv -> inv.onSharedThread(shared));
       Object result = null;
       Throwable error = null;
       CallScope previous = CallScope.enter(scopeOf(members));
@@ -288,6 +306,7 @@ final class Batcher {
         error = t;
       } finally {
         CallScope.restore(previous);
+        shared.done();
         members.forEach(Invocation::leftThread);
         Thread.interrupted();
       }
@@ -393,6 +412,32 @@ final class Batcher {
       ewmaNanos = ewmaNanos == 0 ? ranNanos : (long) (EWMA_WEIGHT * ranNanos + (1 - EWMA_WEIGHT) * ewmaNanos);
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * The thread a running batch's members share: interrupted when its last member still wanted is cancelled
+   * (or interrupted by the drain), never before, so that one caller's cancel does not fail the others' calls.
+   */
+  static final class SharedThread {
+    private Thread thread;
+    private int wanted;
+
+    SharedThread(Thread thread, int members) {
+      this.thread = thread;
+      this.wanted = members;
+    }
+
+    /** A member no longer wants the result: the last one interrupts the thread, if the method still runs. */
+    synchronized void memberGone() {
+      if (--wanted == 0 && thread != null) {
+        thread.interrupt();
+      }
+    }
+
+    /** The method has returned: the thread is not interrupted for this batch any more. */
+    synchronized void done() {
+      thread = null;
     }
   }
 

@@ -46,6 +46,8 @@ final class Invocation {
   long batchDue;
   /** The virtual thread running the method, while it runs (interrupted when cancelled or after the drain timeout). */
   private Thread thread;
+  /** For a member of a running batch: the thread it shares with the batch's other members, while it runs. */
+  private Batcher.SharedThread shared;
   /** Its cancellation: the calls its method makes follow it, and a Future method hears it through its CallContext. */
   final Cancellation cancellation = new Cancellation();
   /** Its server span, or {@code null} when tracing is off. */
@@ -181,11 +183,31 @@ final class Invocation {
    */
   synchronized void leftThread() {
     thread = null;
+    shared = null;
   }
 
-  /** Interrupts the thread running its method, if one still does; never another call's thread. */
+  /**
+   * Its batch's method runs on a thread it shares with the other members, until {@link #leftThread()}: the thread
+   * is interrupted only once every member is cancelled (one member's cancel must not stop the others' work).
+   */
+  synchronized void onSharedThread(Batcher.SharedThread s) {
+    if (open()) {
+      shared = s;
+    } else {
+      s.memberGone(); // answered (cancelled) between entering the batch and the batch's start
+    }
+  }
+
+  /**
+   * Interrupts the thread running its method, if one still does; never another call's thread, and a batch's
+   * thread only when this was its last member still wanted.
+   */
   synchronized void interrupt() {
-    if (thread != null && thread.isVirtual()) {
+    if (shared != null) {
+      Batcher.SharedThread s = shared;
+      shared = null;
+      s.memberGone();
+    } else if (thread != null && thread.isVirtual()) {
       thread.interrupt();
     }
   }

@@ -269,6 +269,10 @@ public final class ServiceInstance {
       }
       for (Invocation inv : found.running()) {
         if (inv.cancel(code, reason)) {
+          Batcher batcher = batchers.get(inv.method);
+          if (batcher != null) {
+            batcher.dropWaiting(inv); // waiting for its batch: it leaves now, not when its batch closes
+          }
           LOG.debug("Service '{}' instance {}: cancelled {}.{} {}: {}", definition.name(), index, definition.name(),
             inv.method, id, reason);
         }
