@@ -201,7 +201,8 @@ public final class ServiceClientImpl implements ServiceClient {
     boolean cached = cache != null && cache.caches(opts.getMethod());
     // A cached call carries the wire result: it is copied and converted per caller, who may each ask another type.
     Call<T> call = new Call<>(service, opts.getMethod(), wireArgs, requestId, from, budget, policy,
-      cached ? null : resultType, registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker());
+      cached ? null : resultType, registration == null ? null : registration.metrics(), reg == null ? null : reg.tracker(),
+      registration == null ? Protocol.serviceAddress(environment, service) : registration.address());
     // Calls made by a service while it serves a call follow that call's cancellation; an operator's, its job's.
     Cancellation parent = scope != null ? scope.cancellation() : Cancellation.ambient();
     if (parent != null && parent.isCancelled()) {
@@ -434,6 +435,7 @@ public final class ServiceClientImpl implements ServiceClient {
     if (call.metrics != null) {
       call.metrics.throttled(wait);
     }
+    call.immediate = false;
     Promise<Void> permitted = Promise.promise();
     call.tracker.timer(vertx, TimeUnit.NANOSECONDS.toMillis(wait + 999_999),
       "rate-limit wait of " + call.service + "." + call.method + " " + call.requestId, permitted::tryComplete,
@@ -548,6 +550,8 @@ public final class ServiceClientImpl implements ServiceClient {
     /** Set before the first attempt leaves: from then on, a cancel is also sent to the instances. */
     volatile boolean sent;
     int consumerWaits;
+    /** Whether the next send is the first attempt, made as the call starts (its budget is all left). */
+    boolean immediate = true;
     /** Whether this call asked the manager to start its service already. */
     boolean startAsked;
     /** Whether this call asked the cluster for a replica already. */
@@ -557,7 +561,7 @@ public final class ServiceClientImpl implements ServiceClient {
     Tracing.CallTrace trace;
 
     Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
-         RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker) {
+         RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker, String address) {
       this.service = service;
       this.method = method;
       this.args = args;
@@ -569,7 +573,7 @@ public final class ServiceClientImpl implements ServiceClient {
       this.resultType = resultType;
       this.metrics = metrics;
       this.tracker = tracker;
-      this.address = Protocol.serviceAddress(environment, service);
+      this.address = address;
     }
 
     long remainingMillis() {
@@ -587,7 +591,9 @@ public final class ServiceClientImpl implements ServiceClient {
       if (promise.future().isComplete()) {
         return; // cancelled while it waited (a permit, a retry, an instance): never sent again
       }
-      long remaining = remainingMillis();
+      // The first attempt leaves at once with the whole budget: no second clock read for it.
+      long remaining = immediate ? budgetMillis : remainingMillis();
+      immediate = false;
       if (remaining <= 0) {
         timedOut();
         return;
@@ -763,6 +769,7 @@ public final class ServiceClientImpl implements ServiceClient {
 
     /** Asks the deployment manager to start the registered service this call found no instance of, then sends again. */
     void startService() {
+      immediate = false;
       long remaining = remainingMillis();
       if (remaining <= 0) {
         timedOut();
@@ -832,6 +839,7 @@ public final class ServiceClientImpl implements ServiceClient {
     }
 
     void later(long delay) {
+      immediate = false;
       Runnable cancelled = () -> promise.tryFail(new ServiceCallException(service, method, FailureCode.STOPPING, null,
         "The environment closed while the call waited to be retried", List.of()));
       if (tracker != null) {

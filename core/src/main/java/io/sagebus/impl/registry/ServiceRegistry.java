@@ -11,6 +11,7 @@ import io.sagebus.impl.ops.Operations;
 import io.sagebus.impl.ops.ServiceMetrics;
 import io.sagebus.impl.ops.ServiceOps;
 import io.sagebus.impl.ops.Throttle;
+import io.sagebus.impl.wire.Protocol;
 
 import io.sagebus.CachePolicy;
 import io.sagebus.CircuitBreakerPolicy;
@@ -307,13 +308,22 @@ public final class ServiceRegistry implements Shareable {
     private volatile ResultCache cache;
     private final boolean pipeline;
     private final Throttle throttle;
+    private final String address;
 
     Registration(ServiceDefinition definition, ServiceMetrics metrics, boolean pipeline) {
       this.definition = definition;
       this.metrics = metrics;
       this.pipeline = pipeline;
+      this.address = Protocol.serviceAddress(environment, definition.name());
       RateLimit limit = definition.options().getRateLimit();
       this.throttle = limit == null ? null : new Throttle(limit);
+    }
+
+    /**
+     * {@return the event-bus address of its instances}
+     */
+    public String address() {
+      return address;
     }
 
     /**

@@ -39,6 +39,8 @@ final class Invocation {
   private final AtomicBoolean answered = new AtomicBoolean();
   /** When its method began, {@code 0} before. */
   long startedNanos;
+  /** When its method ended ({@link #end()}), {@code 0} before. */
+  private long endedNanos;
   /**
    * For a batch's first member: when its batch was due to begin (its close time), or 0 when it began full;
    * its batcher learns from it how late its batches begin.
@@ -86,12 +88,30 @@ final class Invocation {
 
   /** {@return whether the caller's budget is spent now} */
   boolean expired() {
-    return deadline != 0 && System.nanoTime() - deadline >= 0;
+    return expired(System.nanoTime());
+  }
+
+  /**
+   * {@return whether the caller's budget is spent at {@code now}}
+   *
+   * @param now {@link System#nanoTime()} now, or a moment ago
+   */
+  boolean expired(long now) {
+    return deadline != 0 && now - deadline >= 0;
   }
 
   /** Marks the start of its method, for the meters and the execution time. */
   void begin() {
-    startedNanos = System.nanoTime();
+    begin(System.nanoTime());
+  }
+
+  /**
+   * Marks the start of its method.
+   *
+   * @param now {@link System#nanoTime()} now (the arrival's, when it runs as it arrives)
+   */
+  void begin(long now) {
+    startedNanos = now;
     recorder.started(meter, startedNanos - received);
     if (trace != null) {
       traceScope = trace.begin(startedNanos - received);
@@ -106,9 +126,10 @@ final class Invocation {
     }
   }
 
-  /** Marks the end of its method, for the meters; counted before the answer leaves. */
+  /** Marks the end of its method, for the meters and its execution time; counted before the answer leaves. */
   void end() {
-    recorder.ended(meter, System.nanoTime() - startedNanos);
+    endedNanos = System.nanoTime();
+    recorder.ended(meter, endedNanos - startedNanos);
   }
 
   /**
@@ -236,7 +257,7 @@ final class Invocation {
   }
 
   private long executedMicros() {
-    return startedNanos == 0 ? 0 : (System.nanoTime() - startedNanos) / 1000;
+    return startedNanos == 0 ? 0 : ((endedNanos != 0 ? endedNanos : System.nanoTime()) - startedNanos) / 1000;
   }
 
   private boolean claim() {

@@ -388,7 +388,7 @@ public final class ServiceInstance {
         spawnRunner();
       }
     } else if (onLoop()) {
-      runOnLoop(inv);
+      runOnLoop(inv, inv.received); // as it arrives (on the consumer's handler): its arrival's clock reading is now
     } else {
       loop.runOnContext(v -> runOnLoop(inv));
     }
@@ -486,11 +486,12 @@ public final class ServiceInstance {
   /** Runs one blocking invocation on this thread and answers it. */
   private void run(Invocation inv) {
     // Answered already (STOPPING after the drain timeout while it waited for a runner): it must not run.
-    if (!inv.open() || expired(inv)) {
+    long now = System.nanoTime();
+    if (!inv.open() || expired(inv, now)) {
       return;
     }
     inv.onThread(Thread.currentThread());
-    CallScope previous = enter(inv);
+    CallScope previous = enter(inv, now);
     Object result = null;
     Throwable error = null;
     try {
@@ -512,12 +513,17 @@ public final class ServiceInstance {
 
   /** On the event loop: runs a method returning a Future or CompletionStage. */
   private void runOnLoop(Invocation inv) {
+    runOnLoop(inv, System.nanoTime());
+  }
+
+  /** On the event loop at {@code now}: runs a method returning a Future or CompletionStage. */
+  private void runOnLoop(Invocation inv, long now) {
     // Answered already (cancelled, or STOPPING) while it waited for the loop: it must not run.
-    if (!inv.open() || expired(inv)) {
+    if (!inv.open() || expired(inv, now)) {
       release(inv);
       return;
     }
-    CallScope previous = enter(inv);
+    CallScope previous = enter(inv, now);
     Future<?> future;
     try {
       Object returned = inv.bound.invoke(instance);
@@ -549,7 +555,12 @@ public final class ServiceInstance {
 
   /** Starts an invocation's method on this thread: the meters, its scope and its request id in the MDC. */
   private CallScope enter(Invocation inv) {
-    inv.begin();
+    return enter(inv, System.nanoTime());
+  }
+
+  /** As {@link #enter(Invocation)}, at {@code now}. */
+  private CallScope enter(Invocation inv, long now) {
+    inv.begin(now);
     CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline, inv.cancellation));
     if (inv.requestId != null) {
       MDC.put(Protocol.REQUEST_ID, inv.requestId); // for what the method logs (before it returns its Future)
@@ -565,10 +576,15 @@ public final class ServiceInstance {
 
   /** {@return whether its budget is spent; if so it was answered DEADLINE_EXCEEDED} */
   boolean expired(Invocation inv) {
-    if (!inv.expired()) {
+    return expired(inv, System.nanoTime());
+  }
+
+  /** {@return whether its budget is spent at {@code now}; if so it was answered DEADLINE_EXCEEDED} */
+  private boolean expired(Invocation inv, long now) {
+    if (!inv.expired(now)) {
       return false;
     }
-    long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - inv.received);
+    long waited = TimeUnit.NANOSECONDS.toMillis(now - inv.received);
     inv.fail(FailureCode.DEADLINE_EXCEEDED, FailureCode.DEADLINE_EXCEEDED.name(), "The caller's budget was spent before "
       + definition.name() + "." + inv.method + " began (it waited " + waited + " ms here); it did not run",
       new JsonArray());
