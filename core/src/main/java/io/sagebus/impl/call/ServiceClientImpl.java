@@ -77,7 +77,8 @@ public final class ServiceClientImpl implements ServiceClient {
   private final String environment;
   private final ServiceRegistry ownRegistry;
   private final String caller;
-  private final String idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+  /** Request ids are this prefix, a dash and a sequence number. */
+  private final String idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + "-";
   private final AtomicLong sequence = new AtomicLong();
 
   private ServiceClientImpl(Vertx vertx, String environment, ServiceRegistry ownRegistry, String caller) {
@@ -163,7 +164,7 @@ public final class ServiceClientImpl implements ServiceClient {
       : sync ? eo.getSyncTimeout() : eo.getAsyncTimeout();
     long budget = timeout.toMillis();
     CallScope scope = CallScope.current();
-    String requestId = idPrefix + "-" + sequence.incrementAndGet();
+    String requestId = idPrefix + sequence.incrementAndGet();
     String from = caller;
     if (scope != null) {
       from = scope.service();
@@ -213,7 +214,7 @@ public final class ServiceClientImpl implements ServiceClient {
     if (tracing.enabled()) {
       call.trace = tracing.call(service, opts.getMethod(), requestId, from);
     }
-    Handle<T> handle;
+    CallHandle<T> handle;
     if (cached) {
       // A cached call may be shared by equal calls: cancelling fails this caller alone, the shared call goes on.
       Promise<T> own = Promise.promise();
@@ -223,7 +224,7 @@ public final class ServiceClientImpl implements ServiceClient {
     } else {
       Future<T> outcome = registration == null ? call.sendNow() : guardedAndMetered(registration, call);
       if (outcome == call.promise.future()) {
-        handle = new Handle<>(requestId, outcome, call::cancel);
+        handle = call; // its own handle: no object more per call
       } else {
         // Behind a rate-limit wait or a breaker, the outcome follows the call later: a cancel fails it at once.
         Promise<T> own = Promise.promise();
@@ -244,8 +245,9 @@ public final class ServiceClientImpl implements ServiceClient {
       }
     }
     if (parent != null && !handle.future().isComplete()) {
-      parent.add(handle);
-      handle.future().onComplete(ar -> parent.remove(handle));
+      Cancellation.Listener listener = (Cancellation.Listener) handle;
+      parent.add(listener);
+      handle.future().onComplete(ar -> parent.remove(listener));
     }
     if (call.trace != null) {
       handle.future().onComplete(call.trace::ended);
@@ -531,8 +533,8 @@ public final class ServiceClientImpl implements ServiceClient {
     return new ServiceNotFoundException(service, environment, reg == null ? List.of() : reg.names());
   }
 
-  /** One call: its attempts, backoff and single outcome. */
-  private final class Call<T> {
+  /** One call: its attempts, backoff and single outcome; its own handle when nothing stands between it and its caller. */
+  private final class Call<T> implements CallHandle<T>, Cancellation.Listener {
     final String service;
     final String method;
     final JsonArray args;
@@ -578,6 +580,26 @@ public final class ServiceClientImpl implements ServiceClient {
 
     long remainingMillis() {
       return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    }
+
+    @Override
+    public Future<T> future() {
+      return promise.future();
+    }
+
+    @Override
+    public String requestId() {
+      return requestId;
+    }
+
+    @Override
+    public boolean cancel() {
+      return cancel("cancelled by the caller");
+    }
+
+    @Override
+    public void cancelled(String reason) {
+      cancel(reason);
     }
 
     /** Sends the first attempt; {@return the call's outcome} */

@@ -14,7 +14,7 @@ import io.vertx.core.json.JsonArray;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * The invocation part of a service instance: one admitted call. It is answered exactly once,
@@ -36,7 +36,10 @@ final class Invocation {
   /** This method's meters, or {@code null} when metrics are off. */
   final ServiceOps.ServerMeters meter;
   private final Recorder recorder;
-  private final AtomicBoolean answered = new AtomicBoolean();
+  private static final AtomicIntegerFieldUpdater<Invocation> ANSWERED =
+    AtomicIntegerFieldUpdater.newUpdater(Invocation.class, "answered");
+  /** 1 once answered (through {@link #ANSWERED}: no object more per call). */
+  private volatile int answered;
   /** When its method began, {@code 0} before. */
   long startedNanos;
   /** When its method ended ({@link #end()}), {@code 0} before. */
@@ -253,7 +256,7 @@ final class Invocation {
 
   /** {@return whether nobody answered it yet} */
   boolean open() {
-    return !answered.get();
+    return answered == 0;
   }
 
   private long executedMicros() {
@@ -261,7 +264,7 @@ final class Invocation {
   }
 
   private boolean claim() {
-    return answered.compareAndSet(false, true);
+    return ANSWERED.compareAndSet(this, 0, 1);
   }
 
   /** Appends {@code inv} to the list this sentinel heads. */
