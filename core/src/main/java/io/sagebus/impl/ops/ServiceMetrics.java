@@ -60,7 +60,9 @@ public final class ServiceMetrics {
   public void executed(long micros) {
     executions.increment();
     executionMicros.add(micros);
-    maxExecutionMicros.accumulateAndGet(micros, Math::max);
+    if (micros > maxExecutionMicros.get()) { // a write only when it grows
+      maxExecutionMicros.accumulateAndGet(micros, Math::max);
+    }
   }
 
   /**

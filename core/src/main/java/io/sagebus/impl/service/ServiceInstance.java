@@ -42,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -56,6 +57,8 @@ public final class ServiceInstance {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceInstance.class);
   /** How long a stopping instance waits for its runner threads to end once their calls were answered. */
   private static final long RUNNER_END_MS = 2_000;
+  /** How long an idle runner waits for the next invocation before it ends (see {@link #awaitBriefly()}). */
+  private static final long RUNNER_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
   private static final long DEFAULT_FOREIGN_TIMEOUT_MS = new EnvironmentOptions().getAsyncTimeout().toMillis();
 
   private final String environment;
@@ -73,6 +76,8 @@ public final class ServiceInstance {
   private final ConcurrentLinkedQueue<Invocation> ready = new ConcurrentLinkedQueue<>();
   /** Runners that will look at {@link #ready} again before they end (started, or between invocations). */
   private final AtomicInteger spare = new AtomicInteger();
+  /** Whether a runner waits briefly for the next invocation now (at most one does). */
+  private final AtomicBoolean spinning = new AtomicBoolean();
 
   private Vertx vertx;
   /** The deployment's virtual-thread context: hooks and blocking methods run there. */
@@ -459,6 +464,9 @@ public final class ServiceInstance {
     while (true) {
       Invocation inv = ready.poll();
       if (inv == null) {
+        inv = awaitBriefly();
+      }
+      if (inv == null) {
         spare.decrementAndGet();
         // A dispatcher that saw this runner spare offered before the decrement: look again.
         if (ready.isEmpty()) {
@@ -480,6 +488,36 @@ public final class ServiceInstance {
         inv = admission.next(inv);
       }
       spare.incrementAndGet();
+    }
+  }
+
+  /**
+   * A runner that found no invocation waits a little for the next one before it ends, as long as no
+   * other runner does so already: under a steady stream of calls the dispatcher then finds a spare
+   * runner and starts no virtual thread (a thread start, and waking a carrier thread for it, is the
+   * largest single cost of a plain-value call on the consumer's event loop). Bounded: at most one
+   * runner per instance spins, for at most {@link #RUNNER_SPIN_NANOS}.
+   *
+   * @return an invocation that arrived meanwhile, or {@code null}
+   */
+  private Invocation awaitBriefly() {
+    if (!spinning.compareAndSet(false, true)) {
+      return null;
+    }
+    try {
+      long end = System.nanoTime() + RUNNER_SPIN_NANOS;
+      for (int i = 1; ; i++) {
+        Thread.onSpinWait();
+        Invocation inv = ready.poll();
+        if (inv != null) {
+          return inv;
+        }
+        if ((i & 31) == 0 && System.nanoTime() - end > 0) {
+          return null;
+        }
+      }
+    } finally {
+      spinning.set(false);
     }
   }
 
