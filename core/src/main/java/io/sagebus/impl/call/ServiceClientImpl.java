@@ -398,6 +398,9 @@ public final class ServiceClientImpl implements ServiceClient {
       ops.callStarted();
     }
     Breaker breaker = registration.definition().options().getCircuitBreaker() == null ? null : registration.breaker();
+    if (breaker != null) {
+      call.immediate = false; // the breaker runs it on its own context, a moment later
+    }
     Supplier<Future<T>> send = breaker == null ? call::sendNow : () -> breaker.execute(call.method, call::sendNow);
     Throttle throttle = registration.throttle();
     Future<T> outcome = throttle == null ? send.get() : permit(throttle, ops, call).compose(v -> send.get());
