@@ -2,6 +2,7 @@ package io.sagebus;
 
 import io.sagebus.ops.SagebusMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -11,10 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,10 +45,12 @@ class BatchingTest {
   /** Upper-cases its items; records every batch it got. "fail:x" is a per-item failure, "throw" fails the batch. */
   public static class UpperService {
     final Queue<List<String>> batches;
+    final Queue<Long> starts;
     final CountDownLatch gate;
 
-    UpperService(Queue<List<String>> batches, CountDownLatch gate) {
+    UpperService(Queue<List<String>> batches, Queue<Long> starts, CountDownLatch gate) {
       this.batches = batches;
+      this.starts = starts;
       this.gate = gate;
     }
 
@@ -56,6 +61,7 @@ class BatchingTest {
      * @throws InterruptedException when interrupted at the gate
      */
     public List<Object> upper(List<String> texts) throws InterruptedException {
+      starts.add(System.nanoTime());
       batches.add(List.copyOf(texts));
       gate.await();
       if (texts.contains("throw")) {
@@ -92,10 +98,12 @@ class BatchingTest {
   }
 
   private final Queue<List<String>> batches = new ConcurrentLinkedQueue<>();
+  /** When each batch of {@code upper} began, System.nanoTime(), in the order of {@link #batches}. */
+  private final Queue<Long> starts = new ConcurrentLinkedQueue<>();
 
   private void start(BatchPolicy policy, CountDownLatch gate, ServiceOptions options, EnvironmentOptions envOptions) {
     env = LocalEnvironment.create("batching", envOptions);
-    env.registerService("upper", () -> new UpperService(batches, gate),
+    env.registerService("upper", () -> new UpperService(batches, starts, gate),
       options.setBatching("upper", policy).setBatching("lengths", policy));
     env.start().await();
   }
@@ -227,6 +235,82 @@ class BatchingTest {
     String r = env.services().call("upper", CallOptions.method("upper").timeout(Duration.ofSeconds(2)), "hurry");
     assertThat(r).isEqualTo("HURRY");
     assertThat(batches).containsExactly(List.of("hurry"));
+  }
+
+  private static long millisSince(long t0) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+  }
+
+  @Test
+  void aLoneSequentialCallerIsNotHeldForMaxWait() throws Exception {
+    start(BatchPolicy.create(32, Duration.ofSeconds(3)));
+    long t0 = System.nanoTime();
+    assertThat(env.services().<String>call("upper", UPPER, "first")).isEqualTo("FIRST");
+    // Nothing learnt yet: the first batch waits its max wait, in case others come.
+    assertThat(millisSince(t0)).isGreaterThanOrEqualTo(2_900);
+    for (int i = 0; i < 10; i++) {
+      long t = System.nanoTime();
+      assertThat(env.services().<String>call("upper", UPPER, "x" + i)).isEqualTo("X" + i);
+      // No item ever arrived while another waited or ran, so no more are expected: each batch goes at once.
+      // Held for its max wait, a call would take 3 s or more.
+      assertThat(millisSince(t)).as("call %d", i).isLessThan(1_500);
+    }
+    assertThat(batches).hasSize(11).allSatisfy(b -> assertThat(b).hasSize(1));
+  }
+
+  @Test
+  void concurrentCallersStillFillBatchesAfterALoneCaller() throws Exception {
+    start(BatchPolicy.create(16, Duration.ofSeconds(2)));
+    for (int i = 0; i < 3; i++) { // the first waits 2 s, the others go at once: waiting gathered nothing
+      assertThat(env.services().<String>call("upper", UPPER, "lone" + i)).isEqualTo("LONE" + i);
+    }
+    batches.clear();
+    // Now 64 callers at once: items arrive while batches wait and run, and the batcher waits for them again.
+    List<String> out = new CopyOnWriteArrayList<>();
+    List<String> input = IntStream.range(0, 640).mapToObj(i -> "c" + i).toList();
+    env.fromBatch(input)
+      .mapAsync(t -> env.services().<String>callAsync("upper", UPPER, t), 64, AsyncOrder.UNORDERED)
+      .sink(out::add);
+    env.submit().await().completion().await(60, TimeUnit.SECONDS);
+    assertThat(out).containsExactlyInAnyOrderElementsOf(input.stream().map(String::toUpperCase).toList());
+    List<Integer> sizes = batches.stream().map(List::size).toList();
+    // A few small batches while it learns that items come again (three on an idle machine), and the last one; the
+    // others are full: 32 of the 40 there would be if all were.
+    assertThat(sizes.stream().filter(n -> n == 16).count()).as("batch sizes %s", sizes).isGreaterThanOrEqualTo(32);
+  }
+
+  @Test
+  void aBatchStillWaitsAboutItsMaxWaitWhileItemsTrickleIn() throws Exception {
+    Duration maxWait = Duration.ofMillis(500);
+    start(BatchPolicy.create(1_000, maxWait));
+    int n = 200; // one every 10 ms: about 2 s, four batches
+    Map<String, Long> sent = new ConcurrentHashMap<>();
+    List<Future<String>> calls = new CopyOnWriteArrayList<>();
+    Promise<Void> allSent = Promise.promise();
+    AtomicInteger next = new AtomicInteger();
+    env.vertx().setPeriodic(10, id -> {
+      int i = next.getAndIncrement();
+      if (i >= n) {
+        env.vertx().cancelTimer(id);
+        allSent.tryComplete();
+        return;
+      }
+      sent.put("t" + i, System.nanoTime());
+      calls.add(env.services().callAsync("upper", UPPER, "t" + i));
+    });
+    allSent.future().await(60, TimeUnit.SECONDS);
+    assertThat(results(calls)).hasSize(n).allSatisfy(r -> assertThat(r).startsWith("T"));
+    List<List<String>> got = new ArrayList<>(batches);
+    List<Long> began = new ArrayList<>(starts);
+    assertThat(got.stream().mapToInt(List::size).sum()).isEqualTo(n);
+    assertThat(got.size()).as("batch sizes %s", got.stream().map(List::size).toList()).isLessThanOrEqualTo(10);
+    for (int b = 0; b < got.size(); b++) {
+      long firstSent = got.get(b).stream().mapToLong(sent::get).min().orElseThrow();
+      long heldMillis = TimeUnit.NANOSECONDS.toMillis(began.get(b) - firstSent);
+      // Items keep coming, so the batch waits: its max wait less the mean gap between items (10 ms when the
+      // machine keeps up), not closed at once. 0.8 x max wait leaves the gap room to grow tenfold under load.
+      assertThat(heldMillis).as("batch %d of %s held", b, got.size()).isGreaterThanOrEqualTo(400);
+    }
   }
 
   @Test

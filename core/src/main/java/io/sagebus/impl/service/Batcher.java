@@ -19,16 +19,17 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The batching part of a service instance, one per batched method: gathers the admitted items of
  * concurrent calls and runs the method once per batch, then answers each call with its element.
- * A batch closes when it is full, when its first item has waited the policy's max wait, or when
- * waiting longer would spend its tightest member's budget (deadline less the observed invocation
- * time, an EWMA, and a margin for the answer's way back). Thread-safe: items arrive on the
+ * A batch closes when it is full, when its first item has waited the policy's max wait, earlier
+ * when less than one more item is expected within the rest of that wait (see {@link #closeAt()}),
+ * or when waiting longer would spend its tightest member's budget (deadline less the observed
+ * invocation time, an EWMA, and a margin for the answer's way back). Thread-safe: items arrive on the
  * instance's event loop, its timer fires there, and a plain-List method's virtual thread takes
  * the next batch itself when it is ready (no hop between batches). Every item it takes is
  * answered and released, whatever the method does.
  */
 final class Batcher {
 
-  /** Weight of the newest invocation time in the EWMA. */
+  /** Weight of the newest invocation time in the EWMA, and of the newest busy spell in the arrival rate's. */
   private static final double EWMA_WEIGHT = 0.2;
   /** Least and most time kept for an answer's way back to its caller: a tenth of its budget in between. */
   private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -64,6 +65,29 @@ final class Batcher {
    * idle 2-core machine, more under load). At most half the max wait.
    */
   private long leadNanos;
+  /*
+   * The arrival rate that waiting can gather: items that arrive while the batcher is busy (an item waits or a batch's
+   * method runs), per nanosecond of busy time, kept as two EWMAs over the spells between batch closes and ends (their
+   * ratio). An item that arrives when the batcher is idle opens a spell and is not counted: a caller that waits for
+   * its answer before it sends its next item never sends one while its own item waits or runs, so a lone sequential
+   * caller shows a rate of 0, and its batch goes at once. Measured over busy time only, so that closing early does
+   * not hide the load it would have gathered (items still arrive while the batch runs) and idle gaps, which are the
+   * callers' own, do not count.
+   */
+  /** Busy-spell arrivals, EWMA. */
+  private double busyArrivals;
+  /** Busy-spell length in nanoseconds, EWMA. */
+  private double busyNanos;
+  /** Whether a spell was learnt: until then a batch waits its full max wait. */
+  private boolean rateLearnt;
+  /** Whether the batcher is busy now: an item waits or a batch's method runs. */
+  private boolean busy;
+  /** Batches whose method has not returned yet (answering them is not counted as busy). */
+  private int invoking;
+  /** When the current spell began, if busy. */
+  private long spellStart;
+  /** Items that arrived in the current spell, the one that opened it not counted. */
+  private int spellArrivals;
 
   Batcher(ServiceInstance owner, String method, ServiceMethods.Batch batch, Admission admission, Recorder recorder,
           ContextInternal loop) {
@@ -104,6 +128,13 @@ final class Batcher {
     try {
       refused = stopped;
       if (!refused) {
+        if (busy) {
+          spellArrivals++;
+        } else {
+          busy = true;
+          spellStart = System.nanoTime();
+          spellArrivals = 0;
+        }
         pending.add(inv);
         waiting = pending.size();
       }
@@ -128,6 +159,7 @@ final class Batcher {
     try {
       removed = pending.remove(inv);
       waiting = pending.size();
+      forgetIfIdle();
     } finally {
       lock.unlock();
     }
@@ -185,13 +217,18 @@ final class Batcher {
           }
         }
         if (!taken.isEmpty()) {
-          taken.get(0).batchDue = due;
+          // Only a batch that waited for its timer teaches the lead: one that goes at once (full, or nothing
+          // worth waiting for) or after a running batch ended may be far past its close time, for no scheduler's fault.
+          taken.get(0).batchDue = due != 0 && due == timerAt ? due : 0;
           members = taken;
           running++;
           runningItems += taken.size();
+          invoking++;
+          learnSpell(System.nanoTime());
         }
       }
       waiting = pending.size();
+      forgetIfIdle();
     } finally {
       lock.unlock();
     }
@@ -208,11 +245,22 @@ final class Batcher {
   }
 
   /**
-   * {@return when the waiting items must go: their first's max wait, or the tightest member's deadline
-   * less the observed invocation time and a margin for the answer's way back}
+   * {@return when the waiting items must go: their first's max wait, less the mean gap between items that arrive
+   * while the batcher is busy (from then on less than one more item is expected before the max wait: with no such
+   * item seen, at once), or the tightest member's deadline less the observed invocation time and a margin for the
+   * answer's way back}
    */
   private long closeAt() {
-    long at = pending.peek().received + maxWaitNanos;
+    long first = pending.peek().received;
+    long at = first + maxWaitNanos;
+    if (rateLearnt) {
+      // Items expected in the rest of the wait = rate * (at - now): below one from at - 1 / rate on. The spell in
+      // progress counts as if it ended now, so that items arriving now (a load starting) are seen at once.
+      double nanos = System.nanoTime() - spellStart;
+      double arrivals = busyArrivals + EWMA_WEIGHT * (spellArrivals - busyArrivals);
+      double gap = arrivals > 0 ? (busyNanos + EWMA_WEIGHT * (nanos - busyNanos)) / arrivals : Double.POSITIVE_INFINITY;
+      at = gap >= maxWaitNanos ? first : at - (long) gap;
+    }
     for (Invocation inv : pending) {
       if (inv.deadline != 0) {
         long margin = Math.clamp((inv.deadline - inv.received) / 10, MIN_MARGIN_NANOS, MAX_MARGIN_NANOS);
@@ -223,6 +271,49 @@ final class Batcher {
       }
     }
     return at;
+  }
+
+  /** Under the lock: a batch closed, or the last method running returned: the spell so far goes into the rate. */
+  private void learnSpell(long now) {
+    double nanos = now - spellStart;
+    if (rateLearnt) {
+      busyArrivals += EWMA_WEIGHT * (spellArrivals - busyArrivals);
+      busyNanos += EWMA_WEIGHT * (nanos - busyNanos);
+    } else {
+      busyArrivals = spellArrivals;
+      busyNanos = nanos;
+      rateLearnt = true;
+    }
+    spellStart = now;
+    spellArrivals = 0;
+  }
+
+  /**
+   * Under the lock: when nothing waits or runs any more, the spell ends. One that ran no batch (its items were
+   * cancelled, late or refused) is forgotten: the rate is learnt from spells of batches.
+   */
+  private void forgetIfIdle() {
+    if (busy && pending.isEmpty() && invoking == 0) {
+      busy = false;
+    }
+  }
+
+  /**
+   * A batch's method has returned (or its future completed), before its members are answered: when nothing else
+   * waits or runs, the spell ends here and goes into the arrival rate, so that a caller's next item, sent once it has
+   * its answer, opens a spell of its own rather than counting as an item that waiting could have gathered.
+   */
+  private void returned() {
+    lock.lock();
+    try {
+      invoking--;
+      if (busy && pending.isEmpty() && invoking == 0) {
+        learnSpell(System.nanoTime()); // the method's time counts: items could have arrived in it
+        busy = false;
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Under the lock: makes sure a timer fires by {@code at}. */
@@ -311,6 +402,7 @@ final class Batcher {
         Thread.interrupted();
       }
       long ran = System.nanoTime() - start;
+      returned();
       answer(members, result, error);
       ended(members.size(), ran);
       members = take();
@@ -339,6 +431,7 @@ final class Batcher {
     }
     future.onComplete(ar -> {
       long ran = System.nanoTime() - start;
+      returned();
       answer(members, ar.result(), ar.cause());
       ended(members.size(), ran);
       startReady();
@@ -454,6 +547,7 @@ final class Batcher {
       dropped = new ArrayList<>(pending);
       pending.clear();
       waiting = 0;
+      forgetIfIdle();
     } finally {
       lock.unlock();
     }
