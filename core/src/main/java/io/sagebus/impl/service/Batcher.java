@@ -58,6 +58,8 @@ final class Batcher {
   private ScheduledFuture<?> timer;
   private long timerAt;
   private long timerGeneration;
+  /** The close time of the timer that has just fired, for the take that follows it; else 0. */
+  private long firedAt;
   /**
    * How much earlier than its close time a batch that waited is taken, nanoseconds: learnt from when such batches
    * began (the timer's lateness, the hop to the loop or a virtual thread), so that the method begins at the close
@@ -217,9 +219,11 @@ final class Batcher {
           }
         }
         if (!taken.isEmpty()) {
-          // Only a batch that waited for its timer teaches the lead: one that goes at once (full, or nothing
-          // worth waiting for) or after a running batch ended may be far past its close time, for no scheduler's fault.
-          taken.get(0).batchDue = due != 0 && due == timerAt ? due : 0;
+          // Only a batch that waited for its timer teaches the lead, by the time the timer was set for: one that
+          // goes at once (full, or nothing worth waiting for) or after a running batch ended may be far past its
+          // close time for no scheduler's fault.
+          taken.get(0).batchDue = due != 0 ? firedAt : 0;
+          firedAt = 0;
           members = taken;
           running++;
           runningItems += taken.size();
@@ -229,6 +233,7 @@ final class Batcher {
       }
       waiting = pending.size();
       forgetIfIdle();
+      firedAt = 0; // meant for the take that follows the timer only
     } finally {
       lock.unlock();
     }
@@ -325,6 +330,7 @@ final class Batcher {
       timer.cancel(false);
     }
     timerAt = at;
+    firedAt = 0;
     long generation = ++timerGeneration;
     long delay = Math.max(0, at - leadNanos - System.nanoTime());
     // The netty loop's own scheduler: to the microsecond, where a Vert.x timer rounds to milliseconds.
@@ -336,6 +342,7 @@ final class Batcher {
     try {
       if (generation == timerGeneration) {
         timer = null;
+        firedAt = timerAt;
       }
     } finally {
       lock.unlock();
