@@ -14,9 +14,11 @@ import java.util.Objects;
  * (or a {@code Future}/{@code CompletionStage} of one). Callers still call it per item
  * ({@code call("embed", text)}); the instance collects the items that arrive while it waits and
  * invokes the method once with all of them, then answers each caller with its element. A batch
- * closes when it holds {@link #getMaxSize()} items, when its first item has waited
- * {@link #getMaxWait()}, or earlier when waiting longer would spend the budget of its tightest
- * member (its deadline less the observed invocation time). At most
+ * closes when it holds {@link #getMaxSize()} items, or else when its first item has waited
+ * {@link #getMaxWait()} at most: sooner as soon as less than one more item is expected within the
+ * rest of that wait (at once for a lone caller that waits for each answer before its next call; see
+ * {@link #setMaxWait(Duration)}), and sooner when waiting longer would spend the budget of its
+ * tightest member (its deadline less the observed invocation time). At most
  * {@link #getMaxConcurrentBatches()} batches of the method run at once per instance.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them.
@@ -25,7 +27,7 @@ public class BatchPolicy {
 
   /** Default most items per batch: 32. */
   public static final int DEFAULT_MAX_SIZE = 32;
-  /** Default longest time the first item of a batch waits for others: 5 ms. */
+  /** Default longest time the first item of a batch may wait for others: 5 ms. */
   public static final Duration DEFAULT_MAX_WAIT = Duration.ofMillis(5);
   /** Default batches of one method running at once per instance: 1. */
   public static final int DEFAULT_MAX_CONCURRENT_BATCHES = 1;
@@ -118,18 +120,27 @@ public class BatchPolicy {
   }
 
   /**
-   * {@return the longest time the first item of a batch waits for more}
+   * {@return the longest time the first item of a batch may wait for more, see {@link #setMaxWait(Duration)}}
    */
   public Duration getMaxWait() {
     return maxWait;
   }
 
   /**
-   * {@return this}
+   * Sets the longest a batch waits for more items, counted from its first item's arrival at the instance: a bound,
+   * not a fixed delay. The instance learns the rate of the items that arrive while it is busy (while an item
+   * waits for its batch or a batch's method runs; an exponentially weighted mean over its last batches) and
+   * closes a batch as soon as less than one more item is expected within the rest of the wait: at
+   * {@code maxWait} less the mean gap between such items. Items that keep coming (a trickle, many callers) thus
+   * keep a batch waiting to about {@code maxWait}; a caller that waits for each answer before sending its next
+   * item never sends one while its own waits or runs, so once the instance has seen that, its batches go at once
+   * and it pays no wait. Until the method's first batch closed nothing is known, and a batch waits the full
+   * {@code maxWait}.
    *
-   * @param maxWait the longest time the first item of a batch waits for more items, counted from its arrival at
-   *                the instance: zero (a batch takes only what waits already) up to {@link #MAX_WAIT_LIMIT};
+   * @param maxWait the longest time the first item of a batch may wait for more items, counted from its arrival
+   *                at the instance: zero (a batch takes only what waits already) up to {@link #MAX_WAIT_LIMIT};
    *                microseconds are kept, finer parts dropped
+   * @return this
    * @throws IllegalArgumentException when null, negative or above the limit
    */
   public BatchPolicy setMaxWait(Duration maxWait) {
