@@ -88,12 +88,58 @@ class BatchingTest {
     }
 
     /**
+     * {@return the lengths, from a Future, or each failure form of a Future method: "throw" throws before a
+     * future, "fail" fails the future, "null" completes it with null, "short" one element short; "fail:x" is a
+     * per-item failure}
+     *
+     * @param texts the batch
+     */
+    public Future<List<Object>> measure(List<String> texts) {
+      if (texts.contains("throw")) {
+        throw new IllegalStateException("model crashed before its future");
+      }
+      if (texts.contains("fail")) {
+        return Future.failedFuture(new IllegalStateException("model failed its future"));
+      }
+      if (texts.contains("null")) {
+        return Future.succeededFuture(null);
+      }
+      List<Object> out = new ArrayList<>();
+      for (String t : texts) {
+        out.add(t.startsWith("fail:") ? new IllegalArgumentException("cannot measure " + t) : t.length());
+      }
+      if (texts.contains("short")) {
+        out.remove(0);
+      }
+      return Future.succeededFuture(out);
+    }
+
+    /**
      * {@return its argument: not batched}
      *
      * @param s anything
      */
     public String plain(String s) {
       return s;
+    }
+  }
+
+  /** Calls the batched method of "upper" per item from its own invocations: a service calling another. */
+  public static class Relay implements ServiceLifecycle {
+    private ServiceContext context;
+
+    @Override
+    public void setup(ServiceContext ctx) {
+      this.context = ctx;
+    }
+
+    /**
+     * {@return the text upper-cased by "upper"}
+     *
+     * @param text one item
+     */
+    public String relay(String text) {
+      return context.services().call("upper", UPPER, text);
     }
   }
 
@@ -104,7 +150,7 @@ class BatchingTest {
   private void start(BatchPolicy policy, CountDownLatch gate, ServiceOptions options, EnvironmentOptions envOptions) {
     env = LocalEnvironment.create("batching", envOptions);
     env.registerService("upper", () -> new UpperService(batches, starts, gate),
-      options.setBatching("upper", policy).setBatching("lengths", policy));
+      options.setBatching("upper", policy).setBatching("lengths", policy).setBatching("measure", policy));
     env.start().await();
   }
 
@@ -189,6 +235,8 @@ class BatchingTest {
     assertThat(calls.get(2).result()).isEqualTo("FINE");
     assertServiceError(calls.get(1), IllegalArgumentException.class, "cannot embed fail:me");
     assertThat(batches).hasSize(1);
+    // The batcher goes on: the next batch runs.
+    assertThat(results(callUpper("d", "e", "f"))).containsExactly("D", "E", "F");
   }
 
   @Test
@@ -197,6 +245,65 @@ class BatchingTest {
     for (Future<String> call : ended(callUpper("a", "throw", "c"))) {
       assertServiceError(call, IllegalStateException.class, "model crashed on 3 items");
     }
+    // The batcher goes on: the next batch runs.
+    assertThat(results(callUpper("d", "e", "f"))).containsExactly("D", "E", "F");
+  }
+
+  @Test
+  void everyFailureOfAFutureBatchedMethodAnswersItsCallsAndTheBatcherGoesOn() throws Exception {
+    start(BatchPolicy.create(2, Duration.ofSeconds(20)));
+    CallOptions measure = CallOptions.method("measure");
+    for (String form : List.of("throw", "fail", "null", "short", "fail:x")) {
+      List<Future<Integer>> calls = List.of(env.services().callAsync("upper", measure, form),
+        env.services().callAsync("upper", measure, "ok"));
+      ended(calls);
+      switch (form) {
+        case "throw" -> calls.forEach(c -> assertServiceError(c, IllegalStateException.class,
+          "model crashed before its future"));
+        case "fail" -> calls.forEach(c -> assertServiceError(c, IllegalStateException.class, "model failed its future"));
+        case "null", "short" -> calls.forEach(c -> assertThat(((ServiceCallException) c.cause()).code())
+          .as(form).isEqualTo(FailureCode.BAD_RESULT));
+        default -> { // a per-item failure: that call only
+          assertServiceError(calls.get(0), IllegalArgumentException.class, "cannot measure fail:x");
+          assertThat(calls.get(1).result()).isEqualTo(2);
+        }
+      }
+    }
+    // After each form, the next batch ran; and after all of them a good batch still does.
+    List<Future<Integer>> good = List.of(env.services().callAsync("upper", measure, "abc"),
+      env.services().callAsync("upper", measure, "abcd"));
+    assertThat(results(good)).containsExactly(3, 4);
+    ServiceStats stats = env.services().stats("upper").await();
+    assertThat(stats.inFlight()).isZero();
+    assertThat(stats.queued()).isZero();
+  }
+
+  @Test
+  void operatorsAndOtherServicesCallPerItemAndGetBatched() throws Exception {
+    start(BatchPolicy.create(4, Duration.ofSeconds(2)));
+    // Four operator instances, each calling synchronously per record.
+    List<String> out = new CopyOnWriteArrayList<>();
+    List<String> input = IntStream.range(0, 40).mapToObj(i -> "o" + i).toList();
+    env.fromBatch(input).map(new MapFunction<String, String>() {
+      @Override
+      public String execute(String value) {
+        return callService("upper", UPPER, value);
+      }
+    }, 4).sink(out::add);
+    env.submit().await().completion().await(60, TimeUnit.SECONDS);
+    assertThat(out).containsExactlyInAnyOrderElementsOf(input.stream().map(String::toUpperCase).toList());
+    assertThat(batches.size()).as("invocations for 40 records").isLessThan(40);
+
+    // Another service, whose eight concurrent invocations each call "upper" per item.
+    batches.clear();
+    env.registerService("relay", Relay.class, new ServiceOptions().setMaxConcurrency(8));
+    env.deploy("relay").await(30, TimeUnit.SECONDS);
+    List<Future<String>> relayed = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      relayed.add(env.services().callAsync("relay", CallOptions.method("relay"), "r" + i));
+    }
+    assertThat(results(relayed)).containsExactly("R0", "R1", "R2", "R3", "R4", "R5", "R6", "R7");
+    assertThat(batches.size()).as("invocations for 8 nested calls").isLessThan(8);
   }
 
   @Test
