@@ -68,13 +68,13 @@ final class Batcher {
    */
   private long leadNanos;
   /*
-   * The arrival rate that waiting can gather: items that arrive while the batcher is busy (an item waits or a batch's
-   * method runs), per nanosecond of busy time, kept as two EWMAs over the spells between batch closes and ends (their
-   * ratio). An item that arrives when the batcher is idle opens a spell and is not counted: a caller that waits for
-   * its answer before it sends its next item never sends one while its own item waits or runs, so a lone sequential
-   * caller shows a rate of 0, and its batch goes at once. Measured over busy time only, so that closing early does
-   * not hide the load it would have gathered (items still arrive while the batch runs) and idle gaps, which are the
-   * callers' own, do not count.
+   * The arrival rate that waiting can gather: items that arrive while the batcher is busy (an item waits for its
+   * batch or a batch's method runs), per nanosecond of busy time. Busy time is cut into spells at each batch's close
+   * and at the return of the last method running; each spell's arrivals and length go into an EWMA, and the rate is
+   * their ratio. An item that arrives at an idle batcher starts a spell and is not counted: a caller that waits for
+   * its answer before it sends its next item never sends one while its own waits or runs, so a lone sequential
+   * caller shows a rate of 0 and its batches go at once. Busy time only, so that closing early does not hide the
+   * load (items still arrive while the method runs) and the callers' own idle gaps do not count.
    */
   /** Busy-spell arrivals, EWMA. */
   private double busyArrivals;
