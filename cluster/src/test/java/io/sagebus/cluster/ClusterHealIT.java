@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -43,7 +42,6 @@ import static org.awaitility.Awaitility.await;
  * placement record says, two in all, and the job ends with every record once. After the job (which owned the
  * service) nothing runs for it on any node. Each scenario prints the time from healing to a correct placement.
  */
-@Disabled("not passing yet (issue 12): the frozen-node job did not end after the merge; the partition case never completed a run")
 class ClusterHealIT {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterHealIT.class);
@@ -66,7 +64,7 @@ class ClusterHealIT {
   /** Node start-up, a 15 s fault, the merge and the job's end, with room for a loaded machine. */
   private static final long TEST_MINUTES = 10;
 
-  @TempDir
+  @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.NEVER)
   Path dir;
 
   /** How a scenario cuts a node off and brings it back. */

@@ -59,6 +59,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   private final Map<String, Integer> placedCounts = new ConcurrentHashMap<>();
   /** The publication of each registration of this JVM: placing a service waits for it, and fails with it. */
   private final Map<String, Future<Void>> publications = new ConcurrentHashMap<>();
+  /** The services this JVM placed and has not undeployed: what the reconciler places again if the cluster lost them. */
+  private final Map<String, ServiceDefinition> deployed = new ConcurrentHashMap<>();
   private HazelcastInstance hazelcast;
   private IMap<String, String> services;
   private IMap<String, String> nodes;
@@ -168,6 +170,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
         }
         services.set(definition.name(), encoded); // ours, or left by a member that is gone
       }
+      reconciler.ownRegistration(registration);
       return null;
     });
     publications.put(definition.name(), published);
@@ -183,6 +186,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   public Future<Void> unpublish(List<String> names) {
     return blocking(() -> {
       for (String name : names) {
+        reconciler.disownRegistration(name);
         services.delete(name);
       }
       return null;
@@ -261,23 +265,56 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
         throw new IllegalStateException("Service '" + service + "' of environment '" + environment + "' is registered "
           + "by another member of the cluster (" + owner.get().member() + "), which places and undeploys its replicas");
       }
-      Outcome outcome = carryOut(Placement.want(state, service, type, replicas), service, Set.of(), Set.of());
-      if (replicas > 0 && outcome.placed() != null && outcome.placed().running() == 0) {
-        throw new IllegalStateException("Cannot place service '" + service + "': " + outcome.why());
-      }
-      if (outcome.placed() != null && outcome.placed().running() < replicas) {
-        LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
-          outcome.placed().running(), replicas, service, outcome.why());
-      }
-      // Against the record stored, not the one wanted: a new record of 0 replicas (autoscaled) is written too.
-      write(new Outcome(service, state.placements().get(service), outcome.placed(), outcome.undeployed(),
-        outcome.why()));
-      return outcome.placed() == null ? 0 : outcome.placed().running();
+      int running = place(state, service, type, replicas);
+      deployed.put(service, definition);
+      return running;
     })));
+  }
+
+  /** Under the service's lock: places the wanted replicas, writes the record; {@return the replicas running} */
+  private int place(ClusterState state, String service, String type, int replicas) {
+    Outcome outcome = carryOut(Placement.want(state, service, type, replicas), service, Set.of(), Set.of());
+    if (replicas > 0 && outcome.placed() != null && outcome.placed().running() == 0) {
+      throw new IllegalStateException("Cannot place service '" + service + "': " + outcome.why());
+    }
+    if (outcome.placed() != null && outcome.placed().running() < replicas) {
+      LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
+        outcome.placed().running(), replicas, service, outcome.why());
+    }
+    // Against the record stored, not the one wanted: a new record of 0 replicas (autoscaled) is written too.
+    write(new Outcome(service, state.placements().get(service), outcome.placed(), outcome.undeployed(),
+      outcome.why()));
+    return outcome.placed() == null ? 0 : outcome.placed().running();
+  }
+
+  /** {@return whether this JVM placed a service, has not undeployed it, and the cluster holds no placement of it} */
+  boolean mayHaveLostPlacement(String service) {
+    return deployed.containsKey(service) && !placements.containsKey(service);
+  }
+
+  /**
+   * Under the service's lock: places again a service this JVM placed and has not undeployed, when the cluster has no
+   * placement record of it any more (while this JVM was cut off, the others took it for gone and drained it).
+   *
+   * @return whether it placed it
+   */
+  boolean placeAgainIfLost(String service) {
+    ServiceDefinition definition = deployed.get(service);
+    ClusterState state = state();
+    if (definition == null || state.placements().containsKey(service)) {
+      return false;
+    }
+    int replicas = definition.options().getAutoscale() == null ? definition.options().getInstances()
+      : definition.options().getAutoscale().initialReplicas();
+    LOG.warn("Environment '{}': the cluster lost the placement of '{}', which this member registered and placed: "
+      + "placing {} replica(s) again", environment, service, replicas);
+    place(state, service, definition.typeName(), replicas);
+    return true;
   }
 
   @Override
   public Future<Integer> undeploy(String service) {
+    deployed.remove(service);
     return blocking(() -> {
       Optional<ServiceRecord> owner = Placement.otherOwner(readOne(services, service, ServiceRecord::fromJson), member(),
         memberIds());

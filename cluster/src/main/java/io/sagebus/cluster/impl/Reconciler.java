@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -30,10 +31,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>Every JVM that runs a node keeps that node's record in the node map, naming its current member id: a node
  *       dropped while frozen or cut off (its record removed by the oldest member), or one that comes back from a
  *       merge under a new member id, publishes its record again, so it is listed and offered to placement.</li>
+ *   <li>Every JVM keeps its own registrations in the service map the same way: a registering JVM that was frozen or
+ *       cut off comes back under a new member id, and the others may have taken its registrations for a dead
+ *       member's, removed them and drained their replicas; it publishes them again under its new id and places
+ *       again what it had placed ({@link Coordinator#placeAgainIfLost}). A name another live member registered
+ *       meanwhile is left to it (logged).</li>
  *   <li>The oldest member removes the records of nodes whose member is gone and the registrations of members that
  *       are gone, asks every live node's agent what it runs, and for each service whose records disagree
  *       ({@link Reconciliation}) takes the service's lock, asks again, drains the surplus or what runs for a dead
- *       registration, writes the corrected record and places what is missing.</li>
+ *       registration, writes the corrected record and places what is missing. When several coordinators of one
+ *       environment share a Vertx (a node's agent and the node's own environment), one of them does this part.</li>
  * </ul>
  */
 final class Reconciler {
@@ -44,6 +51,8 @@ final class Reconciler {
   /** How long an agent may take to say what it runs; one that does not answer keeps what its records say. */
   static final long LIST_TIMEOUT_MS = 5_000;
   private static final long LOCK_WAIT_S = 30;
+  /** Local map naming the one coordinator of each environment in a Vertx that does the oldest member's part. */
+  private static final String RECONCILERS = "sagebus.reconcilers";
 
   private final Coordinator coordinator;
   private final Vertx vertx;
@@ -57,6 +66,10 @@ final class Reconciler {
   private volatile NodeRecord own;
   /** The member last reported to hold this node's id, so the conflict is logged once. */
   private volatile String conflictReported;
+  /** This JVM's registrations as it published them, by service name. */
+  private final Map<String, ServiceRecord> registrations = new ConcurrentHashMap<>();
+  /** Per service name, the member last reported to hold a registration of this JVM, so the conflict is logged once. */
+  private final Map<String, String> registrationConflicts = new ConcurrentHashMap<>();
   private long timer = -1;
   private volatile boolean stopped;
 
@@ -80,6 +93,18 @@ final class Reconciler {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
+    vertx.sharedData().<String, String>getLocalMap(RECONCILERS).removeIfPresent(environment, context.deploymentID());
+  }
+
+  /** This JVM published a registration: keep it published under this JVM's member id. */
+  void ownRegistration(ServiceRecord registration) {
+    registrations.put(registration.name(), registration);
+  }
+
+  /** This JVM withdraws a registration: it is no longer kept. */
+  void disownRegistration(String service) {
+    registrations.remove(service);
+    registrationConflicts.remove(service);
   }
 
   /** This JVM's node has published its record: keep it published. */
@@ -131,8 +156,75 @@ final class Reconciler {
       return;
     }
     keepOwnRecord();
-    if (coordinator.oldest()) {
+    keepOwnRegistrations();
+    if (coordinator.oldest() && decides()) {
       reconcileAll();
+    }
+  }
+
+  /** {@return whether this reconciler is the one of its environment in this Vertx that does the oldest's part} */
+  private boolean decides() {
+    String mine = context.deploymentID();
+    String holder = vertx.sharedData().<String, String>getLocalMap(RECONCILERS).putIfAbsent(environment, mine);
+    return holder == null || holder.equals(mine);
+  }
+
+  /**
+   * Publishes this JVM's registrations again where the service map lost them or names a member id this JVM no longer
+   * has, and places again what this JVM placed and the cluster lost: each under the service's placement lock.
+   */
+  private void keepOwnRegistrations() throws InterruptedException {
+    if (registrations.isEmpty()) {
+      return;
+    }
+    String me = coordinator.member();
+    Set<String> members = coordinator.memberIds();
+    for (String service : registrations.keySet()) {
+      if (stopped) {
+        return;
+      }
+      ServiceRecord current = Coordinator.parse(environment, services, service, services.get(service),
+        ServiceRecord::fromJson);
+      boolean ours = current != null && current.member().equals(me);
+      if (!ours && current != null && members.contains(current.member())) {
+        reportConflict(service, current);
+        continue;
+      }
+      if (ours && !coordinator.mayHaveLostPlacement(service)) {
+        continue;
+      }
+      coordinator.locked(service, () -> {
+        ServiceRecord mine = registrations.get(service);
+        ServiceRecord now = Coordinator.parse(environment, services, service, services.get(service),
+          ServiceRecord::fromJson);
+        if (mine == null || stopped) {
+          return null; // withdrawn meanwhile
+        }
+        if (now != null && !now.member().equals(me) && coordinator.memberIds().contains(now.member())) {
+          reportConflict(service, now);
+          return null;
+        }
+        if (now == null || !now.member().equals(me)) {
+          ServiceRecord republished = new ServiceRecord(service, mine.type(), mine.local(), me, mine.options());
+          services.set(service, republished.toJson().encode());
+          registrations.put(service, republished);
+          registrationConflicts.remove(service);
+          LOG.warn("Environment '{}': published the registration of '{}' again as member {}: the cluster {} (a "
+              + "partition or a freeze cut this member off; after Hazelcast's merge it is a member again, under a new "
+              + "member id)", environment, service, me,
+            now == null ? "had no record of it" : "had it as registered by member " + now.member());
+        }
+        coordinator.placeAgainIfLost(service);
+        return null;
+      });
+    }
+  }
+
+  private void reportConflict(String service, ServiceRecord other) {
+    if (!other.member().equals(registrationConflicts.put(service, other.member()))) {
+      LOG.error("Environment '{}': service '{}' is registered by another live member ({}, class {}) since this "
+          + "member ({}) was cut off from the cluster; this member no longer places it. Close one of the two "
+          + "registrations", environment, service, other.member(), other.type(), coordinator.member());
     }
   }
 

@@ -16,8 +16,10 @@ import java.util.TreeMap;
  *       it runs; a live node that did not answer keeps what the record said; nodes that are not live are left out.</li>
  *   <li>A service runs only for a registration that exists, by a live member, placed on the nodes (not a
  *       supplier's), and with a placement record: otherwise every replica found is drained and the record removed.</li>
- *   <li>Replicas beyond the wanted count are drained one at a time from the node that runs the most of them (among
- *       equals, one drained already, then the largest id), only on nodes whose agent answered.</li>
+ *   <li>Replicas beyond the wanted count are drained one at a time, only on nodes whose agent answered: first where
+ *       a node runs more than its record counts (a node back from a partition or a freeze, whose replica the rest of
+ *       the cluster re-placed while it was gone), then from the node that runs the most of them (among equals, one
+ *       drained already, then the largest id).</li>
  * </ul>
  *
  * @param service   the service name
@@ -71,27 +73,43 @@ public record Reconciliation(String service, PlacementRecord before, PlacementRe
     }
     int surplus = counts.values().stream().mapToInt(Integer::intValue).sum() - record.replicas();
     for (; surplus > 0; surplus--) {
-      String most = null;
-      for (Map.Entry<String, Integer> e : counts.entrySet()) {
-        if (!answered.contains(e.getKey())) {
-          continue;
-        }
-        int n = e.getValue();
-        int best = most == null ? -1 : counts.get(most);
-        // The most replicas first; among equals a node drained already (fewer requests), then the largest id.
-        if (n > best || n == best && (drain.containsKey(e.getKey()) || !drain.containsKey(most))) {
-          most = e.getKey();
+      String pick = null;
+      for (String node : counts.keySet()) {
+        if (answered.contains(node) && (pick == null || drainsBefore(node, pick, counts, record, drain))) {
+          pick = node;
         }
       }
-      if (most == null) {
+      if (pick == null) {
         break; // the surplus runs on nodes that did not answer: the next pass sees it
       }
-      drain.merge(most, 1, Integer::sum);
-      counts.merge(most, -1, Integer::sum);
-      counts.remove(most, 0);
+      drain.merge(pick, 1, Integer::sum);
+      counts.merge(pick, -1, Integer::sum);
+      counts.remove(pick, 0);
     }
     return new Reconciliation(service, record, new PlacementRecord(service, record.type(), record.replicas(), counts),
       drain, false);
+  }
+
+  /**
+   * Whether a surplus replica is drained from node {@code a} before node {@code b}: first from the node that runs the
+   * most replicas its record does not count (a node back from a partition or a freeze runs one the rest of the cluster
+   * gave away and placed elsewhere meanwhile: the placement made while it was gone stays), then from the node that runs
+   * the most, then from one drained already (fewer requests), then from the largest id.
+   */
+  private static boolean drainsBefore(String a, String b, Map<String, Integer> counts, PlacementRecord record,
+                                      Map<String, Integer> drain) {
+    int unrecordedA = counts.get(a) - record.on(a);
+    int unrecordedB = counts.get(b) - record.on(b);
+    if (unrecordedA != unrecordedB) {
+      return unrecordedA > unrecordedB;
+    }
+    if (!counts.get(a).equals(counts.get(b))) {
+      return counts.get(a) > counts.get(b);
+    }
+    if (drain.containsKey(a) != drain.containsKey(b)) {
+      return drain.containsKey(a);
+    }
+    return a.compareTo(b) > 0;
   }
 
   /**
