@@ -7,28 +7,42 @@ import io.sagebus.JobStatus;
 import io.sagebus.MapFunction;
 import io.sagebus.RetryPolicy;
 import io.sagebus.ServiceOptions;
+import io.sagebus.cluster.impl.Coordinator;
 import io.sagebus.testing.EchoService;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static io.sagebus.cluster.ClusterTesting.millisSince;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,22 +50,27 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * A node cut off from its cluster for 15 s and back, while a job runs through a service of two replicas, one of
- * them on that node: frozen with SIGSTOP (then SIGCONT), or, in network namespaces of the test's own, its link to
- * the others down. The rest of the cluster drops it and re-places its replica; after it is back (Hazelcast's
- * split-brain merge, within seconds), it is listed among the nodes again, every agent runs exactly the replicas the
- * placement record says, two in all, and the job ends with every record once. After the job (which owned the
- * service) nothing runs for it on any node. Each scenario prints the time from healing to a correct placement.
+ * them on that node: frozen with SIGSTOP (then SIGCONT), or, with each node JVM in a network namespace of the
+ * test's own and the test JVM on their bridge, its link down (then up). The rest of the cluster drops it and
+ * re-places its replica; after it is back (Hazelcast's split-brain merge, within seconds) the cluster agrees again:
+ * every node is listed, by {@code nodes()} and by every node's {@code GET /nodes}, every agent runs exactly the
+ * replicas the placement record says, two in all (the node that was cut off no longer runs the replica the others
+ * re-placed), and it stays so while the job goes on. The job ends with every record once; when it ends, and once the
+ * registering client has closed, no node runs a replica of the service. Each scenario prints its figures: when the
+ * node was dropped, when it merged back, the time from healing to a correct placement, records lost and duplicated,
+ * and the longest the sink waited for a record.
  */
 class ClusterHealIT {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterHealIT.class);
-  /** This class's own port ranges: 16241 to 16260 (frozen node), 16261 (partition, one port per host). */
+  /** This class's own port ranges: 16241 to 16260 (frozen node), 16261-16262 (partition, per host). */
   private static final int FREEZE_PORT = 16241;
   private static final int PARTITION_PORT = 16261;
   private static final String ENV = "heal";
   private static final List<String> NODES = List.of("n1", "n2", "n3");
+  private static final int REPLICAS = 2;
   private static final Duration FAULT = Duration.ofSeconds(15);
-  /** Generous for a loaded 2-core machine: a few seconds on an idle one. */
+  /** A hang guard for a loaded 2-core machine: a few seconds on an idle one (merge delay 5 s, a pass every 2 s). */
   private static final Duration HEAL_TIMEOUT = Duration.ofSeconds(150);
   /** Three node JVMs starting at once on a loaded 2-core machine can take a minute or more. */
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(150);
@@ -60,11 +79,12 @@ class ClusterHealIT {
   private static final Duration JOB_END_TIMEOUT = Duration.ofSeconds(90);
   /** The job's records keep coming this long after the placement is correct again: they run through the healed cluster. */
   private static final Duration AFTER_HEAL = Duration.ofSeconds(5);
+  private static final Pattern API = Pattern.compile("management API on (http://[0-9.]+:\\d+)");
 
   /** Node start-up, a 15 s fault, the merge and the job's end, with room for a loaded machine. */
   private static final long TEST_MINUTES = 10;
 
-  @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.NEVER)
+  @TempDir(cleanup = CleanupMode.NEVER)
   Path dir;
 
   /** How a scenario cuts a node off and brings it back. */
@@ -74,11 +94,20 @@ class ClusterHealIT {
     void heal(String node) throws Exception;
   }
 
-  private static JsonObject conf(ClusterOptions options, String node) {
+  /** Where the test finds the nodes' management APIs, and the token they ask for ({@code null}: none). */
+  private record Apis(Map<String, String> urls, String token) {
+  }
+
+  private static JsonObject conf(ClusterOptions options, String node, String apiHost, String token) {
+    JsonObject management = new JsonObject().put("host", apiHost).put("port", 0);
+    if (token != null) {
+      management.put("token", token);
+    }
     return new JsonObject()
       .put("cluster", options.toJson())
       .put("environment", ENV)
       .put("nodeId", node)
+      .put("management", management)
       .put("services", new JsonObject().put("echo", new JsonObject().put("class", EchoService.class.getName())));
   }
 
@@ -87,26 +116,23 @@ class ClusterHealIT {
   void aNodeFrozenFor15sIsListedAgainAndRunsWhatThePlacementSaysWithNoRecordLostOrDuplicated() throws Exception {
     ClusterOptions options = ClusterTesting.options(ClusterHealIT.class, FREEZE_PORT);
     try (NodeProcesses nodes = new NodeProcesses(dir)) {
-      try {
+      nodes.dumpOnFailure(() -> {
         for (String node : NODES) {
-          nodes.startNode(node, conf(options, node));
+          nodes.startNode(node, conf(options, node, "127.0.0.1", null));
         }
-        scenario("frozen node (SIGSTOP 15 s, SIGCONT)", nodes, new ClusterOptions(options).setLiteMember(true),
-          new Fault() {
-            @Override
-            public void cut(String node) throws Exception {
-              signal(nodes.process(node), "STOP");
-            }
+        ClusterOptions lite = new ClusterOptions(options).setLiteMember(true);
+        scenario("frozen node (SIGSTOP 15 s, SIGCONT)", nodes, lite, lite, null, new Fault() {
+          @Override
+          public void cut(String node) throws Exception {
+            signal(nodes.process(node), "STOP");
+          }
 
-            @Override
-            public void heal(String node) throws Exception {
-              signal(nodes.process(node), "CONT");
-            }
-          });
-      } catch (Throwable t) {
-        nodes.dump();
-        throw t;
-      }
+          @Override
+          public void heal(String node) throws Exception {
+            signal(nodes.process(node), "CONT");
+          }
+        });
+      });
     }
   }
 
@@ -116,36 +142,40 @@ class ClusterHealIT {
     throws Exception {
     String why = NetNamespaces.unavailable();
     Assumptions.assumeTrue(why == null, "skipped: " + why);
+    // Beyond loopback the management API asks for a token.
+    String token = UUID.randomUUID().toString().replace("-", "");
     // Closed in reverse: the node JVMs end before their namespaces go.
     try (NetNamespaces net = NetNamespaces.create(NODES.size()); NodeProcesses nodes = new NodeProcesses(dir)) {
-      try {
+      nodes.dumpOnFailure(() -> {
         List<String> members = new ArrayList<>();
         for (int i = 1; i <= NODES.size(); i++) {
           members.add(net.address(i));
         }
         members.add(net.rootAddress());
+        // One port per host: each namespace has its own; in the root namespace the client takes the first.
         ClusterOptions base = ClusterTesting.options(ClusterHealIT.class, PARTITION_PORT).setPortCount(1)
           .setMembers(members);
         for (int i = 1; i <= NODES.size(); i++) {
-          nodes.startNode(NODES.get(i - 1), conf(new ClusterOptions(base).setHost(net.address(i)), NODES.get(i - 1)),
-            List.of(), net.exec(i), net.address(i));
+          nodes.startNode(NODES.get(i - 1), conf(new ClusterOptions(base).setHost(net.address(i)), NODES.get(i - 1),
+            net.address(i), token), List.of(), net.exec(i), net.address(i));
         }
-        scenario("partition (link down 15 s, up)", nodes,
-          new ClusterOptions(base).setHost(net.rootAddress()).setLiteMember(true), new Fault() {
-            @Override
-            public void cut(String node) throws Exception {
-              net.cut(NODES.indexOf(node) + 1);
-            }
+        ClusterOptions client = new ClusterOptions(base).setHost(net.rootAddress()).setLiteMember(true);
+        // The observer binds the root namespace's second port; a member given without a port is looked for on this
+        // member's own port, so the nodes' are given.
+        ClusterOptions observer = new ClusterOptions(client).setPort(PARTITION_PORT + 1)
+          .setMembers(members.stream().map(m -> m + ":" + PARTITION_PORT).toList());
+        scenario("partition (link down 15 s, up)", nodes, client, observer, token, new Fault() {
+          @Override
+          public void cut(String node) throws Exception {
+            net.cut(NODES.indexOf(node) + 1);
+          }
 
-            @Override
-            public void heal(String node) throws Exception {
-              net.heal(NODES.indexOf(node) + 1);
-            }
-          });
-      } catch (Throwable t) {
-        nodes.dump();
-        throw t;
-      }
+          @Override
+          public void heal(String node) throws Exception {
+            net.heal(NODES.indexOf(node) + 1);
+          }
+        });
+      });
     }
   }
 
@@ -154,24 +184,43 @@ class ClusterHealIT {
     assertThat(kill.waitFor()).as("kill -%s %d", signal, process.pid()).isZero();
   }
 
-  private void scenario(String name, NodeProcesses nodes, ClusterOptions client, Fault fault) throws Exception {
+  /**
+   * Runs the job, cuts a node off for {@link #FAULT}, heals it and checks the cluster agrees again.
+   *
+   * @param client   options of the registering client (a lite member)
+   * @param observer options of a lite member that looks at the agents once the client has closed
+   * @param token    the nodes' management API token, or {@code null}
+   */
+  private void scenario(String name, NodeProcesses nodes, ClusterOptions client, ClusterOptions observer, String token,
+                        Fault fault) throws Exception {
     long start = System.nanoTime();
+    Map<String, String> urls = new LinkedHashMap<>();
     for (String node : NODES) {
       nodes.awaitReady(node, client.getClusterName(), ENV, READY_TIMEOUT);
+      Matcher api = API.matcher(Files.readString(nodes.out(node)));
+      assertThat(api.find()).as("node %s's ready line names its management API", node).isTrue();
+      urls.put(node, api.group(1));
     }
+    Apis apis = new Apis(urls, token);
     ClusterEnvironment env = ClusterEnvironment.create(client, ENV).await();
-    try {
-      await().atMost(Duration.ofSeconds(30)).until(() -> env.nodes().await().size() == NODES.size());
+    SinkWatch sink = new SinkWatch(MAX_RECORDS);
+    AtomicInteger produced = new AtomicInteger();
+    long healedAt;
+    long correctMs;
+    long droppedMs;
+    AtomicLong mergedMs = new AtomicLong(-1);
+    String victim;
+    JobResult result;
+    try (HttpClient http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY)
+      .connectTimeout(Duration.ofSeconds(5)).build()) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> env.nodes().await().size() == NODES.size());
       LOG.info("{}: 3 nodes ready after {} ms", name, millisSince(start));
       env.registerService("echo", EchoService.class, new ServiceOptions()
-        .setInstances(2)
+        .setInstances(REPLICAS)
         .setRetryable(true)
         .setTimeout(Duration.ofSeconds(30))
         .setRetryPolicy(new RetryPolicy().setMaxAttempts(100).setAttemptTimeout(Duration.ofMillis(500))));
 
-      AtomicIntegerArray seen = new AtomicIntegerArray(MAX_RECORDS);
-      AtomicInteger produced = new AtomicInteger();
-      AtomicInteger done = new AtomicInteger();
       AtomicBoolean finish = new AtomicBoolean();
       env.fromBatch(new BatchFunction<Integer>() {
           @Override
@@ -189,115 +238,183 @@ class ClusterHealIT {
             return callService("echo", value);
           }
         }, 8)
-        .sink(value -> {
-          seen.incrementAndGet(value);
-          done.incrementAndGet();
-        });
+        .sink(sink);
       Job job = env.submit().await();
 
-      await().atMost(Duration.ofSeconds(60)).until(() -> done.get() >= 5_000);
+      await().atMost(Duration.ofSeconds(60)).until(() -> sink.done() >= 5_000);
       Map<String, Integer> before = placed(env);
-      String victim = before.keySet().iterator().next();
-      LOG.info("{}: placement {}; cutting {} off after {} records", name, before, victim, done.get());
+      assertThat(sum(before)).isEqualTo(REPLICAS);
+      victim = before.keySet().iterator().next();
+      assertThat(running(env.vertx(), victim)).as("replicas on %s before the cut", victim).isEqualTo(before.get(victim));
+      LOG.info("{}: placement {}; cutting {} off after {} records", name, before, victim, sink.done());
       long cutAt = System.nanoTime();
+      sink.mark();
       fault.cut(victim);
-      // The rest of the cluster drops it and re-places its replica: two on the others.
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      // The rest of the cluster drops it and re-places its replica on the others.
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
         Map<String, Integer> now = placed(env);
-        return !now.containsKey(victim) && sum(now) == 2;
+        return !now.containsKey(victim) && sum(now) == REPLICAS;
       });
-      long droppedMs = millisSince(cutAt);
+      droppedMs = millisSince(cutAt);
       LOG.info("{}: {} dropped and its replica re-placed after {} ms: {}", name, victim, droppedMs, placed(env));
       // The fault lasts its full time from the cut, whatever the drop took.
       await().atMost(FAULT.plusSeconds(60)).pollInterval(Duration.ofMillis(50))
         .until(() -> millisSince(cutAt) >= FAULT.toMillis());
-      long healedAt = System.nanoTime();
+      healedAt = System.nanoTime();
       fault.heal(victim);
-      AtomicLong mergedMs = new AtomicLong(-1);
-      await().atMost(HEAL_TIMEOUT).pollInterval(Duration.ofMillis(100)).until(() -> {
-        if (SagebusCluster.hazelcast(env.vertx()).getCluster().getMembers().size() == NODES.size() + 1) {
-          mergedMs.compareAndSet(-1, millisSince(healedAt));
-          return agrees(env, victim);
-        }
-        return false;
-      });
-      long correctMs = millisSince(healedAt);
+      AtomicReference<String> state = new AtomicReference<>("");
+      try {
+        await("a correct placement after healing").atMost(HEAL_TIMEOUT).pollInterval(Duration.ofMillis(100))
+          .until(() -> {
+            int members = SagebusCluster.hazelcast(env.vertx()).getCluster().getMembers().size();
+            String now = members == NODES.size() + 1 ? disagreement(env, http, apis) : members + " members";
+            if (members == NODES.size() + 1) {
+              mergedMs.compareAndSet(-1, millisSince(healedAt));
+            }
+            if (!String.valueOf(now).equals(String.valueOf(state.getAndSet(now)))) {
+              LOG.info("{}: {} ms after healing: {}", name, millisSince(healedAt), now == null ? "all agree" : now);
+            }
+            return now == null;
+          });
+      } catch (ConditionTimeoutException e) {
+        throw new AssertionError("no correct placement within " + HEAL_TIMEOUT + " of healing; last seen: "
+          + state.get(), e);
+      }
+      correctMs = millisSince(healedAt);
       Map<String, Integer> after = placed(env);
-      LOG.info("{}: {} back; placement {} agrees with the agents {} ms after healing", name, victim, after, correctMs);
+      LOG.info("{}: {} back; placement {} agrees with the agents, every node listed, {} ms after healing", name,
+        victim, after, correctMs);
+
+      // It stays so while the job's records keep running through the healed cluster.
       long stopAt = System.nanoTime();
       await().atMost(AFTER_HEAL.plusSeconds(60)).pollInterval(Duration.ofMillis(50))
         .until(() -> millisSince(stopAt) >= AFTER_HEAL.toMillis());
+      assertThat(disagreement(env, http, apis)).as("what disagrees %s after healing", AFTER_HEAL).isNull();
+      assertThat(running(env.vertx(), victim)).as("replicas %s runs (the one re-placed while it was cut off is gone)",
+        victim).isEqualTo(placed(env).getOrDefault(victim, 0));
       finish.set(true);
-      JobResult result;
       try {
         result = job.completion().await(JOB_END_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
         throw new AssertionError("the job did not end within " + JOB_END_TIMEOUT + " of its last record; "
-          + done.get() + " of " + produced.get() + " records through; open: " + env.openResources(), e);
+          + sink.done() + " of " + produced.get() + " records through; open: " + env.openResources(), e);
       }
-
-      int records = produced.get();
-      int lost = 0;
-      int duplicated = 0;
-      for (int i = 0; i < records; i++) {
-        int n = seen.get(i);
-        if (n == 0) {
-          lost++;
-        } else if (n > 1) {
-          duplicated++;
-        }
-      }
-      System.out.printf("ClusterHealIT %s: node %s dropped after %d ms; merged back %d ms after healing; placement "
-          + "correct (node listed, records == running replicas, 2 in all) %d ms after healing; %,d records, %d lost, "
-          + "%d duplicated; job %s in %d ms%n", name, victim, droppedMs, mergedMs.get(), correctMs, records, lost,
-        duplicated, result.status(), result.duration().toMillis());
-      assertThat(result.status()).isEqualTo(JobStatus.COMPLETED);
-      assertThat(lost).as("records lost").isZero();
-      assertThat(duplicated).as("records duplicated").isZero();
-      assertThat(done.get()).isEqualTo(records);
-      assertThat(env.nodes().await().stream().map(o -> ((JsonObject) o).getString("node"))).containsExactlyElementsOf(NODES);
-
       // The job owned the service: once it ended, no node runs a replica of it.
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-        .until(() -> env.placements().await().isEmpty() && NODES.stream().allMatch(n -> running(env, n) == 0));
+        .until(() -> placed(env).isEmpty() && runningAll(env.vertx()).isEmpty());
+      assertThat(env.nodes().await().stream().map(o -> ((JsonObject) o).getString("node")))
+        .containsExactlyElementsOf(NODES);
     } finally {
       env.close().await();
     }
+    int records = produced.get();
+    int lost = sink.lost(records);
+    int duplicated = sink.duplicated();
+    System.out.printf("ClusterHealIT %s: node %s dropped after %d ms; merged back %d ms after healing; placement "
+        + "correct (every node listed by nodes() and each /nodes, agents == records, %d replicas) %d ms after healing; "
+        + "%,d records, %d lost, %d duplicated; longest sink stall from the cut on %d ms (before it %d ms); job %s in "
+        + "%d ms%n", name, victim, droppedMs, mergedMs.get(), REPLICAS, correctMs, records, lost, duplicated,
+      sink.longestStallMillis(), sink.longestGapBeforeMarkMillis(), result.status(), result.duration().toMillis());
+    assertThat(result.status()).isEqualTo(JobStatus.COMPLETED);
+    assertThat(lost).as("records lost").isZero();
+    assertThat(duplicated).as("records duplicated").isZero();
+    assertThat(sink.done()).isEqualTo(records);
+
+    // Once the registering client has closed: nothing of the service anywhere, every node still listed.
+    Vertx look = ClusterTesting.start("observer", observer);
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
+        NODES.stream().allMatch(n -> running(look, n) == 0)
+          && SagebusCluster.hazelcast(look).getMap(Coordinator.mapName(ENV, "placements")).isEmpty());
+      try (HttpClient http = HttpClient.newHttpClient()) {
+        for (String node : NODES) {
+          assertThat(listedBy(http, apis, node)).as("GET /nodes on %s", node).isEqualTo(NODES);
+        }
+      }
+    } finally {
+      ClusterTesting.close(look);
+    }
   }
 
-  /** {@return whether the node is listed, and every agent runs what the placement record says, two in all} */
-  private static boolean agrees(ClusterEnvironment env, String victim) {
-    boolean listed = env.nodes().await().stream().anyMatch(o -> victim.equals(((JsonObject) o).getString("node")));
-    if (!listed) {
-      return false;
-    }
+  /**
+   * {@return what disagrees, or {@code null} when every agent runs what the placement record says ({@link #REPLICAS}
+   * in all) and {@code nodes()} and every node's {@code GET /nodes} list every node}
+   */
+  private static String disagreement(ClusterEnvironment env, HttpClient http, Apis apis) {
     Map<String, Integer> placed = placed(env);
-    if (sum(placed) != 2) {
-      return false;
-    }
     Map<String, Integer> running = new TreeMap<>();
+    List<String> silent = new ArrayList<>();
     for (String node : NODES) {
-      int n = running(env, node);
+      int n = running(env.vertx(), node);
       if (n < 0) {
-        return false;
-      }
-      if (n > 0) {
+        silent.add(node);
+      } else if (n > 0) {
         running.put(node, n);
       }
     }
-    LOG.debug("placed {}, running {}", placed, running);
-    return running.equals(placed);
+    List<String> problems = new ArrayList<>();
+    if (sum(placed) != REPLICAS || !running.equals(placed) || !silent.isEmpty()) {
+      problems.add("placed " + placed + ", agents run " + running + (silent.isEmpty() ? "" : ", silent agents "
+        + silent));
+    }
+    List<String> listed = env.nodes().await().stream().map(o -> ((JsonObject) o).getString("node")).toList();
+    if (!listed.equals(NODES)) {
+      problems.add("nodes() lists " + listed);
+    }
+    for (String node : NODES) {
+      List<String> byNode = listedBy(http, apis, node);
+      if (!NODES.equals(byNode)) {
+        problems.add("GET /nodes on " + node + (byNode == null ? " does not answer" : " lists " + byNode));
+      }
+    }
+    return problems.isEmpty() ? null : String.join("; ", problems);
+  }
+
+  /** {@return the node ids {@code GET /nodes} lists on a node, sorted, or {@code null} when it does not answer 200} */
+  private static List<String> listedBy(HttpClient http, Apis apis, String node) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(apis.urls().get(node) + "/nodes"))
+      .timeout(Duration.ofSeconds(5)).GET();
+    if (apis.token() != null) {
+      request.header("Authorization", "Bearer " + apis.token());
+    }
+    try {
+      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        LOG.debug("GET /nodes on {}: {} {}", node, response.statusCode(), response.body());
+        return null;
+      }
+      return new JsonObject(response.body()).getJsonArray("nodes").stream()
+        .map(o -> ((JsonObject) o).getString("id")).sorted().toList();
+    } catch (IOException e) {
+      LOG.debug("GET /nodes on {}: {}", node, e.toString());
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** {@return the replicas of echo a node's agent runs, or -1 when it does not answer} */
-  private static int running(ClusterEnvironment env, String node) {
+  private static int running(Vertx from, String node) {
     try {
-      return env.vertx().eventBus().<JsonObject>request(NodeAgentVerticle.address(ENV, node),
+      return from.eventBus().<JsonObject>request(NodeAgentVerticle.address(ENV, node),
           NodeAgentVerticle.listRequest(), new DeliveryOptions().setSendTimeout(3_000))
         .await().body().getJsonObject("services").getInteger("echo", 0);
     } catch (RuntimeException e) {
       return -1;
     }
+  }
+
+  /** {@return the replicas of echo per node, nodes that run none or do not answer left out} */
+  private static Map<String, Integer> runningAll(Vertx from) {
+    Map<String, Integer> out = new TreeMap<>();
+    for (String node : NODES) {
+      int n = running(from, node);
+      if (n > 0) {
+        out.put(node, n);
+      }
+    }
+    return out;
   }
 
   private static Map<String, Integer> placed(ClusterEnvironment env) {

@@ -61,8 +61,13 @@ final class SinkWatch implements Consumer<Integer> {
 
   /** {@return ids that never arrived} */
   int lost() {
+    return lost(records);
+  }
+
+  /** {@return ids below {@code produced} that never arrived: for a source that stopped before its last id} */
+  int lost(int produced) {
     int n = 0;
-    for (int i = 0; i < records; i++) {
+    for (int i = 0; i < produced; i++) {
       n += seen.get(i) == 0 ? 1 : 0;
     }
     return n;

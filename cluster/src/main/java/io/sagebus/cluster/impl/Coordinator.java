@@ -265,26 +265,20 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
         throw new IllegalStateException("Service '" + service + "' of environment '" + environment + "' is registered "
           + "by another member of the cluster (" + owner.get().member() + "), which places and undeploys its replicas");
       }
-      int running = place(state, service, type, replicas);
+      Outcome outcome = carryOut(Placement.want(state, service, type, replicas), service, Set.of(), Set.of());
+      if (replicas > 0 && outcome.placed() != null && outcome.placed().running() == 0) {
+        throw new IllegalStateException("Cannot place service '" + service + "': " + outcome.why());
+      }
+      if (outcome.placed() != null && outcome.placed().running() < replicas) {
+        LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
+          outcome.placed().running(), replicas, service, outcome.why());
+      }
+      // Against the record stored, not the one wanted: a new record of 0 replicas (autoscaled) is written too.
+      write(new Outcome(service, state.placements().get(service), outcome.placed(), outcome.undeployed(),
+        outcome.why()));
       deployed.put(service, definition);
-      return running;
+      return outcome.placed() == null ? 0 : outcome.placed().running();
     })));
-  }
-
-  /** Under the service's lock: places the wanted replicas, writes the record; {@return the replicas running} */
-  private int place(ClusterState state, String service, String type, int replicas) {
-    Outcome outcome = carryOut(Placement.want(state, service, type, replicas), service, Set.of(), Set.of());
-    if (replicas > 0 && outcome.placed() != null && outcome.placed().running() == 0) {
-      throw new IllegalStateException("Cannot place service '" + service + "': " + outcome.why());
-    }
-    if (outcome.placed() != null && outcome.placed().running() < replicas) {
-      LOG.warn("Environment '{}': only {} of {} replicas of '{}' are placed: {}", environment,
-        outcome.placed().running(), replicas, service, outcome.why());
-    }
-    // Against the record stored, not the one wanted: a new record of 0 replicas (autoscaled) is written too.
-    write(new Outcome(service, state.placements().get(service), outcome.placed(), outcome.undeployed(),
-      outcome.why()));
-    return outcome.placed() == null ? 0 : outcome.placed().running();
   }
 
   /** {@return whether this JVM placed a service, has not undeployed it, and the cluster holds no placement of it} */
@@ -308,7 +302,9 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       : definition.options().getAutoscale().initialReplicas();
     LOG.warn("Environment '{}': the cluster lost the placement of '{}', which this member registered and placed: "
       + "placing {} replica(s) again", environment, service, replicas);
-    place(state, service, definition.typeName(), replicas);
+    Outcome outcome = carryOut(Placement.want(state, service, definition.typeName(), replicas), service, Set.of(),
+      Set.of());
+    write(new Outcome(service, null, outcome.placed(), outcome.undeployed(), outcome.why()));
     return true;
   }
 
@@ -487,9 +483,16 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       }
       // Services registered by a JVM that died have nobody to undeploy them: nothing may be left running.
       for (String service : Placement.orphanedServices(state)) {
+        String gone = state.services().get(service).member();
+        String raw = services.get(service);
+        ServiceRecord current = parse(services, service, raw, ServiceRecord::fromJson);
+        // Only while it still names the member that left: another pass may have removed it already, and the member
+        // may have registered it again since under a new id (back from a partition).
+        if (current == null || !current.member().equals(gone) || !services.remove(service, raw)) {
+          continue;
+        }
         LOG.warn("Environment '{}': service '{}' was registered by member {}, which left the cluster; undeploying "
-          + "its replicas", environment, service, state.services().get(service).member());
-        services.delete(service);
+          + "its replicas", environment, service, gone);
         unplace(service);
       }
       reconcile(Set.of(), Set.of());
@@ -523,14 +526,29 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   /** {@return what {@code work} returns, run under a service's lock in the placement map} */
   <T> T locked(String service, Supplier<T> work) throws InterruptedException {
-    if (!placements.tryLock(service, LOCK_WAIT_S, TimeUnit.SECONDS)) {
+    String lockedAs = member();
+    if (!MapLocks.lock(placements, service, TimeUnit.SECONDS.toMillis(LOCK_WAIT_S))) {
       throw new IllegalStateException("The placement of service '" + service + "' stayed locked for " + LOCK_WAIT_S
         + " s");
     }
     try {
       return work.get();
     } finally {
-      placements.unlock(service);
+      MapLocks.unlock(placements, service, lockedAs, this::member);
+    }
+  }
+
+  /** {@return whether {@code work} ran under a service's lock in the placement map, which was free within the wait} */
+  boolean tryLocked(String service, long waitMs, Runnable work) throws InterruptedException {
+    String lockedAs = member();
+    if (!MapLocks.lock(placements, service, waitMs)) {
+      return false;
+    }
+    try {
+      work.run();
+      return true;
+    } finally {
+      MapLocks.unlock(placements, service, lockedAs, this::member);
     }
   }
 

@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -50,7 +49,11 @@ final class Reconciler {
   static final long PERIOD_MS = 2_000;
   /** How long an agent may take to say what it runs; one that does not answer keeps what its records say. */
   static final long LIST_TIMEOUT_MS = 5_000;
-  private static final long LOCK_WAIT_S = 30;
+  /**
+   * How long a pass waits for a lock that another member holds (a deploy, a drain, an autoscaling step): the pass
+   * leaves that record alone and the next one tries again.
+   */
+  private static final long LOCK_WAIT_MS = 5_000;
   /** Local map naming the one coordinator of each environment in a Vertx that does the oldest member's part. */
   private static final String RECONCILERS = "sagebus.reconcilers";
 
@@ -60,8 +63,10 @@ final class Reconciler {
   private final String environment;
   private final IMap<String, String> services;
   private final IMap<String, String> nodes;
-  private final AtomicBoolean passing = new AtomicBoolean();
-  private final AtomicBoolean again = new AtomicBoolean();
+  /** This JVM's own records kept: quick, and never behind a long reconciliation. */
+  private final Lane ownLane = new Lane("keeping this member's records", this::keepOwn);
+  /** The oldest member's part. */
+  private final Lane oldestLane = new Lane("a reconciliation pass", this::reconcileIfOldest);
   /** This JVM's node once its agent joined, as last published; {@code null} when it runs none or left. */
   private volatile NodeRecord own;
   /** The member last reported to hold this node's id, so the conflict is logged once. */
@@ -128,35 +133,64 @@ final class Reconciler {
 
   /**
    * Asks for a pass now, from any thread. Passes never overlap: one asked for during a pass runs right after it.
+   * This JVM's own records and the oldest member's part run apart, so that the first is never held up by the second.
    */
   void soon() {
-    if (stopped) {
-      return;
-    }
-    if (!passing.compareAndSet(false, true)) {
-      again.set(true);
-      return;
-    }
-    context.executeBlocking(() -> {
-      do {
-        again.set(false);
-        pass();
-      } while (again.get() && !stopped);
-      return null;
-    }, false).onComplete(ar -> {
-      passing.set(false);
-      if (ar.failed() && !stopped) {
-        LOG.warn("Environment '{}': a reconciliation pass failed", environment, ar.cause());
-      }
-    });
+    ownLane.soon();
+    oldestLane.soon();
   }
 
-  private void pass() throws InterruptedException {
-    if (stopped || !coordinator.active()) {
-      return;
+  /** A pass of one kind. */
+  private interface Pass {
+    void run() throws InterruptedException;
+  }
+
+  /** Passes of one kind, one after another on the coordinator's context, never two at once. */
+  private final class Lane {
+    private final String what;
+    private final Pass pass;
+    private final AtomicBoolean passing = new AtomicBoolean();
+    private final AtomicBoolean again = new AtomicBoolean();
+
+    Lane(String what, Pass pass) {
+      this.what = what;
+      this.pass = pass;
     }
+
+    void soon() {
+      if (stopped) {
+        return;
+      }
+      if (!passing.compareAndSet(false, true)) {
+        again.set(true);
+        return;
+      }
+      context.executeBlocking(() -> {
+        do {
+          again.set(false);
+          if (!stopped && coordinator.active()) {
+            pass.run();
+          }
+        } while (again.get() && !stopped);
+        return null;
+      }, false).onComplete(ar -> {
+        passing.set(false);
+        if (ar.failed() && !stopped) {
+          LOG.warn("Environment '{}': {} failed", environment, what, ar.cause());
+        }
+        if (again.get() && !stopped) {
+          soon(); // asked for after the loop's last check
+        }
+      });
+    }
+  }
+
+  private void keepOwn() throws InterruptedException {
     keepOwnRecord();
     keepOwnRegistrations();
+  }
+
+  private void reconcileIfOldest() throws InterruptedException {
     if (coordinator.oldest() && decides()) {
       reconcileAll();
     }
@@ -193,19 +227,20 @@ final class Reconciler {
       if (ours && !coordinator.mayHaveLostPlacement(service)) {
         continue;
       }
-      coordinator.locked(service, () -> {
+      coordinator.tryLocked(service, LOCK_WAIT_MS, () -> {
         ServiceRecord mine = registrations.get(service);
         ServiceRecord now = Coordinator.parse(environment, services, service, services.get(service),
           ServiceRecord::fromJson);
         if (mine == null || stopped) {
-          return null; // withdrawn meanwhile
+          return; // withdrawn meanwhile
         }
         if (now != null && !now.member().equals(me) && coordinator.memberIds().contains(now.member())) {
           reportConflict(service, now);
-          return null;
+          return;
         }
         if (now == null || !now.member().equals(me)) {
-          ServiceRecord republished = new ServiceRecord(service, mine.type(), mine.local(), me, mine.options());
+          // From its JSON form, so that whatever else the registration holds is published as it was.
+          ServiceRecord republished = ServiceRecord.fromJson(mine.toJson().put("member", me));
           services.set(service, republished.toJson().encode());
           registrations.put(service, republished);
           registrationConflicts.remove(service);
@@ -215,7 +250,6 @@ final class Reconciler {
             now == null ? "had no record of it" : "had it as registered by member " + now.member());
         }
         coordinator.placeAgainIfLost(service);
-        return null;
       });
     }
   }
@@ -239,7 +273,7 @@ final class Reconciler {
     if (current != null && current.member().equals(me)) {
       return;
     }
-    if (!nodes.tryLock(mine.node(), LOCK_WAIT_S, TimeUnit.SECONDS)) {
+    if (!MapLocks.lock(nodes, mine.node(), LOCK_WAIT_MS)) {
       return; // the next pass tries again
     }
     try {
@@ -265,7 +299,7 @@ final class Reconciler {
           + "freeze dropped this node; after Hazelcast's merge it is a member again, under a new member id)",
         environment, mine.node(), me, current == null ? "had no record of it" : "had it as member " + current.member());
     } finally {
-      nodes.unlock(mine.node());
+      MapLocks.unlock(nodes, mine.node(), me, coordinator::member);
     }
   }
 
@@ -323,9 +357,12 @@ final class Reconciler {
       && Placement.plan(state.with(r.corrected()), service, Set.of(), Set.of()).added() > 0;
   }
 
-  /** Under the service's lock: what runs asked again, the surplus drained, the record corrected, the deficit placed. */
+  /**
+   * Under the service's lock (left to the next pass when it stays busy): what runs asked again, the surplus drained,
+   * the record corrected, the deficit placed.
+   */
   private void fix(String service) throws InterruptedException {
-    coordinator.locked(service, () -> {
+    coordinator.tryLocked(service, LOCK_WAIT_MS, () -> {
       ClusterState state = coordinator.state();
       Map<String, JsonObject> listed = list(state.liveNodes().keySet());
       Reconciliation r = Reconciliation.of(state, service, running(listed, service), listed.keySet());
@@ -367,7 +404,6 @@ final class Reconciler {
       if (r.corrected() != null) {
         coordinator.placeMissing(state.with(r.corrected()), service);
       }
-      return null;
     });
   }
 
