@@ -288,11 +288,15 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   /**
    * Under the service's lock: places again a service this JVM placed and has not undeployed, when the cluster has no
-   * placement record of it any more (while this JVM was cut off, the others took it for gone and drained it).
+   * placement record of it any more (while this JVM was cut off, the others took it for gone). The replicas that still
+   * run for it on live nodes able to run it are kept and counted; only what they lack is placed (a surplus is the
+   * reconciliation's to drain).
    *
-   * @return whether it placed it
+   * @param service a service name
+   * @param running the replicas of the service that the live nodes' agents said they run, by node id
+   * @return whether it wrote a placement record
    */
-  boolean placeAgainIfLost(String service) {
+  boolean placeAgainIfLost(String service, Map<String, Integer> running) {
     ServiceDefinition definition = deployed.get(service);
     ClusterState state = state();
     if (definition == null || state.placements().containsKey(service)) {
@@ -300,10 +304,18 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     }
     int replicas = definition.options().getAutoscale() == null ? definition.options().getInstances()
       : definition.options().getAutoscale().initialReplicas();
+    Map<String, NodeRecord> live = state.liveNodes();
+    Map<String, Integer> kept = new TreeMap<>();
+    running.forEach((node, n) -> {
+      NodeRecord record = live.get(node);
+      if (n > 0 && record != null && record.offers(service, definition.typeName())) {
+        kept.put(node, n);
+      }
+    });
     LOG.warn("Environment '{}': the cluster lost the placement of '{}', which this member registered and placed: "
-      + "placing {} replica(s) again", environment, service, replicas);
-    Outcome outcome = carryOut(Placement.want(state, service, definition.typeName(), replicas), service, Set.of(),
-      Set.of());
+      + "placing it again, {} replica(s) wanted, those still running kept {}", environment, service, replicas, kept);
+    PlacementRecord adopted = new PlacementRecord(service, definition.typeName(), replicas, kept);
+    Outcome outcome = carryOut(state.with(adopted), service, Set.of(), Set.of());
     write(new Outcome(service, null, outcome.placed(), outcome.undeployed(), outcome.why()));
     return true;
   }

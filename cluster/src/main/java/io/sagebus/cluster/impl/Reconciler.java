@@ -33,14 +33,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>Every JVM keeps its own registrations in the service map the same way: a registering JVM that was frozen or
  *       cut off comes back under a new member id, and the others may have taken its registrations for a dead
  *       member's, removed them and drained their replicas; it publishes them again under its new id and places
- *       again what it had placed ({@link Coordinator#placeAgainIfLost}). A name another live member registered
- *       meanwhile is left to it (logged).</li>
+ *       again what it had placed, keeping the replicas that still run for it
+ *       ({@link Coordinator#placeAgainIfLost}). A name another live member registered meanwhile is left to it
+ *       (logged).</li>
  *   <li>The oldest member removes the records of nodes whose member is gone and the registrations of members that
  *       are gone, asks every live node's agent what it runs, and for each service whose records disagree
  *       ({@link Reconciliation}) takes the service's lock, asks again, drains the surplus or what runs for a dead
  *       registration, writes the corrected record and places what is missing. When several coordinators of one
  *       environment share a Vertx (a node's agent and the node's own environment), one of them does this part.</li>
  * </ul>
+ * The first two run apart from the third, so that a long reconciliation never holds up a record this JVM must
+ * publish; a pass waits at most {@link #LOCK_WAIT_MS} for a lock another member holds and leaves that record to the
+ * next pass. Locks are taken through {@link MapLocks}, which a merge cannot leave held.
  */
 final class Reconciler {
 
@@ -249,7 +253,10 @@ final class Reconciler {
               + "member id)", environment, service, me,
             now == null ? "had no record of it" : "had it as registered by member " + now.member());
         }
-        coordinator.placeAgainIfLost(service);
+        if (coordinator.mayHaveLostPlacement(service)) {
+          Map<String, JsonObject> listed = list(coordinator.state().liveNodes().keySet());
+          coordinator.placeAgainIfLost(service, running(listed, service));
+        }
       });
     }
   }
