@@ -61,6 +61,11 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   private final Map<String, Future<Void>> publications = new ConcurrentHashMap<>();
   /** The services this JVM placed and has not undeployed: what the reconciler places again if the cluster lost them. */
   private final Map<String, ServiceDefinition> deployed = new ConcurrentHashMap<>();
+  /**
+   * The member id this thread took a service's lock as. A merge gives this JVM a new id: what it decided before, from
+   * the records of the part it was in, is not written into the merged cluster's records (see {@link #merged()}).
+   */
+  private final ThreadLocal<String> lockedAs = new ThreadLocal<>();
   private HazelcastInstance hazelcast;
   private IMap<String, String> services;
   private IMap<String, String> nodes;
@@ -500,7 +505,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
         ServiceRecord current = parse(services, service, raw, ServiceRecord::fromJson);
         // Only while it still names the member that left: another pass may have removed it already, and the member
         // may have registered it again since under a new id (back from a partition).
-        if (current == null || !current.member().equals(gone) || !services.remove(service, raw)) {
+        if (current == null || !current.member().equals(gone) || memberIds().contains(gone)
+          || !services.remove(service, raw)) {
           continue;
         }
         LOG.warn("Environment '{}': service '{}' was registered by member {}, which left the cluster; undeploying "
@@ -538,30 +544,52 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   /** {@return what {@code work} returns, run under a service's lock in the placement map} */
   <T> T locked(String service, Supplier<T> work) throws InterruptedException {
-    String lockedAs = member();
+    String me = member();
     if (!MapLocks.lock(placements, service, TimeUnit.SECONDS.toMillis(LOCK_WAIT_S))) {
       throw new IllegalStateException("The placement of service '" + service + "' stayed locked for " + LOCK_WAIT_S
         + " s");
     }
+    String outer = lockedAs.get();
+    lockedAs.set(me);
     try {
       return work.get();
     } finally {
-      MapLocks.unlock(placements, service, lockedAs, this::member);
+      lockedAs.set(outer);
+      MapLocks.unlock(placements, service, me, this::member);
     }
   }
 
   /** {@return whether {@code work} ran under a service's lock in the placement map, which was free within the wait} */
   boolean tryLocked(String service, long waitMs, Runnable work) throws InterruptedException {
-    String lockedAs = member();
+    String me = member();
     if (!MapLocks.lock(placements, service, waitMs)) {
       return false;
     }
+    String outer = lockedAs.get();
+    lockedAs.set(me);
     try {
       work.run();
       return true;
     } finally {
-      MapLocks.unlock(placements, service, lockedAs, this::member);
+      lockedAs.set(outer);
+      MapLocks.unlock(placements, service, me, this::member);
     }
+  }
+
+  /**
+   * {@return whether Hazelcast merged this JVM into another part of the cluster since this thread took the lock it
+   * works under} Its plan came from the records of the part it was in (a node cut off and alone sees everyone else
+   * gone): carrying it on would, for instance, delete the merged cluster's placement of a service; the reconciliation
+   * that follows the merge decides again from the merged records.
+   */
+  boolean merged() {
+    String as = lockedAs.get();
+    if (as == null || as.equals(member())) {
+      return false;
+    }
+    LOG.warn("Environment '{}': this member merged into its cluster (member {} is now {}) while it worked under a "
+      + "service's lock: what it decided before is not carried on", environment, as, member());
+    return true;
   }
 
   /** {@return the environment's records and the live members, read now} */
@@ -622,6 +650,9 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     String service = plan.service();
     int undeployed = 0;
     for (String node : plan.drain()) {
+      if (merged()) {
+        break;
+      }
       try {
         JsonObject reply = vertx.eventBus().<JsonObject>request(NodeAgentVerticle.address(environment, node),
           NodeAgentVerticle.undeployRequest(service), new DeliveryOptions().setSendTimeout(AGENT_TIMEOUT_MS))
@@ -644,7 +675,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     Throwable lastFailure = null;
     PlacementRecord placed = plan.kept();
     PlacementPlan next = plan;
-    while (!next.add().isEmpty()) {
+    while (!next.add().isEmpty() && !merged()) {
       boolean anyFailed = false;
       for (Map.Entry<String, Integer> step : next.add().entrySet()) {
         String node = step.getKey();
@@ -678,6 +709,9 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   /** Writes what carrying out a plan left in the placement map, when it changed. */
   private void write(Outcome outcome) {
+    if (merged()) {
+      return;
+    }
     if (outcome.placed() == null) {
       if (outcome.before() != null) {
         placements.delete(outcome.service());
@@ -695,6 +729,9 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
    * @param member the member its record named when it was found dead
    */
   boolean removeDeadNode(String node, String member) {
+    if (memberIds().contains(member)) {
+      return false; // a member again (this JVM's view was a part's, before a merge)
+    }
     String raw = nodes.get(node);
     NodeRecord current = parse(nodes, node, raw, NodeRecord::fromJson);
     return current != null && current.member().equals(member) && nodes.remove(node, raw);
@@ -702,13 +739,17 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
 
   /** Under the service's lock: writes a placement record corrected by the reconciler. */
   void rewrite(PlacementRecord corrected) {
-    placements.set(corrected.service(), corrected.toJson().encode());
+    if (!merged()) {
+      placements.set(corrected.service(), corrected.toJson().encode());
+    }
   }
 
   /** Under the service's lock: removes a placement record that nothing may run for any longer. */
   void forget(String service) {
-    placements.delete(service);
-    placedCounts.remove(service);
+    if (!merged()) {
+      placements.delete(service);
+      placedCounts.remove(service);
+    }
   }
 
   /** Under the service's lock: places what a service lacks from a state whose placement record is written. */

@@ -375,6 +375,9 @@ final class Reconciler {
       Reconciliation r = Reconciliation.of(state, service, running(listed, service), listed.keySet());
       int drained = 0;
       for (Map.Entry<String, Integer> step : r.drain().entrySet()) {
+        if (coordinator.merged()) {
+          return; // decided from the records of a part of the cluster: the next pass decides again
+        }
         try {
           JsonObject reply = vertx.eventBus().<JsonObject>request(NodeAgentVerticle.address(environment, step.getKey()),
               NodeAgentVerticle.undeployRequest(service, step.getValue()),
@@ -387,7 +390,8 @@ final class Reconciler {
         }
       }
       ServiceRecord registration = state.services().get(service);
-      if (registration != null && !state.members().contains(registration.member())) {
+      if (registration != null && !state.members().contains(registration.member())
+        && !coordinator.memberIds().contains(registration.member())) {
         // Only while it still names the member that is gone: a live one may have registered the name since.
         String raw = services.get(service);
         ServiceRecord current = Coordinator.parse(environment, services, service, raw, ServiceRecord::fromJson);
