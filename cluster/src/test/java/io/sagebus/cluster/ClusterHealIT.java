@@ -229,6 +229,12 @@ class ClusterHealIT {
     }
     Apis apis = new Apis(urls, token);
     ClusterEnvironment env = ClusterEnvironment.create(client, ENV).await();
+    AtomicBoolean clientMerged = new AtomicBoolean();
+    SagebusCluster.hazelcast(env.vertx()).getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
+        clientMerged.set(true);
+      }
+    });
     SinkWatch sink = new SinkWatch(MAX_RECORDS);
     AtomicInteger produced = new AtomicInteger();
     long healedAt;
@@ -321,9 +327,19 @@ class ClusterHealIT {
           + state.get(), e);
       }
       correctMs = millisSince(healedAt);
-      // The fault did split the cluster: the node was a cluster of its own and Hazelcast merged it back.
-      assertThat(Files.readString(nodes.out(victim))).as("%s's log", victim)
-        .contains("this member merged back into its cluster");
+      // The fault did split the cluster: a part merged back (the node cut off, as a rule; on a loaded machine the
+      // others can split too, and merge into the part the node is in).
+      List<String> merged = new ArrayList<>();
+      for (String node : NODES) {
+        if (Files.readString(nodes.out(node)).contains("this member merged back into its cluster")) {
+          merged.add(node);
+        }
+      }
+      if (clientMerged.get()) {
+        merged.add("this JVM");
+      }
+      assertThat(merged).as("members that merged back after the fault").isNotEmpty();
+      LOG.info("{}: merged back after the fault: {}", name, merged);
       Map<String, Integer> after = placed(env);
       LOG.info("{}: {} back; placement {} agrees with the agents, every node listed, {} ms after healing", name,
         victim, after, correctMs);

@@ -26,8 +26,9 @@ import static org.awaitility.Awaitility.await;
  * Reconciliation without a real partition, in one JVM: two nodes and a submitting lite member, and the cluster's
  * records or replicas changed behind the coordinators' backs the way a partition and Hazelcast's merge change them
  * (a replica the records do not hold, a node record gone, a registration left naming a member id that is gone, its
- * placement and replicas drained by the others). Each time, within seconds, the records and what the agents run
- * agree again. {@code ClusterHealIT} does the same with real partitions and frozen JVMs.
+ * placement and replicas drained by the others, this JVM's event-bus address gone from Vert.x's map). Each time,
+ * within seconds, the records and what the agents run agree again. {@code ClusterHealIT} does the same with real
+ * partitions and frozen JVMs.
  */
 class ClusterReconciliationTest {
 
@@ -136,6 +137,19 @@ class ClusterReconciliationTest {
       .map(o -> ((JsonObject) o).getString("node")).toList().equals(java.util.List.of("A", "B")));
     JsonObject a = (JsonObject) env.nodes().await().getValue(0);
     assertThat(a.getString("member")).isEqualTo(member(nodes.get("A")));
+  }
+
+  @Test
+  void anEventBusAddressTheClusterLostIsPublishedAgainSoThatNodesCanAnswer() {
+    environment(1);
+    // What a member that sees this one leave late does after a merge: Vert.x's node information of it removed.
+    String vertxNode = ((io.vertx.core.internal.VertxInternal) submitter).clusterManager().getNodeId();
+    IMap<String, Object> nodeInfo = SagebusCluster.hazelcast(submitter).getMap("__vertx.nodeInfo");
+    assertThat(nodeInfo.containsKey(vertxNode)).isTrue();
+    nodeInfo.delete(vertxNode);
+
+    await().atMost(AGREE).until(() -> nodeInfo.containsKey(vertxNode));
+    assertThat(env.services().<Integer>callAsync("echo", 5).await()).isEqualTo(5);
   }
 
   @Test

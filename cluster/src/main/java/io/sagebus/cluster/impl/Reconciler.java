@@ -5,10 +5,14 @@ import com.hazelcast.map.IMap;
 import io.sagebus.cluster.NodeAgentVerticle;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +31,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * every JVM with a {@link Coordinator}, on the coordinator's virtual-thread context, after every membership change,
  * after a merge, and every {@link #PERIOD_MS} ms:
  * <ul>
+ *   <li>Every JVM keeps its event-bus address in Vert.x's node information map (a late view of a merge may have
+ *       removed it), so that the others can answer it.</li>
  *   <li>Every JVM that runs a node keeps that node's record in the node map, naming its current member id: a node
  *       dropped while frozen or cut off (its record removed by the oldest member), or one that comes back from a
  *       merge under a new member id, publishes its record again, so it is listed and offered to placement.</li>
@@ -42,7 +48,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       registration, writes the corrected record and places what is missing. When several coordinators of one
  *       environment share a Vertx (a node's agent and the node's own environment), one of them does this part.</li>
  * </ul>
- * The first two run apart from the third, so that a long reconciliation never holds up a record this JVM must
+ * The first three run apart from the last, so that a long reconciliation never holds up a record this JVM must
  * publish; a pass waits at most {@link #LOCK_WAIT_MS} for a lock another member holds and leaves that record to the
  * next pass. Locks are taken through {@link MapLocks}, which a merge cannot leave held.
  */
@@ -60,6 +66,8 @@ final class Reconciler {
   private static final long LOCK_WAIT_MS = 5_000;
   /** Local map naming the one coordinator of each environment in a Vertx that does the oldest member's part. */
   private static final String RECONCILERS = "sagebus.reconcilers";
+  /** Local map naming the one coordinator in a Vertx that keeps its node information published. */
+  private static final String NODE_INFO_KEEPERS = "sagebus.nodeinfo";
 
   private final Coordinator coordinator;
   private final Vertx vertx;
@@ -103,6 +111,7 @@ final class Reconciler {
       vertx.cancelTimer(timer);
     }
     vertx.sharedData().<String, String>getLocalMap(RECONCILERS).removeIfPresent(environment, context.deploymentID());
+    vertx.sharedData().<String, String>getLocalMap(NODE_INFO_KEEPERS).removeIfPresent("keeper", context.deploymentID());
   }
 
   /** This JVM published a registration: keep it published under this JVM's member id. */
@@ -190,8 +199,42 @@ final class Reconciler {
   }
 
   private void keepOwn() throws InterruptedException {
+    keepOwnNodeInfo();
     keepOwnRecord();
     keepOwnRegistrations();
+  }
+
+  /**
+   * Publishes this JVM's event-bus address (Vert.x's node information) again when the cluster's map lost it. Vert.x
+   * keys it by a node id that a merge does not change, and every member that sees a member leave removes that
+   * member's entry: a member that processes the leave late, after this JVM came back from a partition and published
+   * its entry again, removes it for good, and then no other member that was not connected to this one already can
+   * answer its requests ("Not a member of the cluster"). Seen in {@code ClusterHealIT} on a loaded machine. One
+   * coordinator per Vertx does it.
+   */
+  private void keepOwnNodeInfo() {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    String mine = context.deploymentID();
+    String holder = vertx.sharedData().<String, String>getLocalMap(NODE_INFO_KEEPERS).putIfAbsent("keeper", mine);
+    if (cluster == null || (holder != null && !holder.equals(mine))) {
+      return;
+    }
+    NodeInfo info = cluster.getNodeInfo();
+    if (info == null) {
+      return;
+    }
+    Promise<NodeInfo> published = Promise.promise();
+    cluster.getNodeInfo(cluster.getNodeId(), published);
+    try {
+      published.future().await();
+    } catch (RuntimeException missing) {
+      Promise<Void> put = Promise.promise();
+      cluster.setNodeInfo(info, put);
+      put.future().await();
+      LOG.warn("Environment '{}': this member's event-bus address (Vert.x node {}, {}:{}) was missing from the "
+          + "cluster's node information ({}); published it again", environment, cluster.getNodeId(), info.host(),
+        info.port(), missing.getMessage());
+    }
   }
 
   private void reconcileIfOldest() throws InterruptedException {
