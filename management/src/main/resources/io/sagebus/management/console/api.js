@@ -63,7 +63,8 @@ export async function api(method, path, body, alsoOk = []) {
   }
   if (response.ok || alsoOk.includes(response.status)) return json;
   const error = new ApiError(response.status, json || { error: 'HTTP_' + response.status, message: text.slice(0, 300) });
-  if (response.status === 401) unauthorizedListeners.forEach(fn => fn(error, !!sent));
+  // An answer to a request sent with a token the page has since replaced says nothing about the new one.
+  if (response.status === 401 && sent === token) unauthorizedListeners.forEach(fn => fn(error, !!sent));
   throw error;
 }
 

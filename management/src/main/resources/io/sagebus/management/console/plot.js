@@ -51,11 +51,14 @@ export function timePlot(title, lines, format, attrs = {}) {
     /** Shows a Series (or null: no data yet), over the last minutes up to now. */
     update(s) {
       series = s;
+      box.dataset.points = String(s ? s.t.length : 0);
       if (!el.isConnected) return;
       if (!plot) create();
       plot.setData(data(), false);
+      // The last five minutes; less while the page has watched for less (at least 30 s).
       const now = Date.now() / 1000;
-      plot.setScale('x', { min: now - WINDOW_SECONDS, max: now });
+      const first = series && series.t.length ? series.t[0] : now;
+      plot.setScale('x', { min: Math.max(now - WINDOW_SECONDS, Math.min(first, now - 30)), max: now });
     },
     destroy() {
       resize.disconnect();

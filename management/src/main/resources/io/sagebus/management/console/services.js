@@ -47,8 +47,8 @@ export function servicesView(app) {
     { title: 'Instances', cls: 'num', update: (td, s) => setText(td, count(s.instances)) },
     { title: 'Replicas (node)', update: (td, s) => setText(td, replicasText(s.replicas)) },
     { title: 'Calls/s', cls: 'num', update: (td, s) => setText(td, rate(serviceRate(s.name))) },
-    { title: 'p50', cls: 'num', update: (td, s) => setText(td, micros(serviceRecentLatency(s.name).p50 ?? s.p50ExecutionMicros)) },
-    { title: 'p99', cls: 'num', update: (td, s) => setText(td, micros(serviceRecentLatency(s.name).p99 ?? s.p99ExecutionMicros)) },
+    { title: 'p50 (10 s)', cls: 'num', update: (td, s) => setText(td, micros(serviceRecentLatency(s.name).p50)) },
+    { title: 'p99 (10 s)', cls: 'num', update: (td, s) => setText(td, micros(serviceRecentLatency(s.name).p99)) },
     { title: 'Errors by code', update: (td, s) => {
       setText(td, errorsText(s.errors));
       td.classList.toggle('bad', Object.values(s.errors || {}).some(n => n > 0));
@@ -71,8 +71,8 @@ export function servicesView(app) {
   ], s => s.name, { id: 'services', class: 'grid' });
   const empty = h('p.muted', { text: 'No services registered in this environment.' });
   const el = h('section.view', {}, h('h2', { text: 'Services' }),
-    h('p.muted', { text: 'Calls/s and latency (execution time at the instances, p50 and p99) over the last seconds; '
-      + 'errors since the service was registered.' }),
+    h('p.muted', { text: 'Calls/s over the last 5 s; latency (the execution time of the calls at the instances, p50 '
+      + 'and p99) over the last 10 s; errors since the service was registered.' }),
     table.el, empty);
   return {
     el,
@@ -91,14 +91,14 @@ export function serviceView(app, name) {
   const fields = {};
   const summary = h('dl.summary', { id: 'service-summary' });
   for (const [key, label] of [['instances', 'Instances'], ['replicas', 'Replicas (node)'], ['calls', 'Calls/s'],
-    ['p50', 'p50 (10 s)'], ['p99', 'p99 (10 s)'], ['requests', 'Requests'], ['errors', 'Errors by code'],
+    ['p50', 'p50 (10 s)'], ['p99', 'p99 (10 s)'], ['lifetime', 'p50 / p99 in all'], ['requests', 'Requests'], ['errors', 'Errors by code'],
     ['inflight', 'In flight'], ['queued', 'Queued'], ['health', 'Health'], ['breaker', 'Breaker'], ['registered', 'Registered by']]) {
     fields[key] = h('dd', { 'data-field': key });
     summary.append(h('dt', { text: label }), fields[key]);
   }
   const callsPlot = timePlot('Calls per second', [{ key: 'calls', label: 'calls/s' }], rate, { id: 'service-calls-plot' });
   const latencyPlot = timePlot('Execution time (ms), per second', [{ key: 'p50', label: 'p50' }, { key: 'p99', label: 'p99' }],
-    v => (v < 10 ? v.toFixed(2) : v.toFixed(0)) + ' ms', { id: 'service-latency-plot' });
+    v => (v === 0 ? '0' : v < 1 ? v.toFixed(2) : v < 10 ? v.toFixed(1) : v.toFixed(0)) + ' ms', { id: 'service-latency-plot' });
 
   // A call with JSON arguments.
   const method = h('input', { id: 'call-method', value: 'process', spellcheck: 'false', 'aria-label': 'Method' });
@@ -206,8 +206,10 @@ export function serviceView(app, name) {
       setText(fields.instances, count(s.instances));
       setText(fields.replicas, replicasText(s.replicas));
       setText(fields.calls, s.requests === undefined ? 'counted where it was registered' : rate(serviceRate(name)));
-      setText(fields.p50, micros(latency.p50 ?? s.p50ExecutionMicros));
-      setText(fields.p99, micros(latency.p99 ?? s.p99ExecutionMicros));
+      setText(fields.p50, micros(latency.p50));
+      setText(fields.p99, micros(latency.p99));
+      setText(fields.lifetime, s.executionTimes && s.executionTimes.length
+        ? micros(s.p50ExecutionMicros) + ' / ' + micros(s.p99ExecutionMicros) : '-');
       setText(fields.requests, count(s.requests));
       setText(fields.errors, s.errors ? errorsText(s.errors) : '-');
       setText(fields.inflight, count(s.inFlight));

@@ -7,6 +7,8 @@ import { percentile, minus } from './histogram.js';
 export const MAX_POINTS = 600;
 /** What the plots show: the last five minutes. */
 export const WINDOW_SECONDS = 300;
+/** What "recent" latency means: the calls of the last ten seconds. */
+export const RECENT_SECONDS = 10;
 
 class Series {
   constructor(names) {
@@ -90,12 +92,15 @@ export function jobEta(job) {
   return r && r > 0 ? left / r * 1000 : null;
 }
 
-/** Records a poll of GET /jobs/{id}/graph; {@return each operator's rate of records out per second, or nulls} */
+/**
+ * Records a poll of GET /jobs/{id}/graph; {@return each operator's rate per second, or nulls: of the records it
+ * emits, or for a sink, of those it takes}
+ */
 export function recordOperators(graph, t) {
   const last = operators.get(graph.id);
-  const outs = graph.operators.map(o => o.recordsOut);
-  const rates = graph.operators.map((o, i) =>
-    last && last.outs.length === outs.length ? rateOf(o.recordsOut, last.outs[i], t - last.t) : null);
+  const outs = graph.operators.map(o => (o.kind === 'sink' ? o.recordsIn : o.recordsOut));
+  const rates = outs.map((n, i) =>
+    last && last.outs.length === outs.length ? rateOf(n, last.outs[i], t - last.t) : null);
   if (!last || t - last.t >= 0.5) operators.set(graph.id, { t, outs, rates });
   return last && t - last.t < 0.5 ? last.rates : rates;
 }
@@ -107,7 +112,7 @@ export function recordServices(list, t) {
     present.add(s.name);
     let entry = services.get(s.name);
     if (!entry) {
-      entry = { series: new Series(['calls', 'p50', 'p99']), last: null };
+      entry = { series: new Series(['calls', 'p50', 'p99']), last: null, snapshots: [] };
       services.set(s.name, entry);
     }
     const last = entry.last;
@@ -122,6 +127,8 @@ export function recordServices(list, t) {
       });
     }
     entry.last = { t, requests: s.requests ?? 0, histogram };
+    entry.snapshots.push({ t, histogram });
+    while (entry.snapshots.length > 1 && t - entry.snapshots[0].t > RECENT_SECONDS) entry.snapshots.shift();
   }
   for (const name of services.keys()) if (!present.has(name)) services.delete(name);
 }
@@ -138,15 +145,12 @@ export function serviceRate(name) {
   return series ? series.mean('calls', 5) : null;
 }
 
-/** {@return a service's p50 and p99 execution times (µs) over the last 10 s, or nulls} */
+/** {@return a service's p50 and p99 execution times (µs) over the last 10 s, or nulls when no call ran then} */
 export function serviceRecentLatency(name) {
   const entry = services.get(name);
-  if (!entry) return { p50: null, p99: null };
-  const s = entry.series;
-  const p50 = s.values.p50.slice(-10).filter(v => v !== null);
-  const p99 = s.values.p99.slice(-10).filter(v => v !== null);
-  return {
-    p50: p50.length ? p50[p50.length - 1] * 1000 : null,
-    p99: p99.length ? Math.max(...p99) * 1000 : null,
-  };
+  if (!entry || entry.snapshots.length < 2) return { p50: null, p99: null };
+  const first = entry.snapshots[0];
+  const last = entry.snapshots[entry.snapshots.length - 1];
+  const interval = minus(last.histogram, first.histogram);
+  return { p50: percentile(interval, 0.5), p99: percentile(interval, 0.99) };
 }
