@@ -43,6 +43,13 @@ public final class HeadlessChromium implements AutoCloseable {
   /** Debian's chromedriver (package chromium-driver). */
   public static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
+  /**
+   * Selenium warns on every start that it has no DevTools (CDP) classes for this Chromium: these tests use none.
+   * Held here so that the level stays set (java.util.logging keeps loggers weakly).
+   */
+  private static final java.util.logging.Logger CDP_VERSION_FINDER =
+    java.util.logging.Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder");
+
   private final ChromeDriverService service;
   private final ChromeDriver driver;
   private final Path profile;
@@ -81,6 +88,7 @@ public final class HeadlessChromium implements AutoCloseable {
     if (why != null) {
       throw new IllegalStateException(why);
     }
+    CDP_VERSION_FINDER.setLevel(Level.SEVERE);
     Path profile;
     try {
       profile = Files.createTempDirectory("sagebus-chromium-");

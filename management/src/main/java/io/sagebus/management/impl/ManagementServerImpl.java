@@ -469,10 +469,19 @@ public final class ManagementServerImpl implements ManagementServer {
 
   private void services(RoutingContext ctx) {
     List<Future<JsonObject>> all = new ArrayList<>();
+    Set<String> here = new HashSet<>(env.registeredServices());
     for (String name : env.registeredServices()) {
       all.add(env.services().stats(name).compose(stats -> nodes.replicas(name).map(replicas ->
         serviceJson(stats).put("replicas", replicasJson(replicas)))));
     }
+    // Then, on a cluster node, what the other JVMs registered: their statistics live in those JVMs.
+    Future<List<JsonObject>> elsewhere = nodes.registrations().compose(records -> {
+      List<Future<JsonObject>> others = new ArrayList<>();
+      records.stream().filter(r -> !here.contains(r.getString("name")))
+        .sorted(java.util.Comparator.comparing(r -> r.getString("name")))
+        .forEach(r -> others.add(nodes.replicas(r.getString("name")).map(replicas -> elsewhereJson(r, replicas))));
+      return Future.all(others).map(v -> others.stream().map(Future::result).toList());
+    });
     Future.all(all).onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, ApiError.of(ar.cause()));
@@ -482,8 +491,26 @@ public final class ManagementServerImpl implements ManagementServer {
       for (Future<JsonObject> f : all) {
         list.add(f.result());
       }
-      json(ctx, 200, new JsonObject().put("services", list));
+      elsewhere.onComplete(others -> {
+        if (others.succeeded()) {
+          others.result().forEach(list::add);
+        } else {
+          LOG.warn("Management API: the services of the other JVMs could not be read", others.cause());
+        }
+        json(ctx, 200, new JsonObject().put("services", list));
+      });
     });
+  }
+
+  /** A service another JVM registered: its registration and replicas (its statistics live in that JVM). */
+  private static JsonObject elsewhereJson(JsonObject record, List<ReplicaInfo> replicas) {
+    return new JsonObject()
+      .put("name", record.getString("name"))
+      .put("type", record.getString("type"))
+      .put("registeredBy", record.getString("member"))
+      .put("local", record.getBoolean("local", false))
+      .put("instances", replicas.size())
+      .put("replicas", replicasJson(replicas));
   }
 
   private static JsonObject serviceJson(ServiceStats stats) {
@@ -523,13 +550,7 @@ public final class ManagementServerImpl implements ManagementServer {
    */
   private Future<JsonObject> registeredElsewhere(String name, Throwable notHere) {
     return nodes.registration(name).compose(record -> record == null ? Future.failedFuture(notHere)
-      : nodes.replicas(name).map(replicas -> new JsonObject()
-        .put("name", name)
-        .put("type", record.getString("type"))
-        .put("registeredBy", record.getString("member"))
-        .put("local", record.getBoolean("local", false))
-        .put("instances", replicas.size())
-        .put("replicas", replicasJson(replicas))));
+      : nodes.replicas(name).map(replicas -> elsewhereJson(record.copy().put("name", name), replicas)));
   }
 
   private void undeploy(RoutingContext ctx) {
