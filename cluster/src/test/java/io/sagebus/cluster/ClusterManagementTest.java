@@ -122,6 +122,16 @@ class ClusterManagementTest {
     assertThat(new JsonObject(here.body()).getBoolean("local")).isTrue();
     assertThat(new JsonObject(here.body()).getString("registeredBy")).isEqualTo(submitterMember);
 
+    // The list shows them too: registered by the submitter, with their replicas; statistics stay in that JVM.
+    HttpResponse<String> all = send("GET", "/services", null);
+    assertThat(all.statusCode()).as(all.body()).isEqualTo(200);
+    JsonArray services = new JsonObject(all.body()).getJsonArray("services");
+    assertThat(services.stream().map(o -> ((JsonObject) o).getString("name")).toList()).containsExactly("echo", "here");
+    JsonObject listed = services.getJsonObject(0);
+    assertThat(listed.getString("registeredBy")).isEqualTo(submitterMember);
+    assertThat(listed.getJsonArray("replicas")).containsExactly(new JsonObject().put("index", 0).put("node", "n1"));
+    assertThat(listed.containsKey("requests")).isFalse();
+
     HttpResponse<String> missing = send("GET", "/services/missing", null);
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(new JsonObject(missing.body()).getString("error")).isEqualTo("SERVICE_NOT_FOUND");
