@@ -7,8 +7,10 @@ import io.sagebus.impl.registry.ServiceRegistry;
 import io.sagebus.spi.ServicePlacement;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -164,6 +166,7 @@ public final class ServiceDeployer {
     if (d == null) {
       return Future.succeededFuture(0);
     }
+    ContextInternal owner = (ContextInternal) vertx.getOrCreateContext();
     Future<Void> previous = d.rolling;
     Future<Integer> roll = d.ready.transform(ar -> previous).transform(ar -> {
       if (deployed.get(name) != d) {
@@ -172,14 +175,14 @@ public final class ServiceDeployer {
       if (d.placed) {
         return placement.redeploy(reg.definition());
       }
-      return roll(name, d, reg);
+      return roll(owner, name, d, reg);
     });
     d.rolling = roll.<Void>mapEmpty().recover(e -> Future.succeededFuture());
     return roll;
   }
 
-  /** Replaces a service's instances in this JVM, one at a time. */
-  private Future<Integer> roll(String name, Deployed d, ServiceRegistry.Registration reg) {
+  /** Replaces a service's instances in this JVM, one at a time; its steps go on on the owner's context. */
+  private Future<Integer> roll(ContextInternal owner, String name, Deployed d, ServiceRegistry.Registration reg) {
     int wanted = reg.definition().options().getInstances();
     List<ServiceTask> oldTasks = new ArrayList<>(d.tasks);
     List<String> oldIds = new ArrayList<>(d.ids);
@@ -194,9 +197,9 @@ public final class ServiceDeployer {
         if (deployed.get(name) != d) {
           return Future.succeededFuture(); // undeployed meanwhile: the undeploy takes every instance
         }
-        Future<Void> added = step < wanted ? startOne(d, reg, step) : Future.succeededFuture();
-        return added.compose(x -> step < oldIds.size() ? retire(d, oldTasks.get(step), oldIds.get(step))
-          : Future.succeededFuture());
+        Future<Void> added = step < wanted ? onOwner(owner, startOne(d, reg, step)) : Future.succeededFuture();
+        return added.compose(x -> step < oldIds.size()
+          ? onOwner(owner, retire(d, oldTasks.get(step), oldIds.get(step))) : Future.succeededFuture());
       });
     }
     return chain.transform(ar -> {
@@ -212,11 +215,19 @@ public final class ServiceDeployer {
     });
   }
 
-  /** Starts one instance of a roll; {@return completes once its consumer is registered} */
+  /** {@return the same outcome, reported on the deployer's owner context, where its state is changed} */
+  private static <T> Future<T> onOwner(ContextInternal owner, Future<T> future) {
+    Promise<T> promise = owner.promise();
+    future.onComplete(promise);
+    return promise.future();
+  }
+
+  /** Starts one instance of a roll (a top-level deployment, as a deploy's); {@return completes once its consumer is registered} */
   private Future<Void> startOne(Deployed d, ServiceRegistry.Registration reg, int index) {
     ServiceTask task = new ServiceTask(new ServiceInstance(registry.environment(), reg.definition(), index,
       reg.metrics(), registry));
-    return vertx.deployVerticle(task, new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
+    return Deployments.deployDetached(vertx, task,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
       .map(id -> {
         d.tasks.add(task);
         d.ids.add(id);
