@@ -34,6 +34,11 @@ import java.util.function.Supplier;
  *   <li>{@code {"action": "list"}}: answers {@code {"services": [{"name", "type", "running",
  *       "options"}]}}.</li>
  *   <li>{@code {"action": "stats", "service": name}}: answers {@link ServiceStats#toJson()}.</li>
+ *   <li>{@code {"action": "redeploy", "service": name}}: replaces the running instances with
+ *       instances of the service's registration now, one at a time, as
+ *       {@link Environment#redeploy(String, ServiceOptions)} does (which replaces the registration,
+ *       then asks this); answers {@code {"service", "instances"}} once the last old one has stopped.
+ *       A service not running stays so.</li>
  *   <li>{@code {"action": "start", "service": name}}: what a call that found no instance asks: a
  *       deploying service is waited for; one that nothing deployed is deployed for the user, or,
  *       when {@link EnvironmentOptions#isStartOnCall()} is off, refused with {@link FailureCode#NOT_STARTED}.</li>

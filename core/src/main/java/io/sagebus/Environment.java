@@ -128,6 +128,51 @@ public interface Environment {
   Future<Void> undeploy(String service);
 
   /**
+   * Redeploys a registered service with new options: its registration takes them, and its running
+   * instances are replaced by instances made with them, one at a time (a rolling replacement). Each
+   * new instance serves (its consumer registered; in a cluster, in the cluster's subscription map)
+   * before an old one leaves; the old one then refuses every call that reaches it, and every call
+   * queued in it, with {@link FailureCode#LEAVING}, which its caller sends again at once to another
+   * instance (the method never ran, so retryable or not), and stops as {@link #undeploy(String)}
+   * stops it, draining its executing calls within its drain timeout. A job running through a
+   * redeploy fails no call for it.
+   * <p>
+   * Calls made from now on take the new timeouts, retry policy, rate limit and cache (emptied); the
+   * callers' circuit breaker starts closed. The count goes from the old instances to
+   * {@link ServiceOptions#getInstances()} (or, in a cluster, what the new {@link AutoscalePolicy}
+   * allows of the count running). A service not running only takes the new options, for its next
+   * deploy. In a cluster ({@code ClusterEnvironment}) a service registered by class has its replicas
+   * replaced on the nodes whose catalogue holds it (with that class), and the nodes' catalogue
+   * options rule the replicas, as for a deploy; redeploys of one service run one after another.
+   *
+   * @param service the service name
+   * @param options the new options (copied), or {@code null} to keep those registered (the instances are
+   *                replaced all the same)
+   * @return completes once the last old instance has stopped; fails with {@link ServiceNotFoundException}
+   *     for an unregistered name, {@link IllegalArgumentException} for a pipeline served as a service or
+   *     options its class cannot take, or {@link ServiceDeploymentException} when a new instance cannot
+   *     start (then the instances started, new and old, keep serving)
+   */
+  Future<Void> redeploy(String service, ServiceOptions options);
+
+  /**
+   * Redeploys a service registered by class with another class (a new version of the service, say), as
+   * {@link #redeploy(String, ServiceOptions)} does: its registration takes the class and options, and its
+   * running instances are replaced, one at a time, by instances of the new class. In a cluster the new
+   * replicas go to the nodes whose catalogue holds the service with the new class (nodes started with
+   * the new version), and the old ones leave the nodes that run them.
+   *
+   * @param service the service name
+   * @param type    the new class, with a public constructor taking no argument or a {@link ServiceContext}
+   * @param options the new options (copied), or {@code null} to keep those registered
+   * @return as {@link #redeploy(String, ServiceOptions)}; also fails with {@link IllegalArgumentException}
+   *     when the service was registered with a {@link Supplier} or the class cannot be instantiated, and in a
+   *     cluster with {@link ServiceDeploymentException} when no live node's catalogue holds the new class (then
+   *     nothing was replaced)
+   */
+  Future<Void> redeploy(String service, Class<?> type, ServiceOptions options);
+
+  /**
    * Starts a pipeline from a finite collection. The iterable is read lazily, once, by the source
    * when the job runs.
    *

@@ -24,7 +24,7 @@ import java.util.List;
  * @param total           how many records the sources will emit in all, when known (a {@code fromBatch} over a
  *                        {@link java.util.Collection} knows its size), else {@code -1}
  * @param recordsInFlight records between the sources and the sinks now
- * @param operators       counters per operator, in pipeline order
+ * @param operators       counters per operator, in pipeline order (their {@link OperatorStats#inputs()} index this list)
  * @param failure         why the job failed, or {@code null}
  */
 public record JobProgress(String jobId, JobStatus status, Instant submittedAt, Instant endedAt, long sourceRecords,
@@ -96,9 +96,7 @@ public record JobProgress(String jobId, JobStatus status, Instant submittedAt, I
     try {
       List<OperatorStats> ops = new ArrayList<>();
       for (Object o : json.getJsonArray("operators", new JsonArray())) {
-        JsonObject op = (JsonObject) o;
-        ops.add(new OperatorStats(op.getString("name"), op.getInteger("parallelism", 1), op.getLong("recordsIn", 0L),
-          op.getLong("recordsOut", 0L), op.getLong("errors", 0L)));
+        ops.add(OperatorStats.fromJson((JsonObject) o));
       }
       String ended = json.getString("endedAt");
       return new JobProgress(json.getString("id"), JobStatus.valueOf(json.getString("status")),

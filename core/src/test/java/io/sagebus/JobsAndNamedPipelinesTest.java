@@ -121,6 +121,53 @@ class JobsAndNamedPipelinesTest {
   }
 
   @Test
+  void progressShowsTheGraphAndWhereRecordsQueue() {
+    CountDownLatch release = new CountDownLatch(1);
+    DataStream<Integer> slow = env.fromBatch(IntStream.range(0, 50).boxed().toList()).map(x -> {
+      awaitQuietly(release);
+      if (x == 7) {
+        throw new IllegalArgumentException("seven");
+      }
+      return x;
+    }).name("slow");
+    slow.sink(x -> { }).name("out");
+    slow.failures().sink(f -> { }).name("failed");
+    Job job = env.submit(new JobOptions().setQueueCapacity(4).setMaxRecordsInFlight(20)).await();
+    // The slow operator holds one record; four more fill its queue, and the source waits.
+    await().until(() -> job.progress().operators().get(1).queued() == 4);
+    JobProgress p = job.progress();
+    assertThat(p.operators()).extracting(OperatorStats::name).containsExactly("batch#1(iterable)", "slow", "out", "failed");
+    assertThat(p.operators()).extracting(OperatorStats::kind).containsExactly("batch", "map", "sink", "sink");
+    OperatorStats source = p.operators().get(0);
+    assertThat(source.inputs()).isEmpty();
+    assertThat(source.queueCapacity()).isZero();
+    OperatorStats map = p.operators().get(1);
+    assertThat(map.inputs()).containsExactly(0);
+    assertThat(map.queueCapacity()).isEqualTo(4);
+    assertThat(map.queueFill()).isEqualTo(1.0);
+    assertThat(p.operators().get(2).inputs()).containsExactly(1);
+    assertThat(p.operators().get(2).sideInputs()).isEmpty();
+    assertThat(p.operators().get(2).queued()).isZero();
+    assertThat(p.operators().get(3).inputs()).isEmpty();
+    assertThat(p.operators().get(3).sideInputs()).containsExactly(1);
+    assertThat(JobProgress.fromJson(p.toJson()).operators()).isEqualTo(p.operators());
+    release.countDown();
+    job.completion().await();
+    JobProgress done = job.progress();
+    assertThat(done.operators()).allSatisfy(o -> assertThat(o.queued()).isZero());
+    assertThat(done.operators().get(3).recordsIn()).isEqualTo(1);
+  }
+
+  @Test
+  void operatorStatsReadOlderJsonWithoutTheGraph() {
+    OperatorStats old = OperatorStats.fromJson(new io.vertx.core.json.JsonObject().put("name", "map#2")
+      .put("parallelism", 2).put("recordsIn", 5).put("recordsOut", 4).put("errors", 1));
+    assertThat(old).isEqualTo(new OperatorStats("map#2", 2, 5, 4, 1));
+    assertThat(old.inputs()).isEmpty();
+    assertThat(old.queueFill()).isZero();
+  }
+
+  @Test
   void jobsListsRunningAndFinishedJobsAndFindsThemById() {
     CountDownLatch release = new CountDownLatch(1);
     env.fromBatch(List.of(1)).sink(x -> { });

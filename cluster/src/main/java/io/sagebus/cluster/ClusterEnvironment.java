@@ -36,6 +36,12 @@ import java.util.function.Supplier;
  * waits, up to its deadline, rather than failing; a call sent to a node that just died is lost
  * until Hazelcast notices the death (about half a second on loopback), which is what a
  * {@link io.sagebus.RetryPolicy} with a short attempt timeout is for.
+ * <p>
+ * {@link #redeploy(String, Class, io.sagebus.ServiceOptions)} (and its variant with options only), called
+ * in the JVM that registered the service, replaces the service's replicas one at a time (a rolling
+ * replacement): a replica of the new registration serves (its consumer registered in the cluster's
+ * subscription map) before one of the old ones leaves the way a planned leave has it leave; with a new
+ * class, the new replicas go to the nodes whose catalogue holds the service with that class.
  *
  * <pre>{@code
  * ClusterEnvironment env = ClusterEnvironment.create(

@@ -41,11 +41,11 @@ import java.util.function.Supplier;
  * <p>
  * Requests are JSON objects that name catalogue entries, never classes:
  * <ul>
- *   <li>{@code {"action": "deploy", "service": name, "instances": n}} deploys {@code n} more
- *       replicas (each a {@link ServiceTaskVerticle} on a virtual thread) and answers
- *       {@code {"service", "deployed": n, "running": total}} once all their consumers are
- *       registered. When one replica fails to start, the others of the request are undeployed
- *       and the request fails with {@link FailureCode#SERVICE_ERROR}.</li>
+ *   <li>{@code {"action": "deploy", "service": name, "instances": n, "version": v}} deploys {@code n} more
+ *       replicas (each a {@link ServiceTaskVerticle} on a virtual thread) of the registration's version
+ *       {@code v} (0 when left out) and answers {@code {"service", "deployed": n, "running": total}} once
+ *       all their consumers are registered. When one replica fails to start, the others of the request
+ *       are undeployed and the request fails with {@link FailureCode#SERVICE_ERROR}.</li>
  *   <li>{@code {"action": "undeploy", "service": name}} undeploys every replica of the service on
  *       this node and answers {@code {"service", "undeployed": n, "running": 0}}. The replicas leave
  *       first ({@link ServiceTaskVerticle#leave()}): every call that reaches them is refused
@@ -55,10 +55,16 @@ import java.util.function.Supplier;
  *       most); then each drains its executing calls as {@link ServiceTaskVerticle} does. With
  *       {@code "instances": n} it undeploys only the {@code n} replicas deployed last (all of them when
  *       fewer run), and answers {@code {"service", "undeployed": n, "running": left}}: how reconciliation
- *       drains a surplus. Replicas that stay keep the address registered here, so those that go are
- *       undeployed at once (their queued calls refused LEAVING).</li>
- *   <li>{@code {"action": "list"}} answers {@code {"node": nodeId, "services": {name: running}}}
- *       with every catalogue name and its number of running replicas (0 when none).</li>
+ *       and autoscaling drain a surplus. With {@code "keepVersion": v} as well it undeploys up to {@code n}
+ *       replicas of other versions than {@code v}, those deployed first first: how a rolling replacement
+ *       drains an old replica. When replicas of the service stay on this node, this node stays in every
+ *       member's routing for the address, and the calls routed here are served by them or refused by the
+ *       leaving ones (LEAVING, re-sent): those that go leave and are undeployed at once (their queued
+ *       calls refused LEAVING, a call that meets a consumer being unregistered discarded by Vert.x and
+ *       re-sent by its caller), then drain their executing calls. When none stay, they leave as above.</li>
+ *   <li>{@code {"action": "list"}} answers {@code {"node": nodeId, "services": {name: running},
+ *       "versions": {name: {"v": running}}}} with every catalogue name and its number of running
+ *       replicas (0 when none), and for each running one its replicas by version.</li>
  * </ul>
  * A request naming a service that is not in the catalogue, whatever it looks like (a class name
  * included), is refused at once with {@link FailureCode#BAD_REQUEST} and logged at WARN; so is a
@@ -97,6 +103,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   private final Map<String, List<String>> running = new HashMap<>();
   /** The task of each running replica, by deployment id; touched on the agent's context only. */
   private final Map<String, ServiceTaskVerticle> taskById = new HashMap<>();
+  /** The registration version of each running replica, by deployment id; touched on the agent's context only. */
+  private final Map<String, Integer> versionById = new HashMap<>();
   private long loadTimer = -1;
   /** The last operation on each service, so operations on one service run one after another. */
   private final Map<String, Future<?>> tails = new HashMap<>();
@@ -176,6 +184,17 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   /**
+   * {@return a request to deploy replicas of a registration's version}
+   *
+   * @param service   a catalogue name
+   * @param instances how many replicas to add
+   * @param version   the version of the service's registration they serve (0 or more)
+   */
+  public static JsonObject deployRequest(String service, int instances, int version) {
+    return deployRequest(service, instances).put("version", version);
+  }
+
+  /**
    * {@return a request to undeploy every replica of a service}
    *
    * @param service a catalogue name
@@ -192,6 +211,17 @@ public final class NodeAgentVerticle extends VerticleBase {
    */
   public static JsonObject undeployRequest(String service, int instances) {
     return undeployRequest(service).put("instances", instances);
+  }
+
+  /**
+   * {@return a request to undeploy some replicas of a service that are not of a version: those deployed first}
+   *
+   * @param service     a catalogue name
+   * @param instances   how many replicas to undeploy at most, from 1 to {@link #MAX_INSTANCES_PER_REQUEST}
+   * @param keepVersion the version whose replicas stay
+   */
+  public static JsonObject undeployOutdatedRequest(String service, int instances, int keepVersion) {
+    return undeployRequest(service, instances).put("keepVersion", keepVersion);
   }
 
   /**
@@ -369,13 +399,20 @@ public final class NodeAgentVerticle extends VerticleBase {
         + ", got " + shorten(rawInstances));
       return;
     }
+    String versionKey = "deploy".equals(action) ? "version" : "keepVersion";
+    Object rawVersion = body.getValue(versionKey);
+    if (rawVersion != null && (!(rawVersion instanceof Integer v) || v < 0)) {
+      refuse(message, answered, "\"" + versionKey + "\" must be an integer of 0 or more, got " + shorten(rawVersion));
+      return;
+    }
+    Integer version = (Integer) rawVersion;
     Future<JsonObject> result;
     if ("deploy".equals(action)) {
-      result = serialize(name, () -> deploy(catalog.get(name), instances));
+      result = serialize(name, () -> deploy(catalog.get(name), instances, version == null ? 0 : version));
     } else if (body.containsKey("instances")) {
-      result = serialize(name, () -> undeploy(name, instances));
+      result = serialize(name, () -> undeploy(name, instances, version));
     } else {
-      result = serialize(name, () -> undeploy(name, Integer.MAX_VALUE));
+      result = serialize(name, () -> undeploy(name, Integer.MAX_VALUE, version));
     }
     result.onComplete(ar -> {
       if (ar.succeeded()) {
@@ -404,7 +441,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     return next;
   }
 
-  private Future<JsonObject> deploy(ServiceDefinition entry, int instances) {
+  private Future<JsonObject> deploy(ServiceDefinition entry, int instances, int version) {
     List<ServiceTaskVerticle> tasks = new ArrayList<>(instances);
     for (int i = 0; i < instances; i++) {
       tasks.add(new ServiceTaskVerticle(environment, entry.name(), entry.factory(), instanceCounter++, entry.options()));
@@ -421,22 +458,32 @@ public final class NodeAgentVerticle extends VerticleBase {
         ids.addAll(ar.result());
         for (int i = 0; i < tasks.size(); i++) {
           taskById.put(ar.result().get(i), tasks.get(i));
+          versionById.put(ar.result().get(i), version);
         }
-        LOG.info("Node agent {}: deployed {} replica(s) of '{}', {} running", nodeId, instances, entry.name(), ids.size());
+        LOG.info("Node agent {}: deployed {} replica(s) of '{}' (version {}), {} running", nodeId, instances,
+          entry.name(), version, ids.size());
         return Future.succeededFuture(new JsonObject().put("service", entry.name()).put("deployed", instances)
           .put("running", ids.size()));
       });
   }
 
-  /** Undeploys up to {@code count} replicas of a service, those deployed last. */
-  private Future<JsonObject> undeploy(String service, int count) {
+  /**
+   * Undeploys up to {@code count} replicas of a service: those deployed last, or with {@code keepVersion}
+   * those of other versions, deployed first first.
+   */
+  private Future<JsonObject> undeploy(String service, int count, Integer keepVersion) {
     List<String> all = running.getOrDefault(service, List.of());
-    List<String> ids = new ArrayList<>(all.subList(Math.max(0, all.size() - count), all.size()));
+    List<String> ids;
+    if (keepVersion == null) {
+      ids = new ArrayList<>(all.subList(Math.max(0, all.size() - count), all.size()));
+    } else {
+      ids = all.stream().filter(id -> !keepVersion.equals(versionById.get(id))).limit(count).toList();
+    }
+    int left = all.size() - ids.size();
     if (ids.isEmpty()) {
-      return Future.succeededFuture(new JsonObject().put("service", service).put("undeployed", 0).put("running", 0));
+      return Future.succeededFuture(new JsonObject().put("service", service).put("undeployed", 0).put("running", left));
     }
     all.removeAll(ids);
-    int left = all.size();
     if (left == 0) {
       running.remove(service);
       return leaveAndUndeploy(service, ids).map(x -> {
@@ -444,16 +491,24 @@ public final class NodeAgentVerticle extends VerticleBase {
         return new JsonObject().put("service", service).put("undeployed", ids.size()).put("running", 0);
       });
     }
-    List<Future<?>> undeploys = new ArrayList<>();
+    // Replicas of the service stay here: every member keeps routing the address to this node, where they serve
+    // what the leaving ones refuse (LEAVING) or Vert.x discards as their consumers go; both are sent again.
+    List<ServiceTaskVerticle> leaving = new ArrayList<>();
     for (String id : ids) {
       ServiceTaskVerticle task = taskById.get(id);
       if (task != null) {
         task.leave();
+        leaving.add(task);
       }
+    }
+    List<Future<?>> undeploys = new ArrayList<>();
+    for (String id : ids) {
       undeploys.add(undeployQuietly(service, id));
     }
     return Future.join(undeploys).map(x -> {
-      LOG.info("Node agent {}: undeployed {} replica(s) of '{}', {} running", nodeId, ids.size(), service, left);
+      int refused = leaving.stream().mapToInt(ServiceTaskVerticle::refusedLeaving).sum();
+      LOG.info("Node agent {}: undeployed {} replica(s) of '{}' ({} call(s) refused while leaving and sent elsewhere), "
+        + "{} running", nodeId, ids.size(), service, refused, left);
       return new JsonObject().put("service", service).put("undeployed", ids.size()).put("running", left);
     });
   }
@@ -542,6 +597,7 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   private Future<Void> undeployQuietly(String service, String deploymentId) {
     taskById.remove(deploymentId);
+    versionById.remove(deploymentId);
     return onAgent(vertx.undeploy(deploymentId)).recover(t -> {
       LOG.warn("Node agent {}: undeploying a replica of '{}' ({}) failed", nodeId, service, deploymentId, t);
       return Future.succeededFuture();
@@ -583,11 +639,20 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   private JsonObject list() {
     JsonObject services = new JsonObject();
+    JsonObject versions = new JsonObject();
     for (String name : catalog.keySet()) {
       List<String> ids = running.get(name);
       services.put(name, ids == null ? 0 : ids.size());
+      if (ids != null && !ids.isEmpty()) {
+        JsonObject byVersion = new JsonObject();
+        for (String id : ids) {
+          String version = String.valueOf(versionById.getOrDefault(id, 0));
+          byVersion.put(version, byVersion.getInteger(version, 0) + 1);
+        }
+        versions.put(name, byVersion);
+      }
     }
-    return new JsonObject().put("node", nodeId).put("services", services);
+    return new JsonObject().put("node", nodeId).put("services", services).put("versions", versions);
   }
 
   private void refuse(Message<Object> message, AtomicBoolean answered, String why) {

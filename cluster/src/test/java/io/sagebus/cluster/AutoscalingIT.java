@@ -1,7 +1,12 @@
 package io.sagebus.cluster;
 
 import io.sagebus.AutoscalePolicy;
+import io.sagebus.BatchFunction;
 import io.sagebus.CallOptions;
+import io.sagebus.Job;
+import io.sagebus.JobResult;
+import io.sagebus.JobStatus;
+import io.sagebus.MapFunction;
 import io.sagebus.ServiceOptions;
 import io.sagebus.testing.SlowService;
 import io.vertx.core.json.JsonObject;
@@ -26,7 +31,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Two node JVMs from the built jar and a client (a lite member) registering autoscaled services:
  * a load step grows the replicas to what the policy asks for, never past its max; once the load
- * ends they shrink back to its min, not before the downscale delay; a service at min 0 has no
+ * ends they shrink back to its min, not before the downscale delay, and a job that runs through the
+ * growth and the drains (no retry policy) fails no call and sees every record once; a service at min 0 has no
  * replica until a call starts one, which then succeeds; only the oldest member (node-1) decides.
  */
 class AutoscalingIT {
@@ -112,6 +118,19 @@ class AutoscalingIT {
         }
       }));
     }
+    // A job that runs through the scale-down: one operator instance, one call at a time, so the policy wants 1.
+    Endless source = new Endless();
+    SinkWatch sink = new SinkWatch(5_000_000);
+    env.fromBatch(source)
+      .map(new MapFunction<Integer, Integer>() {
+        @Override
+        public Integer execute(Integer value) {
+          callService("slow", 5L);
+          return value;
+        }
+      }, 1)
+      .sink(sink);
+    Job job = env.submit().await();
     int most = 0;
     try {
       long grow = System.nanoTime();
@@ -149,6 +168,15 @@ class AutoscalingIT {
       });
     long shrankAfter = millisSince(ended);
     LOG.info("'slow' back to 1 replica {} ms after the load ended", shrankAfter);
+    int before = sink.done();
+    await("the job going on after the scale-down").atMost(SCALE_TIMEOUT).until(() -> sink.done() >= before + 20);
+    source.stop();
+    JobResult result = job.completion().await();
+    assertThat(result.status()).isEqualTo(JobStatus.COMPLETED);
+    assertThat(result.errors()).as("calls failed by the drains").isEmpty();
+    sink.assertEveryRecordOnce(source.made());
+    LOG.info("a job of {} records ran through the scale-up and the scale-down: every record once, no call failed",
+      source.made());
     assertThat(shrankAfter).as("not before the downscale delay").isGreaterThanOrEqualTo(DOWNSCALE.toMillis());
     assertThat(least.get()).as("never below min").isEqualTo(1);
     assertThat(env.services().<Number>call("slow", call, 1L).longValue()).isEqualTo(1L);
@@ -168,6 +196,25 @@ class AutoscalingIT {
     assertThat(wanted(env, "slow0")).isEqualTo(1);
     await("back to none without calls").atMost(SCALE_TIMEOUT).pollInterval(Duration.ofMillis(200))
       .until(() -> wanted(env, "slow0") == 0 && running(env, "slow0") == 0);
+  }
+
+  /** Records 0, 1, 2... until stopped. */
+  private static final class Endless extends BatchFunction<Integer> {
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private final AtomicInteger made = new AtomicInteger();
+
+    @Override
+    public Integer execute() {
+      return stopped.get() ? null : made.getAndIncrement();
+    }
+
+    void stop() {
+      stopped.set(true);
+    }
+
+    int made() {
+      return made.get();
+    }
   }
 
   /** {@return the replicas the service's placement record wants} */

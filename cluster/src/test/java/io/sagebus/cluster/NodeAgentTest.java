@@ -50,6 +50,7 @@ class NodeAgentTest {
     ServiceCatalog catalog = ServiceCatalog.fromJson(new JsonObject().put("services", new JsonObject()
       .put("echo", new JsonObject().put("class", EchoService.class.getName()))
       .put("surplus", new JsonObject().put("class", EchoService.class.getName()))
+      .put("versioned", new JsonObject().put("class", EchoService.class.getName()))
       .put("listed", new JsonObject().put("class", EchoService.class.getName())
         .put("options", new JsonObject().put("maxConcurrency", 4)))
       .put("ctx", new JsonObject().put("class", ContextAwareService.class.getName())
@@ -175,13 +176,41 @@ class NodeAgentTest {
   }
 
   @Test
+  void replicasCarryTheirVersionAndAnUndeployOfOutdatedOnesTakesOnlyOthersOldestFirst() {
+    assertThat(ask(a, NodeAgentVerticle.deployRequest("versioned", 2, 1)).getInteger("running")).isEqualTo(2);
+    assertThat(ask(a, NodeAgentVerticle.deployRequest("versioned", 1, 2)).getInteger("running")).isEqualTo(3);
+    awaitVisible(a, "sagebus." + ENV + ".service.versioned");
+    assertThat(ask(a, NodeAgentVerticle.listRequest()).getJsonObject("versions").getJsonObject("versioned"))
+      .isEqualTo(new JsonObject().put("1", 2).put("2", 1));
+
+    // The one of version 2 was deployed last, yet an undeploy of versions other than 2 leaves it.
+    assertThat(ask(a, NodeAgentVerticle.undeployOutdatedRequest("versioned", 1, 2)))
+      .isEqualTo(new JsonObject().put("service", "versioned").put("undeployed", 1).put("running", 2));
+    ServiceClient client = ServiceClient.create(a, ENV);
+    for (int i = 0; i < 20; i++) {
+      assertThat(client.<Integer>callAsync("versioned", i).await()).isEqualTo(i);
+    }
+    assertThat(ask(a, NodeAgentVerticle.undeployOutdatedRequest("versioned", 5, 2)))
+      .isEqualTo(new JsonObject().put("service", "versioned").put("undeployed", 1).put("running", 1));
+    assertThat(ask(a, NodeAgentVerticle.undeployOutdatedRequest("versioned", 5, 2)).getInteger("undeployed")).isZero();
+    assertThat(ask(a, NodeAgentVerticle.listRequest()).getJsonObject("versions").getJsonObject("versioned"))
+      .isEqualTo(new JsonObject().put("2", 1));
+    assertRefused(NodeAgentVerticle.deployRequest("versioned", 1).put("version", -1), "\"version\" must be");
+    assertRefused(NodeAgentVerticle.undeployRequest("versioned", 1).put("keepVersion", "2"), "\"keepVersion\" must be");
+
+    ask(a, NodeAgentVerticle.undeployRequest("versioned"));
+    assertThat(ask(a, NodeAgentVerticle.listRequest()).getJsonObject("versions").containsKey("versioned")).isFalse();
+  }
+
+  @Test
   void listAnswersTheCatalogueAndTheRunningReplicas() {
     assertThat(ask(a, NodeAgentVerticle.listRequest()).getJsonObject("services").getInteger("listed")).isZero();
     assertThat(ask(a, NodeAgentVerticle.deployRequest("listed", 2)).getInteger("running")).isEqualTo(2);
     assertThat(ask(a, NodeAgentVerticle.deployRequest("listed", 1)).getInteger("running")).isEqualTo(3);
     JsonObject list = ask(a, NodeAgentVerticle.listRequest());
     assertThat(list.getString("node")).isEqualTo("B");
-    assertThat(list.getJsonObject("services").fieldNames()).containsExactlyInAnyOrder("echo", "surplus", "listed", "ctx", "flaky");
+    assertThat(list.getJsonObject("services").fieldNames()).containsExactlyInAnyOrder("echo", "surplus", "versioned", "listed", "ctx",
+      "flaky");
     assertThat(list.getJsonObject("services").getInteger("listed")).isEqualTo(3);
 
     assertThat(ask(a, NodeAgentVerticle.undeployRequest("listed")).getInteger("undeployed")).isEqualTo(3);

@@ -106,7 +106,7 @@ class SagebusNodeIT {
 
       JsonObject list = vertx.eventBus().<JsonObject>request(agent, NodeAgentVerticle.listRequest()).await().body();
       assertThat(list).isEqualTo(new JsonObject().put("node", "jar-node")
-        .put("services", new JsonObject().put("echo", 0)));
+        .put("services", new JsonObject().put("echo", 0)).put("versions", new JsonObject()));
 
       // The node runs replicas only for a registration that exists, with a placement record that holds them (else
       // its reconciler drains them): this JVM writes both, as the coordinator of a registering JVM would.

@@ -29,6 +29,18 @@ public interface ServicePlacement {
   Future<Integer> deploy(ServiceDefinition definition);
 
   /**
+   * Replaces the replicas of a service it placed with replicas of the service's registration now (a
+   * redeploy: another class, or other options), one at a time: a new replica serves before an old one
+   * leaves, refusing what reaches it as a leaving replica does, and drains its calls. Places the service's
+   * replicas when none are.
+   *
+   * @param definition the service's registration now, which {@link #places(ServiceDefinition)} takes
+   * @return the number of replicas running once the last old one has left; fails when a new replica cannot be
+   *         placed (the old ones left keep serving)
+   */
+  Future<Integer> redeploy(ServiceDefinition definition);
+
+  /**
    * Undeploys every replica of a service, each draining its calls.
    *
    * @param service a service name

@@ -222,12 +222,34 @@ class RunnableJarsIT {
         ? stderr.stream().filter(line -> !UNSAFE_NOTICE.matcher(line).matches()).toList()
         : stderr;
       assertThat(left).as("%s: standard error (but for the JDK's sun.misc.Unsafe notice with -jar)%s", javaArgs, both).isEqualTo(Collections.emptyList());
-      assertThat(out.toString()).as("standard output%s", both)
+      assertThat(withoutBlockedThreadNotices(out.toString())).as("standard output%s", both)
         .doesNotContain(" WARN ", " ERROR ", "|-", "add-opens", "already registered", "SLF4J");
     } finally {
       if (node.isAlive()) {
         node.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * The output without Vert.x's blocked-thread notices (and the stack a long block adds): on a loaded machine a
+   * node's start can hold an event loop past Vert.x's 2 s limit while classes load. That says how busy the machine
+   * is, not that the node is misconfigured; every other WARN still fails the test.
+   */
+  private static String withoutBlockedThreadNotices(String output) {
+    StringBuilder kept = new StringBuilder();
+    boolean inNotice = false;
+    for (String line : output.lines().toList()) {
+      if (line.contains("BlockedThreadChecker")) {
+        inNotice = true;
+        continue;
+      }
+      if (inNotice && (line.startsWith("\t") || line.startsWith(" ") || line.contains("VertxException: Thread blocked"))) {
+        continue;
+      }
+      inNotice = false;
+      kept.append(line).append('\n');
+    }
+    return kept.toString();
   }
 }

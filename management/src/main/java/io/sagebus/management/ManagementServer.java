@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * {@link ManagementOptions#getAllowedHosts()} (else 403), and takes state-changing requests as
  * {@code application/json} only (else 415). The
  * endpoints, their JSON and their error statuses are listed in the README ("Management API and
- * CLI").
+ * CLI"). At {@code /} it serves a web console for a browser (README, "Console"): its files come from
+ * this jar, without the token (they hold no data); the page asks for the token and calls the API.
  * <pre>{@code
  * ManagementServer server = ManagementServer.builder(env)
  *     .options(new ManagementOptions().setToken(System.getenv("SAGEBUS_TOKEN")))

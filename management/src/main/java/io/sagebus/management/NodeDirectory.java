@@ -66,4 +66,16 @@ public interface NodeDirectory {
   default Future<JsonObject> registration(String service) {
     return Future.succeededFuture(null);
   }
+
+  /**
+   * The registrations that the JVMs of the deployment made, for {@code GET /services} on a node
+   * (which lists this environment's services with their statistics, then those that other JVMs
+   * registered). A local environment has none besides its own (the default).
+   *
+   * @return {@code {"name", "type", "member", "local"}} of each registration (as {@link #registration(String)}),
+   *     this environment's own possibly among them
+   */
+  default Future<List<JsonObject>> registrations() {
+    return Future.succeededFuture(List.of());
+  }
 }

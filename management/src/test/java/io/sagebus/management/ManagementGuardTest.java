@@ -185,7 +185,7 @@ class ManagementGuardTest {
   void aRequestForAnotherHostIsRefusedOnEveryEndpoint() {
     // DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1.
     for (String path : List.of("/jobs", "/services", "/services/counter", "/nodes", "/pipelines", "/health",
-      "/metrics", "/nowhere")) {
+      "/metrics", "/nowhere", "/", "/console/app.js", "/console/vendor/uplot/dist/uPlot.esm.js")) {
       Answer answer = send(port, HttpMethod.GET, path, "evil.example", Map.of(), null);
       assertJsonError(answer, 403, "HOST_NOT_ALLOWED");
       assertThat(answer.json().getString("host")).isEqualTo("evil.example");

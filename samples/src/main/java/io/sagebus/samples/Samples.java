@@ -36,6 +36,8 @@ public final class Samples {
       (args, out) -> AsyncSample.run(out, AsyncSample.records(args))),
     new Entry("batching", "four concurrent calls of a batched method run as one invocation (README: Batching)",
       BatchingSample::run),
+    new Entry("redeploy", "a service redeployed with new options while a job calls it (README: Redeploying)",
+      RedeploySample::run),
     new Entry("cluster", "join the nodes of cluster sagebus-demo and run a job calling replicas on them (README: "
       + "Run a cluster)", ClusterSample::run),
     new Entry("serve", "a local environment behind the management API on 127.0.0.1:8089 until Ctrl-C (README: "

@@ -36,6 +36,7 @@ class SamplesTest {
       "  enrich      a batch of records through a map that calls a service, into a sink",
       "  async       mapAsync keeping 100 calls in flight to a 5 ms service: async [RECORDS]",
       "  batching    four concurrent calls of a batched method run as one invocation (README: Batching)",
+      "  redeploy    a service redeployed with new options while a job calls it (README: Redeploying)",
       "  cluster     join the nodes of cluster sagebus-demo and run a job calling replicas on them (README: Run a "
         + "cluster)",
       "  serve       a local environment behind the management API on 127.0.0.1:8089 until Ctrl-C (README: "

@@ -159,7 +159,9 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
   }
 
   private synchronized void published(String service) {
-    published.add(service);
+    if (!published.contains(service)) {
+      published.add(service); // once, though a redeploy publishes it again
+    }
   }
 
   private synchronized List<String> publishedNames() {
@@ -205,6 +207,25 @@ public final class ClusterEnvironmentImpl implements ClusterEnvironment {
   @Override
   public ClusterEnvironment servePipeline(String service, Function<DataStream<Object>, DataStream<?>> pipeline) {
     return register(() -> local.servePipeline(service, pipeline));
+  }
+
+  @Override
+  public Future<Void> redeploy(String service, ServiceOptions options) {
+    return redeploy(() -> local.redeploy(service, options));
+  }
+
+  @Override
+  public Future<Void> redeploy(String service, Class<?> type, ServiceOptions options) {
+    return redeploy(() -> local.redeploy(service, type, options));
+  }
+
+  private Future<Void> redeploy(Supplier<Future<Void>> redeploy) {
+    synchronized (this) {
+      if (closing != null) {
+        return Future.failedFuture(new IllegalStateException("Environment '" + name + "' is closed"));
+      }
+    }
+    return redeploy.get();
   }
 
   @Override

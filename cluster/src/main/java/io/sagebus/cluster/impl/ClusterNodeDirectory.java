@@ -43,8 +43,8 @@ public final class ClusterNodeDirectory implements NodeDirectory {
       .getMap(Coordinator.mapName(environment.name(), "services"));
   }
 
-  /** {@return every registration of the environment, in any JVM} */
-  private Future<List<JsonObject>> registrations() {
+  /** {@return every registration of the environment, in any JVM, as the map holds it} */
+  private Future<List<JsonObject>> records() {
     return environment.vertx().executeBlocking(() -> {
       List<JsonObject> all = new ArrayList<>();
       for (String json : registrations.values()) {
@@ -77,7 +77,7 @@ public final class ClusterNodeDirectory implements NodeDirectory {
   public Future<List<NodeInfo>> nodes() {
     Future<JsonArray> records = environment.nodes();
     Future<JsonArray> placements = environment.placements();
-    Future<List<JsonObject>> registered = registrations();
+    Future<List<JsonObject>> registered = records();
     return Future.all(records, placements, registered).map(all -> {
       List<NodeInfo> nodes = new ArrayList<>();
       for (Object o : records.result()) {
@@ -115,6 +115,13 @@ public final class ClusterNodeDirectory implements NodeDirectory {
       }
       return jobs;
     });
+  }
+
+  @Override
+  public Future<List<JsonObject>> registrations() {
+    return records().map(all -> all.stream().map(r -> new JsonObject().put("name", r.getString("name"))
+      .put("type", r.getString("type")).put("member", r.getString("member")).put("local", r.getBoolean("local", false)))
+      .toList());
   }
 
   @Override

@@ -79,6 +79,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
   private UUID listenerId;
   private UUID lifecycleListenerId;
   private Reconciler reconciler;
+  private Roller roller;
   private volatile boolean stopped;
 
   /**
@@ -112,6 +113,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     demand = hazelcast.getMap(mapName(environment, "demand"));
     listenerId = hazelcast.getCluster().addMembershipListener(new Listener());
     reconciler = new Reconciler(this, vertx, context, environment, hazelcast);
+    roller = new Roller(this, vertx, environment);
     // After a split-brain merge this JVM may be a member again under a new id, and the maps hold what both sides
     // kept: reconcile at once rather than at the next periodic pass.
     lifecycleListenerId = hazelcast.getLifecycleService().addLifecycleListener(event -> {
@@ -159,25 +161,34 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
    */
   public Future<Void> publish(ServiceDefinition definition, boolean local) {
     String me = member();
-    ServiceRecord registration = new ServiceRecord(definition.name(), definition.typeName(), local, me,
-      definition.options());
-    String encoded = registration.toJson().encode();
-    Future<Void> published = blocking(() -> {
-      String previous = services.putIfAbsent(definition.name(), encoded);
-      if (previous != null) {
-        Optional<ServiceRecord> other = Placement.otherOwner(ServiceRecord.fromJson(new JsonObject(previous)), me,
-          memberIds());
-        if (other.isPresent()) {
-          throw new IllegalStateException("Service '" + definition.name() + "' is already registered in environment '"
-            + environment + "' by another member of the cluster (" + other.get().member() + ", class "
-            + other.get().type() + "): one JVM registers a service; call it from here without registering it, or "
-            + "choose another name");
-        }
-        services.set(definition.name(), encoded); // ours, or left by a member that is gone
+    Future<Void> previousPublication = publications.getOrDefault(definition.name(), Future.succeededFuture());
+    // After the one before (a redeploy right after a registration): versions go up in the order of the calls.
+    Future<Void> published = previousPublication.transform(ignored -> blocking(() -> {
+      String previous = services.get(definition.name());
+      ServiceRecord before = previous == null ? null : parse(services, definition.name(), previous,
+        ServiceRecord::fromJson);
+      Optional<ServiceRecord> other = Placement.otherOwner(before, me, memberIds());
+      if (other.isPresent()) {
+        throw new IllegalStateException("Service '" + definition.name() + "' is already registered in environment '"
+          + environment + "' by another member of the cluster (" + other.get().member() + ", class "
+          + other.get().type() + "): one JVM registers a service; call it from here without registering it, or "
+          + "choose another name");
+      }
+      // Ours (a redeploy), or left by a member that is gone: one version more, so that its replicas tell apart.
+      int version = before == null ? 1 : before.version() + 1;
+      ServiceRecord registration = new ServiceRecord(definition.name(), definition.typeName(), local, me,
+        definition.options(), version);
+      String encoded = registration.toJson().encode();
+      boolean written = previous == null ? services.putIfAbsent(definition.name(), encoded) == null
+        : services.replace(definition.name(), previous, encoded);
+      if (!written) {
+        throw new IllegalStateException("Service '" + definition.name() + "' was registered by another member of the "
+          + "cluster at the same time: one JVM registers a service; call it from here without registering it, or "
+          + "choose another name");
       }
       reconciler.ownRegistration(registration);
       return null;
-    });
+    }));
     publications.put(definition.name(), published);
     return published;
   }
@@ -265,11 +276,7 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     Future<Void> published = publications.getOrDefault(service, Future.succeededFuture());
     return published.compose(v -> blocking(() -> locked(service, () -> {
       ClusterState state = state();
-      Optional<ServiceRecord> owner = Placement.otherOwner(state, service, member());
-      if (owner.isPresent()) {
-        throw new IllegalStateException("Service '" + service + "' of environment '" + environment + "' is registered "
-          + "by another member of the cluster (" + owner.get().member() + "), which places and undeploys its replicas");
-      }
+      checkOwner(state, service);
       Outcome outcome = carryOut(Placement.want(state, service, type, replicas), service, Set.of(), Set.of());
       if (replicas > 0 && outcome.placed() != null && outcome.placed().running() == 0) {
         throw new IllegalStateException("Cannot place service '" + service + "': " + outcome.why());
@@ -323,6 +330,32 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
     Outcome outcome = carryOut(state.with(adopted), service, Set.of(), Set.of());
     write(new Outcome(service, null, outcome.placed(), outcome.undeployed(), outcome.why()));
     return true;
+  }
+
+  @Override
+  public Future<Integer> redeploy(ServiceDefinition definition) {
+    Future<Void> published = publications.getOrDefault(definition.name(), Future.succeededFuture());
+    return published.compose(v -> blocking(() -> roller.roll(definition)))
+      .onSuccess(running -> deployed.computeIfPresent(definition.name(), (name, before) -> definition));
+  }
+
+  /**
+   * Throws when another live member registered the service: it places and undeploys its replicas.
+   *
+   * @param state   the cluster's records
+   * @param service a service name
+   */
+  void checkOwner(ClusterState state, String service) {
+    Optional<ServiceRecord> owner = Placement.otherOwner(state, service, member());
+    if (owner.isPresent()) {
+      throw new IllegalStateException("Service '" + service + "' of environment '" + environment + "' is registered "
+        + "by another member of the cluster (" + owner.get().member() + "), which places and undeploys its replicas");
+    }
+  }
+
+  /** Remembers how many replicas of a service run, as far as this JVM knows ({@link #placed(String)}). */
+  void counted(String service, int running) {
+    placedCounts.put(service, running);
   }
 
   @Override
@@ -682,7 +715,8 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
         int n = step.getValue();
         try {
           vertx.eventBus().request(NodeAgentVerticle.address(environment, node),
-            NodeAgentVerticle.deployRequest(service, n), new DeliveryOptions().setSendTimeout(AGENT_TIMEOUT_MS)).await();
+            NodeAgentVerticle.deployRequest(service, n, versionOf(state, service)),
+            new DeliveryOptions().setSendTimeout(AGENT_TIMEOUT_MS)).await();
           placed = placed.plus(node, n);
           LOG.info("Environment '{}': placed {} replica(s) of '{}' on node {} ({} of {})", environment, n, service,
             node, placed.running(), placed.replicas());
@@ -705,6 +739,12 @@ public final class Coordinator extends VerticleBase implements ServicePlacement,
       why = "every node that could run it failed: " + lastFailure;
     }
     return new Outcome(service, plan.current(), placed, undeployed, why);
+  }
+
+  /** {@return the version of a service's registration, which the replicas placed for it serve (0 without one)} */
+  private static int versionOf(ClusterState state, String service) {
+    ServiceRecord registration = state.services().get(service);
+    return registration == null ? 0 : registration.version();
   }
 
   /** Writes what carrying out a plan left in the placement map, when it changed. */

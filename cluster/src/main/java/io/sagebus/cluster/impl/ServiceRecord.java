@@ -14,19 +14,39 @@ import java.util.Objects;
  * @param local   whether its instances run in the registering JVM (a supplier) rather than on the nodes
  * @param member  the Hazelcast member id of the registering JVM
  * @param options the registration's options (copied on the way in and out)
+ * @param version counts the registrations of the name in the map: 1 for the first, one more for each redeploy
+ *                (replicas are deployed with it, and a rolling replacement drains those of other versions)
  */
-public record ServiceRecord(String name, String type, boolean local, String member, ServiceOptions options) {
+public record ServiceRecord(String name, String type, boolean local, String member, ServiceOptions options,
+                            int version) {
 
   /**
    * Checks and copies the components.
    *
-   * @throws NullPointerException when a component is null
+   * @throws NullPointerException     when a component is null
+   * @throws IllegalArgumentException when the version is negative
    */
   public ServiceRecord {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(member, "member");
     options = new ServiceOptions(Objects.requireNonNull(options, "options"));
+    if (version < 0) {
+      throw new IllegalArgumentException("version must not be negative, got " + version);
+    }
+  }
+
+  /**
+   * A record of version 0 (written before versions existed).
+   *
+   * @param name    the service name
+   * @param type    the registration's origin
+   * @param local   whether its instances run in the registering JVM
+   * @param member  the registering JVM's member id
+   * @param options the registration's options
+   */
+  public ServiceRecord(String name, String type, boolean local, String member, ServiceOptions options) {
+    this(name, type, local, member, options, 0);
   }
 
   /**
@@ -38,7 +58,7 @@ public record ServiceRecord(String name, String type, boolean local, String memb
   }
 
   /**
-   * {@return the JSON form: {@code {"name", "type", "local", "member", "options"}}}
+   * {@return the JSON form: {@code {"name", "type", "local", "member", "options", "version"}}}
    */
   public JsonObject toJson() {
     return new JsonObject()
@@ -46,7 +66,8 @@ public record ServiceRecord(String name, String type, boolean local, String memb
       .put("type", type)
       .put("local", local)
       .put("member", member)
-      .put("options", options.toJson());
+      .put("options", options.toJson())
+      .put("version", version);
   }
 
   /**
@@ -62,6 +83,7 @@ public record ServiceRecord(String name, String type, boolean local, String memb
       throw new IllegalArgumentException("A service record needs \"name\", \"type\" and \"member\": " + json.encode());
     }
     return new ServiceRecord(json.getString("name"), json.getString("type"), json.getBoolean("local", false),
-      json.getString("member"), new ServiceOptions(json.getJsonObject("options", new JsonObject())));
+      json.getString("member"), new ServiceOptions(json.getJsonObject("options", new JsonObject())),
+      json.getInteger("version", 0));
   }
 }

@@ -55,7 +55,15 @@ class ClusterRecordsTest {
     assertThat(json.getBoolean("local")).isFalse();
     assertThat(json.getString("member")).isEqualTo("m-1");
     assertThat(json.getJsonObject("options")).isEqualTo(options.toJson());
+    assertThat(json.getInteger("version")).as("a record made without a version").isZero();
     assertThat(ServiceRecord.fromJson(new JsonObject(json.encode()))).isEqualTo(service);
+
+    ServiceRecord redeployed = new ServiceRecord("profile", "com.example.ProfileV2", false, "m-1", options, 3);
+    assertThat(ServiceRecord.fromJson(new JsonObject(redeployed.toJson().encode()))).isEqualTo(redeployed);
+    json.remove("version");
+    assertThat(ServiceRecord.fromJson(json).version()).as("written before versions").isZero();
+    assertThatThrownBy(() -> new ServiceRecord("s", "t", false, "m", options, -1))
+      .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

@@ -682,9 +682,10 @@ public final class ServiceClientImpl implements ServiceClient {
         case TIMEOUT -> {
           long remaining = remainingMillis();
           boolean discarded = String.valueOf(re.getMessage()).startsWith("Discarded");
-          if (discarded && remaining > 0 && vertx.isClustered()) {
+          if (discarded && remaining > 0 && (vertx.isClustered() || beingReplaced())) {
             // Vert.x answers so for a request that reached a consumer being unregistered: its handler never saw it.
-            // In a cluster that is a replica leaving, and another replica may take the call.
+            // In a cluster that is a replica leaving, in one JVM an instance a redeploy replaces, and another
+            // replica or instance may take the call.
             neverRan("the replica it reached was being unregistered and discarded it (" + re.getMessage() + ")");
           } else if (remaining <= 0 || (wholeBudget && !discarded)) {
             lastProblem = "no answer";
@@ -720,6 +721,13 @@ public final class ServiceClientImpl implements ServiceClient {
         default -> promise.tryFail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null,
           re.getMessage(), List.of()));
       }
+    }
+
+    /** {@return whether this JVM replaces the service's instances now (a redeploy), or did a moment ago} */
+    boolean beingReplaced() {
+      ServiceRegistry reg = registry();
+      ServiceRegistry.Registration registration = reg == null ? null : reg.get(service);
+      return registration != null && registration.replacing();
     }
 
     /**

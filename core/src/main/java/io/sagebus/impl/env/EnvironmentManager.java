@@ -133,9 +133,10 @@ public final class EnvironmentManager extends VerticleBase {
         message.reply(new JsonObject().put("owner", owner).put("undeployed", ar.result())));
       return;
     }
-    if (!"deploy".equals(action) && !"undeploy".equals(action) && !"stats".equals(action) && !"start".equals(action)) {
+    if (!"deploy".equals(action) && !"undeploy".equals(action) && !"stats".equals(action) && !"start".equals(action)
+      && !"redeploy".equals(action)) {
       Protocol.fail(message, FailureCode.BAD_REQUEST, "BadRequest", "Unknown action '" + action
-        + "': use deploy, undeploy, release, list, stats or start", new JsonArray());
+        + "': use deploy, undeploy, redeploy, release, list, stats or start", new JsonArray());
       return;
     }
     ServiceRegistry.Registration reg = service == null ? null : registry.get(service);
@@ -147,6 +148,7 @@ public final class EnvironmentManager extends VerticleBase {
     switch (action) {
       case "deploy" -> answerDeployed(message, service, deployer.deploy(reg, owner));
       case "start" -> answerDeployed(message, service, deployer.startOnCall(reg));
+      case "redeploy" -> answerDeployed(message, service, deployer.redeploy(reg));
       case "undeploy" -> deployer.undeploy(service).onComplete(ar ->
         message.reply(new JsonObject().put("service", service).put("undeployed", ar.result())));
       default -> message.reply(deployer.stats(reg).toJson());

@@ -222,6 +222,39 @@ public final class LocalEnvironmentImpl implements LocalEnvironment {
     return ask(service, "undeploy").mapEmpty();
   }
 
+  @Override
+  public Future<Void> redeploy(String service, ServiceOptions options) {
+    return redeploy(service, null, options);
+  }
+
+  @Override
+  public Future<Void> redeploy(String service, Class<?> type, ServiceOptions options) {
+    if (closing != null) {
+      return Future.failedFuture(new IllegalStateException("Environment '" + name + "' is closed"));
+    }
+    ServiceRegistry.Registration current = service == null ? null : registry.get(service);
+    if (current == null) {
+      return Future.failedFuture(new ServiceNotFoundException(service, name, registry.names()));
+    }
+    try {
+      ServiceDefinition before = current.definition();
+      ServiceOptions next = options != null ? options : before.options();
+      ServiceDefinition definition;
+      if (type == null) {
+        definition = before.withOptions(next);
+      } else if (before.origin() instanceof ServiceDefinition.OfClass) {
+        definition = ServiceDefinition.ofClass(service, type, next);
+      } else {
+        throw new IllegalArgumentException("Service '" + service + "' was registered with a Supplier, not a class: "
+          + "redeploy it with new options only (env.redeploy(\"" + service + "\", options))");
+      }
+      registry.replace(definition);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      return Future.failedFuture(e);
+    }
+    return ask(service, "redeploy").mapEmpty();
+  }
+
   private Future<JsonObject> ask(String service, String action) {
     if (closing != null) {
       return Future.failedFuture(new IllegalStateException("Environment '" + name + "' is closed"));

@@ -166,7 +166,7 @@ public final class JobImpl implements Job {
     for (Map.Entry<LogicalNode, OperatorTask.NodeStats> e : stats.entrySet()) {
       LogicalNode n = e.getKey();
       OperatorTask.NodeStats s = e.getValue();
-      OperatorStats o = new OperatorStats(n.name(), n.parallelism(), s.in.sum(), s.out.sum(), s.errors.sum());
+      OperatorStats o = OperatorViews.stats(nodes, n, s, byNode.get(n), endedAt == null);
       ops.add(o);
       if (n.kind().isSource()) {
         emitted += o.recordsOut();
@@ -377,7 +377,7 @@ public final class JobImpl implements Job {
 
   private JobResult result() {
     List<OperatorStats> ops = new ArrayList<>();
-    stats.forEach((n, s) -> ops.add(new OperatorStats(n.name(), n.parallelism(), s.in.sum(), s.out.sum(), s.errors.sum())));
+    stats.forEach((n, s) -> ops.add(OperatorViews.stats(nodes, n, s, byNode.get(n), false)));
     return new JobResult(id, status, Duration.ofNanos(System.nanoTime() - submitted), ops, List.copyOf(errors),
       gate.peak(), gate.cap());
   }

@@ -502,6 +502,18 @@ public final class OperatorTask implements TaskContext {
     }
   }
 
+  /** {@return records waiting in this instance's input queue now (0 without one)} */
+  int queued() {
+    BlockingQueue<Object> q = inbox;
+    return q == null ? 0 : q.size();
+  }
+
+  /** {@return the room of this instance's input queue (0 without one)} */
+  int queueCapacity() {
+    BlockingQueue<Object> q = inbox;
+    return q == null ? 0 : q.size() + q.remainingCapacity();
+  }
+
   /** Per-operator counters, shared by its instances. */
   static final class NodeStats {
     final LongAdder in = new LongAdder();

@@ -1,6 +1,7 @@
 package io.sagebus.impl.ops;
 
 import io.sagebus.FailureCode;
+import io.sagebus.LatencyHistogram;
 import io.sagebus.ServiceStats;
 
 import java.util.EnumMap;
@@ -29,11 +30,16 @@ public final class ServiceMetrics {
   private final LongAdder throttleWaitNanos = new LongAdder();
   private final Map<FailureCode, LongAdder> errors = new EnumMap<>(FailureCode.class);
   private final Map<String, BatchCounters> batches = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Execution times by {@link LatencyHistogram} bucket. */
+  private final LongAdder[] executionTimes = new LongAdder[LatencyHistogram.BUCKETS];
 
   /** Counters at zero. */
   public ServiceMetrics() {
     for (FailureCode c : FailureCode.values()) {
       errors.put(c, new LongAdder());
+    }
+    for (int b = 0; b < executionTimes.length; b++) {
+      executionTimes[b] = new LongAdder();
     }
   }
 
@@ -63,6 +69,7 @@ public final class ServiceMetrics {
     if (micros > maxExecutionMicros.get()) { // a write only when it grows
       maxExecutionMicros.accumulateAndGet(micros, Math::max);
     }
+    executionTimes[LatencyHistogram.bucketOf(micros)].increment();
   }
 
   /**
@@ -167,7 +174,16 @@ public final class ServiceMetrics {
       errs.getOrDefault(FailureCode.OVERLOADED, 0L), timeouts.sum(), retries.sum(),
       n == 0 ? 0 : executionMicros.sum() / n, maxExecutionMicros.get(), inFlight, queued, cacheHits.sum(),
       cacheMisses.sum(), cacheCoalesced.sum(), throttled.sum(),
-      throttleRejected.sum(), TimeUnit.NANOSECONDS.toMillis(throttleWaitNanos.sum()), batchSnapshot());
+      throttleRejected.sum(), TimeUnit.NANOSECONDS.toMillis(throttleWaitNanos.sum()), batchSnapshot(),
+      executionTimesSnapshot());
+  }
+
+  private LatencyHistogram executionTimesSnapshot() {
+    long[] counts = new long[executionTimes.length];
+    for (int b = 0; b < counts.length; b++) {
+      counts[b] = executionTimes[b].sum();
+    }
+    return LatencyHistogram.of(counts);
   }
 
   private Map<String, io.sagebus.BatchStats> batchSnapshot() {

@@ -76,6 +76,8 @@ public final class ServiceOps {
   private final Map<String, Counter[]> cacheCounters = new ConcurrentHashMap<>();
   private final List<Meter> meters = new CopyOnWriteArrayList<>();
   private volatile Breaker breaker;
+  /** Whether the circuit-state gauge is registered (once, whatever breakers come and go). */
+  private boolean breakerGauge;
   private volatile Timer throttleWait;
   private volatile boolean closed;
 
@@ -213,9 +215,10 @@ public final class ServiceOps {
         if (b == null) {
           b = factory.get();
           breaker = b;
-          if (registry != null) {
-            Breaker made = b;
-            meters.add(Gauge.builder("sagebus.circuit.state", made, ServiceOps::stateValue)
+          if (registry != null && !breakerGauge) {
+            // Reads the breaker of the moment: a redeploy may replace it (dropBreaker).
+            breakerGauge = true;
+            meters.add(Gauge.builder("sagebus.circuit.state", this, ServiceOps::circuitValue)
               .description("Circuit breaker of the callers in this JVM: 0 closed, 1 half-open, 2 open").tags(tags)
               .strongReference(true).register(registry));
           }
@@ -223,6 +226,26 @@ public final class ServiceOps {
       }
     }
     return b;
+  }
+
+  /**
+   * Drops the callers' circuit breaker, closing it, so that the next call makes one from the service's
+   * registration of the moment (a redeploy that changed its policy). Does nothing when there is none.
+   */
+  public void dropBreaker() {
+    Breaker b;
+    synchronized (this) {
+      b = breaker;
+      breaker = null;
+    }
+    if (b != null) {
+      b.close();
+    }
+  }
+
+  private static double circuitValue(ServiceOps ops) {
+    Breaker b = ops.breaker;
+    return b == null ? 0 : stateValue(b);
   }
 
   private static double stateValue(Breaker b) {

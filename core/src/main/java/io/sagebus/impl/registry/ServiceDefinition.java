@@ -163,6 +163,19 @@ public record ServiceDefinition(String name, Function<ServiceContext, Object> fa
     return new ServiceDefinition(name, checked, new OfFactory(), copy(options));
   }
 
+  /**
+   * {@return this service with other options: the same name and origin, checked as a new registration is}
+   *
+   * @param options the new options, or {@code null} for the defaults
+   * @throws IllegalArgumentException when a batched method of a class does not fit the new options
+   */
+  public ServiceDefinition withOptions(ServiceOptions options) {
+    if (origin instanceof OfClass(Class<?> type)) {
+      return ofClass(name, type, options);
+    }
+    return new ServiceDefinition(name, factory, origin, copy(options));
+  }
+
   private static ServiceOptions copy(ServiceOptions options) {
     return options == null ? new ServiceOptions() : new ServiceOptions(options);
   }

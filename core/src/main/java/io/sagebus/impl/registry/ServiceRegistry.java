@@ -282,6 +282,46 @@ public final class ServiceRegistry implements Shareable {
   }
 
   /**
+   * Replaces a service's registration with another definition of the same name (a redeploy): calls made
+   * from now on take the new options; the service's statistics carry over; its result cache and its
+   * callers' circuit breaker start afresh. Announced to the {@link #onRegister} listeners as a
+   * registration is.
+   *
+   * @param definition a validated definition of a registered name
+   * @return the new registration
+   * @throws IllegalArgumentException when no service of that name is registered, or it is a pipeline served as a
+   *                                  service (its instances run a job: register it under another name)
+   */
+  public Registration replace(ServiceDefinition definition) {
+    String name = definition.name();
+    Registration previous = services.get(name);
+    if (previous == null) {
+      throw new IllegalArgumentException("No service '" + name + "' is registered in environment '" + environment
+        + "' to redeploy; registered: " + names());
+    }
+    if (previous.pipeline) {
+      throw new IllegalArgumentException("Service '" + name + "' is a pipeline served as a service: it cannot be "
+        + "redeployed; serve the new pipeline under another name");
+    }
+    Registration reg = new Registration(definition, previous.metrics, false);
+    if (!services.replace(name, previous, reg)) {
+      throw new IllegalStateException("Service '" + name + "' was redeployed by another thread at the same time: "
+        + "redeploy it again");
+    }
+    synchronized (this) {
+      previous.closeCache();
+    }
+    ServiceOps o = previous.ops;
+    if (o != null) {
+      o.dropBreaker();
+    }
+    for (Consumer<Registration> listener : listeners) {
+      listener.accept(reg);
+    }
+    return reg;
+  }
+
+  /**
    * {@return its registration, or {@code null}}
    *
    * @param service a service name
@@ -297,6 +337,9 @@ public final class ServiceRegistry implements Shareable {
     return services.keySet().stream().sorted().toList();
   }
 
+  /** How long after a roll of a service's instances a discarded request is still taken for one of its leaving instances. */
+  public static final long ROLL_GRACE_MS = 5_000;
+
   /**
    * A registered service, its counters and its operations state.
    */
@@ -309,6 +352,10 @@ public final class ServiceRegistry implements Shareable {
     private final boolean pipeline;
     private final Throttle throttle;
     private final String address;
+    /** Rolls of its instances under way in this JVM. */
+    private final java.util.concurrent.atomic.AtomicInteger rolls = new java.util.concurrent.atomic.AtomicInteger();
+    /** When the last roll ended ({@link System#nanoTime()}), or 0. */
+    private volatile long rolledAt;
 
     Registration(ServiceDefinition definition, ServiceMetrics metrics, boolean pipeline) {
       this.definition = definition;
@@ -331,6 +378,32 @@ public final class ServiceRegistry implements Shareable {
      */
     public Throttle throttle() {
       return throttle;
+    }
+
+    /**
+     * Marks a roll of this registration's instances in this JVM as begun ({@link #replacing()}).
+     */
+    public void rollBegins() {
+      rolls.incrementAndGet();
+    }
+
+    /**
+     * Marks a roll begun by {@link #rollBegins()} as over.
+     */
+    public void rollEnds() {
+      rolledAt = System.nanoTime();
+      rolls.decrementAndGet();
+    }
+
+    /**
+     * {@return whether its instances in this JVM are being replaced, or were in the last {@link #ROLL_GRACE_MS} ms}
+     * A request Vert.x discarded then reached an old instance as its consumer went: it never ran, and the
+     * caller sends it again to a new one.
+     */
+    public boolean replacing() {
+      long at = rolledAt;
+      return rolls.get() > 0 || (at != 0 && System.nanoTime() - at < java.util.concurrent.TimeUnit.MILLISECONDS
+        .toNanos(ROLL_GRACE_MS));
     }
 
     /**

@@ -7,8 +7,10 @@ import io.sagebus.impl.registry.ServiceRegistry;
 import io.sagebus.spi.ServicePlacement;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -138,7 +140,111 @@ public final class ServiceDeployer {
     if (d.placed) {
       return d.ready.transform(ar -> placement.undeploy(service));
     }
-    return d.ready.transform(ar -> Deployments.undeployAll(vertx, d.ids).map(v -> d.ids.size()));
+    // A roll under way stops after its step (it sees the service gone): then every instance goes, old or new.
+    Future<Void> rolling = d.rolling;
+    return d.ready.transform(ar -> rolling).transform(ar -> {
+      List<String> ids = List.copyOf(d.ids);
+      return Deployments.undeployAll(vertx, ids).map(v -> ids.size());
+    });
+  }
+
+  /**
+   * Replaces the running instances of a service with instances of its registration now (a redeploy),
+   * one at a time: a new instance's consumer is registered before an old one leaves; the old one then
+   * refuses every call that reaches it, and every call queued in it, with LEAVING (its callers send
+   * them again to another instance), and stops as an undeploy stops it, draining its executing calls.
+   * In a cluster the service's placement replaces the replicas it placed. A service not running is
+   * left so: the next deploy starts the new registration. Rolls of one service run one after another.
+   *
+   * @param reg the service's registration now
+   * @return the number of instances running once the last old one has stopped; fails when a new
+   *     instance cannot start (those started, new and old, keep running)
+   */
+  public Future<Integer> redeploy(ServiceRegistry.Registration reg) {
+    String name = reg.definition().name();
+    Deployed d = deployed.get(name);
+    if (d == null) {
+      return Future.succeededFuture(0);
+    }
+    ContextInternal owner = (ContextInternal) vertx.getOrCreateContext();
+    Future<Void> previous = d.rolling;
+    Future<Integer> roll = d.ready.transform(ar -> previous).transform(ar -> {
+      if (deployed.get(name) != d) {
+        return Future.succeededFuture(0); // undeployed meanwhile
+      }
+      if (d.placed) {
+        return placement.redeploy(reg.definition());
+      }
+      return roll(owner, name, d, reg);
+    });
+    d.rolling = roll.<Void>mapEmpty().recover(e -> Future.succeededFuture());
+    return roll;
+  }
+
+  /** Replaces a service's instances in this JVM, one at a time; its steps go on on the owner's context. */
+  private Future<Integer> roll(ContextInternal owner, String name, Deployed d, ServiceRegistry.Registration reg) {
+    int wanted = reg.definition().options().getInstances();
+    List<ServiceTask> oldTasks = new ArrayList<>(d.tasks);
+    List<String> oldIds = new ArrayList<>(d.ids);
+    int steps = Math.max(wanted, oldIds.size());
+    LOG.info("Environment '{}': redeploying service '{}': {} instance(s) replaced by {}, one at a time",
+      registry.environment(), name, oldIds.size(), wanted);
+    reg.rollBegins();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < steps; i++) {
+      int step = i;
+      chain = chain.compose(v -> {
+        if (deployed.get(name) != d) {
+          return Future.succeededFuture(); // undeployed meanwhile: the undeploy takes every instance
+        }
+        Future<Void> added = step < wanted ? onOwner(owner, startOne(d, reg, step)) : Future.succeededFuture();
+        return added.compose(x -> step < oldIds.size()
+          ? onOwner(owner, retire(d, oldTasks.get(step), oldIds.get(step))) : Future.succeededFuture());
+      });
+    }
+    return chain.transform(ar -> {
+      reg.rollEnds();
+      if (ar.failed()) {
+        LOG.warn("Environment '{}': redeploying service '{}' stopped: {}; {} instance(s) run", registry.environment(),
+          name, ar.cause().toString(), d.ids.size());
+        return Future.failedFuture(ar.cause());
+      }
+      LOG.info("Environment '{}': redeployed service '{}': {} instance(s) run", registry.environment(), name,
+        d.ids.size());
+      return Future.succeededFuture(d.ids.size());
+    });
+  }
+
+  /** {@return the same outcome, reported on the deployer's owner context, where its state is changed} */
+  private static <T> Future<T> onOwner(ContextInternal owner, Future<T> future) {
+    Promise<T> promise = owner.promise();
+    future.onComplete(promise);
+    return promise.future();
+  }
+
+  /** Starts one instance of a roll (a top-level deployment, as a deploy's); {@return completes once its consumer is registered} */
+  private Future<Void> startOne(Deployed d, ServiceRegistry.Registration reg, int index) {
+    ServiceTask task = new ServiceTask(new ServiceInstance(registry.environment(), reg.definition(), index,
+      reg.metrics(), registry));
+    return Deployments.deployDetached(vertx, task,
+        new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
+      .map(id -> {
+        d.tasks.add(task);
+        d.ids.add(id);
+        return null;
+      });
+  }
+
+  /** Has an old instance of a roll leave, then undeploys it; never fails (a failed undeploy is logged). */
+  private Future<Void> retire(Deployed d, ServiceTask task, String id) {
+    task.instance().leave();
+    d.tasks.remove(task);
+    d.ids.remove(id);
+    return vertx.undeploy(id).recover(e -> {
+      LOG.warn("Environment '{}': undeploying a replaced instance of '{}' failed", registry.environment(),
+        task.instance().address(), e);
+      return Future.succeededFuture();
+    });
   }
 
   /**
@@ -231,5 +337,7 @@ public final class ServiceDeployer {
     /** Deployed by the environment's {@link ServicePlacement}, not as tasks of this JVM. */
     boolean placed;
     Future<Integer> ready;
+    /** The last roll of its instances (a redeploy), completed (never failed) once it ended. */
+    Future<Void> rolling = Future.succeededFuture();
   }
 }

@@ -19,6 +19,11 @@ final class ServicesCommand extends ApiCommand {
       "MEAN", "MAX");
     for (Object o : services) {
       JsonObject s = (JsonObject) o;
+      if (s.containsKey("registeredBy")) {
+        // Registered by another JVM of the cluster: its statistics live there.
+        t.row(s.getString("name"), s.getInteger("instances", 0), "-", "-", "-", "-", "-", "-", "-", "-");
+        continue;
+      }
       t.row(s.getString("name"), s.getInteger("instances", 0), s.getLong("requests", 0L), s.getLong("succeeded", 0L),
         errorsOf(s), s.getLong("timeouts", 0L), s.getInteger("inFlight", 0), s.getInteger("queued", 0),
         micros(s.getLong("meanExecutionMicros", 0L)), micros(s.getLong("maxExecutionMicros", 0L)));

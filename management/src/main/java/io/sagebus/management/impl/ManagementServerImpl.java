@@ -80,6 +80,7 @@ public final class ManagementServerImpl implements ManagementServer {
   private final byte[] tokenDigest;
   private final List<AllowedHost> allowedHosts;
   private final boolean anyHost;
+  private final ConsoleRoutes console;
   private HttpServer server;
   private boolean closed;
   private volatile int port = -1;
@@ -113,6 +114,7 @@ public final class ManagementServerImpl implements ManagementServer {
     allowed.add(new AllowedHost(normalize(options.getHost()), -1));
     options.getAllowedHosts().stream().filter(h -> !h.equals("*")).map(AllowedHost::parse).forEach(allowed::add);
     this.allowedHosts = List.copyOf(allowed);
+    this.console = new ConsoleRoutes();
   }
 
   /** Loopback by its written form only: no name is looked up. */
@@ -204,6 +206,9 @@ public final class ManagementServerImpl implements ManagementServer {
     // Before anything reads the path: a path that does not decode is answered here, once, as JSON.
     router.route().handler(ManagementServerImpl::checkPath);
     router.route().handler(this::checkHostAndOrigin);
+    // The console's files hold no data (what it shows, it asks the API for, with the token): served without one,
+    // so that a browser can load the page that asks for it.
+    console.mount(router);
     if (tokenDigest != null) {
       router.route().handler(this::authenticate);
     }
@@ -215,6 +220,7 @@ public final class ManagementServerImpl implements ManagementServer {
     router.delete("/services/:name").handler(ManagementServerImpl::requireJson);
     router.get("/jobs").handler(this::jobs);
     router.get("/jobs/:id").handler(this::job);
+    router.get("/jobs/:id/graph").handler(this::graph);
     router.post("/jobs/:id/cancel").handler(ctx -> withJob(ctx, job ->
       job.cancel().onComplete(ar -> json(ctx, 200, job.progress().toJson()))));
     router.get("/services").handler(this::services);
@@ -408,18 +414,28 @@ public final class ManagementServerImpl implements ManagementServer {
 
   /** A job of this environment, else one another JVM of the deployment runs or ran. */
   private void job(RoutingContext ctx) {
+    anyJob(ctx, progress -> json(ctx, 200, progress));
+  }
+
+  /** A job's operator graph: its operators with their counters and queues, and the edges between them. */
+  private void graph(RoutingContext ctx) {
+    anyJob(ctx, progress -> json(ctx, 200, JobGraph.of(progress)));
+  }
+
+  /** Hands the progress of a job of this environment (else of one another JVM runs or ran) to {@code then}. */
+  private void anyJob(RoutingContext ctx, Consumer<JsonObject> then) {
     String id = ctx.pathParam("id");
     if (!NAME.matcher(id).matches() || env.job(id).isPresent()) {
-      withJob(ctx, job -> json(ctx, 200, job.progress().toJson()));
+      withJob(ctx, job -> then.accept(job.progress().toJson()));
       return;
     }
     nodes.jobs().onComplete(ar -> {
       JsonObject remote = ar.failed() ? null
         : ar.result().stream().filter(j -> id.equals(j.getString("id"))).findFirst().orElse(null);
       if (remote != null) {
-        json(ctx, 200, remote);
+        then.accept(remote);
       } else {
-        withJob(ctx, job -> json(ctx, 200, job.progress().toJson()));
+        withJob(ctx, job -> then.accept(job.progress().toJson()));
       }
     });
   }
@@ -452,21 +468,49 @@ public final class ManagementServerImpl implements ManagementServer {
   }
 
   private void services(RoutingContext ctx) {
-    List<Future<ServiceStats>> all = new ArrayList<>();
+    List<Future<JsonObject>> all = new ArrayList<>();
+    Set<String> here = new HashSet<>(env.registeredServices());
     for (String name : env.registeredServices()) {
-      all.add(env.services().stats(name));
+      all.add(env.services().stats(name).compose(stats -> nodes.replicas(name).map(replicas ->
+        serviceJson(stats).put("replicas", replicasJson(replicas)))));
     }
+    // Then, on a cluster node, what the other JVMs registered: their statistics live in those JVMs.
+    Future<List<JsonObject>> elsewhere = nodes.registrations().compose(records -> {
+      List<Future<JsonObject>> others = new ArrayList<>();
+      records.stream().filter(r -> !here.contains(r.getString("name")))
+        .sorted(java.util.Comparator.comparing(r -> r.getString("name")))
+        .forEach(r -> others.add(nodes.replicas(r.getString("name")).map(replicas -> elsewhereJson(r, replicas))));
+      return Future.all(others).map(v -> others.stream().map(Future::result).toList());
+    });
     Future.all(all).onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, ApiError.of(ar.cause()));
         return;
       }
       JsonArray list = new JsonArray();
-      for (Future<ServiceStats> f : all) {
-        list.add(serviceJson(f.result()));
+      for (Future<JsonObject> f : all) {
+        list.add(f.result());
       }
-      json(ctx, 200, new JsonObject().put("services", list));
+      elsewhere.onComplete(others -> {
+        if (others.succeeded()) {
+          others.result().forEach(list::add);
+        } else {
+          LOG.warn("Management API: the services of the other JVMs could not be read", others.cause());
+        }
+        json(ctx, 200, new JsonObject().put("services", list));
+      });
     });
+  }
+
+  /** A service another JVM registered: its registration and replicas (its statistics live in that JVM). */
+  private static JsonObject elsewhereJson(JsonObject record, List<ReplicaInfo> replicas) {
+    return new JsonObject()
+      .put("name", record.getString("name"))
+      .put("type", record.getString("type"))
+      .put("registeredBy", record.getString("member"))
+      .put("local", record.getBoolean("local", false))
+      .put("instances", replicas.size())
+      .put("replicas", replicasJson(replicas));
   }
 
   private static JsonObject serviceJson(ServiceStats stats) {
@@ -506,13 +550,7 @@ public final class ManagementServerImpl implements ManagementServer {
    */
   private Future<JsonObject> registeredElsewhere(String name, Throwable notHere) {
     return nodes.registration(name).compose(record -> record == null ? Future.failedFuture(notHere)
-      : nodes.replicas(name).map(replicas -> new JsonObject()
-        .put("name", name)
-        .put("type", record.getString("type"))
-        .put("registeredBy", record.getString("member"))
-        .put("local", record.getBoolean("local", false))
-        .put("instances", replicas.size())
-        .put("replicas", replicasJson(replicas))));
+      : nodes.replicas(name).map(replicas -> elsewhereJson(record.copy().put("name", name), replicas)));
   }
 
   private void undeploy(RoutingContext ctx) {

@@ -4,8 +4,13 @@ import io.sagebus.EnvironmentOptions;
 import io.sagebus.LocalEnvironment;
 import io.sagebus.management.ManagementOptions;
 import io.sagebus.management.ManagementServer;
+import io.sagebus.management.NodeDirectory;
+import io.sagebus.management.NodeInfo;
+import io.sagebus.management.ReplicaInfo;
 import io.sagebus.testing.EchoService;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -262,6 +267,45 @@ class SagebusCliTest {
         "POST /pipelines/p/run application/json {}");
     } finally {
       fake.close().await();
+    }
+  }
+
+  @Test
+  void servicesOfAnotherJvmShowWithoutStatistics() {
+    // A directory such as a cluster node's: one service registered by another JVM, its replica on node n2.
+    NodeDirectory local = NodeDirectory.local(env);
+    NodeDirectory cluster = new NodeDirectory() {
+      @Override
+      public Future<List<NodeInfo>> nodes() {
+        return local.nodes();
+      }
+
+      @Override
+      public Future<List<ReplicaInfo>> replicas(String service) {
+        return service.equals("remote")
+          ? Future.succeededFuture(List.of(new ReplicaInfo("remote", 0, "n2")))
+          : local.replicas(service);
+      }
+
+      @Override
+      public Future<List<JsonObject>> registrations() {
+        return Future.succeededFuture(List.of(
+          new JsonObject().put("name", "echo").put("type", "x").put("member", "m0").put("local", false),
+          new JsonObject().put("name", "remote").put("type", "com.example.Remote").put("member", "m2")
+            .put("local", false)));
+      }
+    };
+    ManagementServer node = ManagementServer.builder(env).options(new ManagementOptions().setPort(0).setToken(TOKEN))
+      .nodes(cluster).build();
+    node.start().await();
+    try {
+      Run services = cli("services", "--url", "http://127.0.0.1:" + node.actualPort(), "--token", TOKEN);
+      assertThat(services.exitCode()).as(services.err()).isZero();
+      // echo once (this environment's, with its statistics), then the other JVM's service without any.
+      assertThat(services.out().lines().filter(l -> l.startsWith("echo ")).count()).isEqualTo(1);
+      assertThat(services.out()).containsPattern("(?m)^remote +1 +- +- +- +- +- +- +- +-\\s*$");
+    } finally {
+      node.close().await();
     }
   }
 }
