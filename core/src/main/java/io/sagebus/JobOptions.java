@@ -3,7 +3,8 @@ package io.sagebus;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Limits of one job: how many records may be in flight, and how deep each operator's input queue is.
+ * Limits of one job: how many records may be in flight, how deep each operator's input queue is, and
+ * whether operators are chained.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them.
  */
@@ -13,9 +14,12 @@ public class JobOptions {
   public static final int DEFAULT_MAX_RECORDS_IN_FLIGHT = 10_000;
   /** Default depth of each operator instance's input queue: 256 records. */
   public static final int DEFAULT_QUEUE_CAPACITY = 256;
+  /** Operators are chained by default: {@code true}. */
+  public static final boolean DEFAULT_CHAINING = true;
 
   private int maxRecordsInFlight = DEFAULT_MAX_RECORDS_IN_FLIGHT;
   private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+  private boolean chaining = DEFAULT_CHAINING;
 
   /** Options with the defaults. */
   public JobOptions() {
@@ -29,6 +33,7 @@ public class JobOptions {
   public JobOptions(JobOptions other) {
     this.maxRecordsInFlight = other.maxRecordsInFlight;
     this.queueCapacity = other.queueCapacity;
+    this.chaining = other.chaining;
   }
 
   /**
@@ -40,13 +45,15 @@ public class JobOptions {
   public JobOptions(JsonObject json) {
     setMaxRecordsInFlight(json.getInteger("maxRecordsInFlight", DEFAULT_MAX_RECORDS_IN_FLIGHT));
     setQueueCapacity(json.getInteger("queueCapacity", DEFAULT_QUEUE_CAPACITY));
+    setChaining(json.getBoolean("chaining", DEFAULT_CHAINING));
   }
 
   /**
    * {@return the JSON form}
    */
   public JsonObject toJson() {
-    return new JsonObject().put("maxRecordsInFlight", maxRecordsInFlight).put("queueCapacity", queueCapacity);
+    return new JsonObject().put("maxRecordsInFlight", maxRecordsInFlight).put("queueCapacity", queueCapacity)
+      .put("chaining", chaining);
   }
 
   /**
@@ -96,15 +103,42 @@ public class JobOptions {
     return this;
   }
 
+  /**
+   * {@return whether operators are chained}
+   */
+  public boolean isChaining() {
+    return chaining;
+  }
+
+  /**
+   * Says whether operators are chained, as Flink chains them (its {@code disableOperatorChaining()} is
+   * {@code setChaining(false)}). A chained operator is one whose only input comes from an operator of the
+   * same parallelism without a key or a rebalance: its instance i runs on the thread of its upstream's
+   * instance i, which hands it each record by a method call, with no queue between them. A source and
+   * the maps, filters, flatMaps and mapAsyncs after it then run on one thread (a mapAsync's results
+   * go on from its emitter thread). Sinks are never chained: they write somewhere outside and may block
+   * there, and with a queue of their own the operators before them go on meanwhile. Unchained, every operator instance has a queue and a
+   * virtual thread of its own, so that consecutive operators work on different records at once: worth it
+   * when each of several consecutive operators does heavy computation of its own (not calls to services,
+   * whose waiting costs no thread).
+   *
+   * @param chaining {@code true} to chain (the default)
+   * @return this
+   */
+  public JobOptions setChaining(boolean chaining) {
+    this.chaining = chaining;
+    return this;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof JobOptions that && maxRecordsInFlight == that.maxRecordsInFlight
-      && queueCapacity == that.queueCapacity;
+      && queueCapacity == that.queueCapacity && chaining == that.chaining;
   }
 
   @Override
   public int hashCode() {
-    return 31 * maxRecordsInFlight + queueCapacity;
+    return (31 * maxRecordsInFlight + queueCapacity) * 2 + (chaining ? 1 : 0);
   }
 
   @Override

@@ -206,6 +206,9 @@ public final class ServiceClientImpl implements ServiceClient {
       registration == null ? Protocol.serviceAddress(environment, service) : registration.address());
     // Calls made by a service while it serves a call follow that call's cancellation; an operator's, its job's.
     Cancellation parent = scope != null ? scope.cancellation() : Cancellation.ambient();
+    if (registration != null) {
+      call.direct = registration.direct().route(vertx, scope == null && parent != null);
+    }
     if (parent != null && parent.isCancelled()) {
       return Handle.failed(requestId, new ServiceCancelledException(service, opts.getMethod(),
         "not sent: " + parent.reason()));
@@ -564,6 +567,8 @@ public final class ServiceClientImpl implements ServiceClient {
     String lastProblem = "no answer";
     /** Its spans, or {@code null} when tracing is off. */
     Tracing.CallTrace trace;
+    /** Its service's direct path when the call may take it, else {@code null} (the bus). */
+    DirectCalls direct;
 
     Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
          RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker, String address) {
@@ -634,7 +639,8 @@ public final class ServiceClientImpl implements ServiceClient {
       Tracing.Attempt attempt = trace == null ? null : trace.attempt(attempts, delivery);
       // Passed by reference locally: a retryable call keeps its own arguments and sends a copy per attempt.
       CallRequest request = new CallRequest(method, policy == null ? args : args.copy(), requestId, remaining, from);
-      vertx.eventBus().request(address, request, delivery).onComplete(ar -> {
+      (direct == null ? vertx.eventBus().request(address, request, delivery)
+        : direct.request(vertx, address, request, delivery)).onComplete(ar -> {
         if (attempt != null) {
           attempt.ended(ar);
         }

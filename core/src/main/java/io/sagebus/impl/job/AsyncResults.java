@@ -2,9 +2,8 @@ package io.sagebus.impl.job;
 
 import io.vertx.core.Future;
 
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The calls a {@code mapAsync} operator instance has started, from the thread that starts them to
@@ -12,6 +11,10 @@ import java.util.concurrent.Semaphore;
  * {@link UnorderedResults} as they complete (Flink's two stream-element queues). The operator's
  * capacity is a {@link Semaphore} of slots: a call takes one when it starts and gives it back once
  * its result was emitted.
+ * <p>
+ * The emitter takes what is ready without waiting ({@link #poll()}) and parks only when nothing is
+ * ({@link #next()}); a call's completion wakes it only then, so results that complete together are
+ * emitted in one go, not with a thread wake-up each.
  */
 abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
 
@@ -28,10 +31,10 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
     }
   }
 
-  /** Handed from the starting thread to the emitting one. */
-  final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   final Semaphore slots;
   private final int capacity;
+  /** The emitter while it parks in {@link #next()}, else {@code null}. */
+  private volatile Thread waiter;
 
   AsyncResults(int capacity) {
     this.capacity = capacity;
@@ -48,19 +51,60 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
     slots.acquire();
   }
 
-  /** A result was emitted: its slot is free again. */
-  final void release() {
-    slots.release();
+  /**
+   * Results were emitted: their slots are free again.
+   *
+   * @param n how many
+   */
+  final void release(int n) {
+    slots.release(n);
   }
 
   /** A call started (it holds a slot). */
-  abstract void started(Pending p) throws InterruptedException;
+  abstract void started(Pending p);
 
-  /** {@return the next call to emit, its Future completed, or {@link Pending#LAST}} */
-  abstract Pending next() throws InterruptedException;
+  /** {@return the next call to emit if it is ready now (its Future completed, or {@link Pending#LAST}), else {@code null}} */
+  abstract Pending poll();
 
   /** No call will start any more: the end goes out after every started one. */
   abstract void finish() throws InterruptedException;
+
+  /** {@return the next call to emit, its Future completed, or {@link Pending#LAST}, waiting for it} */
+  final Pending next() throws InterruptedException {
+    Pending p = poll();
+    if (p != null) {
+      return p;
+    }
+    waiter = Thread.currentThread();
+    try {
+      while (true) {
+        // Announced as waiting before looking again: a completion after this look finds the waiter and wakes it.
+        p = poll();
+        if (p != null) {
+          return p;
+        }
+        beforePark();
+        LockSupport.park(this);
+        if (Thread.interrupted()) {
+          throw new InterruptedException("the mapAsync operator is stopping");
+        }
+      }
+    } finally {
+      waiter = null;
+    }
+  }
+
+  /** The emitter found nothing ready and is about to park: arrange to be woken when something is. */
+  void beforePark() {
+  }
+
+  /** Wakes the emitter if it parks (or is about to) in {@link #next()}. */
+  final void wake() {
+    Thread w = waiter;
+    if (w != null) {
+      LockSupport.unpark(w);
+    }
+  }
 
   /** {@return the operator's capacity} */
   final int capacity() {

@@ -1,5 +1,7 @@
 package io.sagebus.impl.job;
 
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -7,14 +9,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * Counts the records between a job's sources and its sinks. Sources wait at the cap; operators
  * that multiply records add theirs without waiting (waiting there could deadlock: the records
  * that would free room can sit behind the waiting operator).
+ * <p>
+ * The count is one atomic number, so a record that passes costs a compare-and-set at its source
+ * and an add at its end; the lock is taken only by a source that waits at the cap and by a release
+ * that finds one waiting.
  */
 final class InFlightGate {
 
   private final long cap;
+  private final AtomicLong inFlight = new AtomicLong();
+  private final AtomicLong peak = new AtomicLong();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition room = lock.newCondition();
-  private long inFlight;
-  private long peak;
+  /** Sources waiting at the cap (written under the lock, read by releases without it). */
+  private final AtomicInteger waiting = new AtomicInteger();
 
   InFlightGate(long cap) {
     this.cap = cap;
@@ -22,57 +30,67 @@ final class InFlightGate {
 
   /** A source admits one record, waiting while the cap is reached. */
   void acquire() throws InterruptedException {
+    while (true) {
+      long n = inFlight.get();
+      if (n < cap) {
+        if (inFlight.compareAndSet(n, n + 1)) {
+          raisePeak(n + 1);
+          return;
+        }
+      } else {
+        awaitRoom();
+      }
+    }
+  }
+
+  /** Waits until the count is below the cap (then the caller tries again). */
+  private void awaitRoom() throws InterruptedException {
     lock.lockInterruptibly();
     try {
-      while (inFlight >= cap) {
-        room.await();
+      // Announced before the count is read again: a release that lowers it after this read sees a waiter.
+      waiting.incrementAndGet();
+      try {
+        while (inFlight.get() >= cap) {
+          room.await();
+        }
+      } finally {
+        waiting.decrementAndGet();
       }
-      inFlight++;
-      peak = Math.max(peak, inFlight);
     } finally {
       lock.unlock();
     }
   }
 
   void add(long n) {
-    lock.lock();
-    try {
-      inFlight += n;
-      peak = Math.max(peak, inFlight);
-    } finally {
-      lock.unlock();
-    }
+    raisePeak(inFlight.addAndGet(n));
   }
 
   void release(long n) {
-    lock.lock();
-    try {
-      inFlight -= n;
-      if (inFlight < cap) {
+    long now = inFlight.addAndGet(-n);
+    if (now < cap && waiting.get() > 0) {
+      lock.lock();
+      try {
         room.signalAll();
+      } finally {
+        lock.unlock();
       }
-    } finally {
-      lock.unlock();
+    }
+  }
+
+  private void raisePeak(long n) {
+    long p = peak.get();
+    while (n > p && !peak.compareAndSet(p, n)) {
+      p = peak.get();
     }
   }
 
   long peak() {
-    lock.lock();
-    try {
-      return peak;
-    } finally {
-      lock.unlock();
-    }
+    return peak.get();
   }
 
   /** {@return the records in flight now} */
   long current() {
-    lock.lock();
-    try {
-      return inFlight;
-    } finally {
-      lock.unlock();
-    }
+    return inFlight.get();
   }
 
   long cap() {

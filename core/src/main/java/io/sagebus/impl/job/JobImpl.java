@@ -19,7 +19,7 @@ import io.sagebus.impl.trace.OperatorTrace;
 import io.sagebus.impl.trace.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.ThreadingModel;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -81,6 +81,8 @@ public final class JobImpl implements Job {
   private final List<LogicalNode> nodes;
   private final Map<LogicalNode, OperatorTask.NodeStats> stats = new LinkedHashMap<>();
   private final List<OperatorTask> tasks = new ArrayList<>();
+  /** The instances with a thread of their own (the others run chained to one of these). */
+  private final List<OperatorTask> heads = new ArrayList<>();
   private final Map<LogicalNode, OperatorTask[]> byNode = new LinkedHashMap<>();
   private final Map<OperatorTask, OperatorVerticle> verticles = new ConcurrentHashMap<>();
   private final List<String> errors = new CopyOnWriteArrayList<>();
@@ -126,10 +128,14 @@ public final class JobImpl implements Job {
     for (LogicalNode n : nodes) {
       OperatorTask.NodeStats s = new OperatorTask.NodeStats();
       stats.put(n, s);
+      boolean chained = options.isChaining() && chainable(n);
       OperatorTask[] instances = new OperatorTask[n.parallelism()];
       for (int i = 0; i < n.parallelism(); i++) {
-        instances[i] = new OperatorTask(this, n, i, s, options.getQueueCapacity());
+        instances[i] = new OperatorTask(this, n, i, s, options.getQueueCapacity(), chained);
         tasks.add(instances[i]);
+        if (!chained) {
+          heads.add(instances[i]);
+        }
       }
       byNode.put(n, instances);
     }
@@ -137,7 +143,9 @@ public final class JobImpl implements Job {
       OperatorTask[] targets = byNode.get(consumer);
       for (LogicalNode.Input in : consumer.inputs()) {
         for (OperatorTask target : targets) {
-          target.expectedEnds += in.from().parallelism();
+          if (!target.chained) {
+            target.expectedEnds += in.from().parallelism();
+          }
         }
         for (OperatorTask sender : byNode.get(in.from())) {
           (in.failures() ? sender.failureOutputs : sender.outputs).add(new OperatorTask.Output(targets, in, sender.index));
@@ -146,6 +154,24 @@ public final class JobImpl implements Job {
     }
   }
 
+
+  /**
+   * {@return whether the operator runs chained to its upstream operator: instance i on the thread of upstream
+   * instance i, handed its records by a call} So when its only input is a FORWARD edge (the same parallelism, no key),
+   * as Flink chains operators; an operator with two inputs (coMap), several, or a redistributing one has a queue and a
+   * thread of its own, and so has a sink: it writes somewhere outside and may block there, and with a queue of its own
+   * the operators before it go on meanwhile.
+   *
+   * @param n an operator
+   */
+  static boolean chainable(LogicalNode n) {
+    if (n.kind().isSource() || n.kind() == LogicalNode.Kind.SINK || n.inputs().size() != 1) {
+      return false;
+    }
+    LogicalNode.Input in = n.inputs().get(0);
+    return in.partitioning() == LogicalNode.Partitioning.FORWARD && in.from().parallelism() == n.parallelism()
+      && in.inputIndex() == 0;
+  }
 
   @Override
   public String id() {
@@ -239,9 +265,8 @@ public final class JobImpl implements Job {
     return lease.acquire(id, plannedServices)
       .compose(v -> {
         List<Future<String>> deploys = new ArrayList<>();
-        for (OperatorTask t : tasks) {
-          deploys.add(Deployments.deployDetached(vertx, new OperatorVerticle(t),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.VIRTUAL_THREAD))
+        for (OperatorTask t : heads) {
+          deploys.add(Deployments.deployDetached(vertx, new OperatorVerticle(t), new DeploymentOptions())
             .onSuccess(deploymentIds::add));
         }
         return Future.all(deploys);
@@ -264,8 +289,8 @@ public final class JobImpl implements Job {
         if (meters != null) {
           done.future().onComplete(x -> meters.ended(status));
         }
-        running.set(tasks.size());
-        for (OperatorTask t : tasks) {
+        running.set(heads.size());
+        for (OperatorTask t : heads) {
           launch(t);
         }
         return Future.succeededFuture(this);
@@ -280,6 +305,8 @@ public final class JobImpl implements Job {
         Throwable cause = ar.cause();
         if (cause instanceof OperatorTask.SourceFailure sf) {
           taskFailed(task, null, sf.getCause());
+        } else if (cause instanceof OperatorTask.ChainedFailure cf) {
+          taskFailed(cf.task, null, cf.getCause());
         } else if (!(cause instanceof InterruptedException) || !stopping) {
           taskFailed(task, null, cause);
         }
@@ -397,7 +424,11 @@ public final class JobImpl implements Job {
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 
-  /** The verticle of one operator instance: its loop runs on a virtual thread of its context. */
+  /**
+   * The verticle of one operator instance (with those chained to it): its loop runs on a virtual thread of its own,
+   * outside any Vert.x context, so that what completes the Futures it waits for (a reply on an event loop, a service's
+   * runner thread) wakes it directly, not through a context's task queue; its end is heard on the verticle's context.
+   */
   private final class OperatorVerticle extends VerticleBase {
     private final OperatorTask task;
 
@@ -407,10 +438,16 @@ public final class JobImpl implements Job {
     }
 
     Future<Void> launch() {
-      return context.executeBlocking(() -> {
-        task.run();
-        return null;
-      }, false);
+      Promise<Void> ended = ((ContextInternal) context).promise();
+      Thread.ofVirtual().name("sagebus-operator-" + task.node.name() + "#" + task.index).start(() -> {
+        try {
+          task.run();
+          ended.complete();
+        } catch (Throwable t) {
+          ended.fail(t);
+        }
+      });
+      return ended.future();
     }
 
     @Override

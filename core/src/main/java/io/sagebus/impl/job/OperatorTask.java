@@ -22,6 +22,7 @@ import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -30,7 +31,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One instance of an operator: its input queue, its outputs, and the loop that runs its function
- * on a virtual thread.
+ * on a virtual thread. An instance whose only input is a FORWARD edge from an operator of the same
+ * parallelism is chained to its upstream instance (as Flink chains operators): it has no queue and
+ * no thread of its own, and its upstream instance hands it each record by a method call, on the
+ * upstream's thread (for a {@code mapAsync} upstream, on its emitter thread).
  */
 public final class OperatorTask implements TaskContext {
 
@@ -70,26 +74,44 @@ public final class OperatorTask implements TaskContext {
     return e instanceof Tagged t ? t.tag : null;
   }
 
+  /** Records an instance takes from its queue in one go (one lock, and one wake-up of a waiting upstream). */
+  private static final int DRAIN_BATCH = 64;
+
   final JobImpl job;
   final LogicalNode node;
   final int index;
   final NodeStats stats;
+  /** Its input queue; {@code null} for a source and for an instance chained to its upstream instance. */
   final BlockingQueue<Object> inbox;
+  /** Whether it runs on its upstream instance's thread, handed each record by a call (no queue, no thread). */
+  final boolean chained;
   final List<Output> outputs = new ArrayList<>();
   final List<Output> failureOutputs = new ArrayList<>();
   int expectedEnds;
+  /** Records taken from the inbox and not processed yet (its own thread only). */
+  private final ArrayDeque<Object> drained;
   private final Logger log;
   private final CallOptions callDefaults;
   private final List<Thread> threads = new ArrayList<>();
-  /** Its record spans, or {@code null} when tracing is off; set and used on its own thread. */
+  /** Its record spans, or {@code null} when tracing is off; set when opened, used on the threads that run it. */
   private OperatorTrace trace;
+  /** Whether its function was opened (and must be closed). */
+  private boolean opened;
+  /** mapAsync: the calls it started, and the thread that emits their results. */
+  private AsyncResults results;
+  private Thread emitter;
+  /** mapAsync: why its emitter ended early, or {@code null}. */
+  private volatile Throwable emitterFailure;
 
-  OperatorTask(JobImpl job, LogicalNode node, int index, NodeStats stats, int queueCapacity) {
+  OperatorTask(JobImpl job, LogicalNode node, int index, NodeStats stats, int queueCapacity, boolean chained) {
     this.job = job;
     this.node = node;
     this.index = index;
     this.stats = stats;
-    this.inbox = node.kind().isSource() ? null : new ArrayBlockingQueue<>(queueCapacity);
+    this.chained = chained;
+    boolean queued = !node.kind().isSource() && !chained;
+    this.inbox = queued ? new ArrayBlockingQueue<>(queueCapacity) : null;
+    this.drained = queued ? new ArrayDeque<>(Math.min(DRAIN_BATCH, queueCapacity)) : null;
     this.log = LoggerFactory.getLogger("io.sagebus.operator." + node.name());
     this.callDefaults = node.retry() == null ? CallOptions.create() : CallOptions.create().retry(node.retry());
   }
@@ -164,36 +186,159 @@ public final class OperatorTask implements TaskContext {
     threads.remove(Thread.currentThread());
   }
 
-  /** Runs the instance to its end, on a virtual thread. */
+  /** Runs the instance to its end, on a virtual thread of its own, with the instances chained to it. */
   void run() throws Exception {
     enter();
     CURRENT.set(this);
     Cancellation.setAmbient(job.calls()); // the calls its functions make are cancelled with the job
-    OperatorTrace.JobTrace jobTrace = job.trace;
-    trace = jobTrace == null ? null : jobTrace.operator(node.name(), index);
-    OperatorFunction fn = node.function();
     try {
-      fn.open();
       try {
+        openChain();
         switch (node.kind()) {
-          case BATCH -> runBatch((BatchFunction<?>) fn);
-          case SOURCE -> runSource((SourceFunction<?>) fn);
-          case MAP_ASYNC -> runAsync((AsyncFunction<?, ?>) fn);
-          default -> runOperator(fn);
+          case BATCH -> runBatch((BatchFunction<?>) node.function());
+          case SOURCE -> runSource((SourceFunction<?>) node.function());
+          case MAP_ASYNC -> runAsync();
+          default -> runOperator(node.function());
         }
         sendEnd();
       } finally {
-        try {
-          fn.close();
-        } catch (Exception e) {
-          log.warn("{} instance {}: close() failed", node.name(), index, e);
-        }
+        closeChain();
       }
     } finally {
       Cancellation.setAmbient(null);
       CURRENT.remove();
       leave();
     }
+  }
+
+  /** Opens its function and those of the instances chained to it, on this thread, in order. */
+  private void openChain() throws Exception {
+    open();
+    for (OperatorTask t : chainedTargets()) {
+      OperatorTask caller = CURRENT.get();
+      CURRENT.set(t);
+      try {
+        t.open();
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new ChainedFailure(t, e);
+      } finally {
+        CURRENT.set(caller);
+      }
+      t.openChain();
+    }
+    if (results != null && emitter == null) {
+      startEmitter();
+    }
+  }
+
+  /** The instances chained to this one, directly. */
+  private List<OperatorTask> chainedTargets() {
+    List<OperatorTask> chain = new ArrayList<>(2);
+    for (Output o : outputs) {
+      if (o.chainedTarget != null) {
+        chain.add(o.chainedTarget);
+      }
+    }
+    for (Output o : failureOutputs) {
+      if (o.chainedTarget != null) {
+        chain.add(o.chainedTarget);
+      }
+    }
+    return chain;
+  }
+
+  private void open() throws Exception {
+    if (opened) {
+      return; // a chain is a tree: each instance is reached once, but be safe
+    }
+    OperatorTrace.JobTrace jobTrace = job.trace;
+    trace = jobTrace == null ? null : jobTrace.operator(node.name(), index);
+    if (node.kind() == LogicalNode.Kind.MAP_ASYNC) {
+      results = AsyncResults.of(node.asyncOrder(), node.asyncCapacity());
+    }
+    node.function().open();
+    opened = true;
+  }
+
+  /** Closes what {@link #openChain()} opened, this instance first; a close that fails is logged. */
+  private void closeChain() {
+    if (emitter != null) {
+      // Ended already unless the job stops early; then its records go nowhere, and it must leave before what it
+      // feeds (chained to it) is closed.
+      emitter.interrupt();
+      joinUninterruptibly(emitter);
+      synchronized (this) {
+        threads.remove(emitter);
+      }
+    }
+    if (opened) {
+      opened = false;
+      OperatorTask caller = CURRENT.get();
+      CURRENT.set(this);
+      try {
+        node.function().close();
+      } catch (Exception e) {
+        log.warn("{} instance {}: close() failed", node.name(), index, e);
+      } finally {
+        CURRENT.set(caller);
+      }
+    }
+    for (OperatorTask t : chainedTargets()) {
+      t.closeChain();
+    }
+  }
+
+  private static void joinUninterruptibly(Thread t) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * A record for a chained instance, on its upstream instance's thread.
+   *
+   * @param element the record, as an upstream sends it
+   * @throws InterruptedException when the job stops (or failed in this instance)
+   */
+  void accept(Object element) throws InterruptedException {
+    if (job.stopping()) {
+      throw new InterruptedException("the job is stopping");
+    }
+    OperatorTask caller = CURRENT.get();
+    CURRENT.set(this);
+    try {
+      stats.in.increment();
+      if (results != null) {
+        startCall(element);
+      } else {
+        process(node.function(), element);
+      }
+    } catch (Error e) {
+      // On its own thread it would end the job through its thread's end: here the upstream must not take it as its own.
+      job.operatorFailed(this, unwrap(element), e);
+      throw new InterruptedException("the job failed");
+    } finally {
+      CURRENT.set(caller);
+    }
+  }
+
+  /** A chained instance's upstream instance has ended: so does it, once its calls are emitted. */
+  void inputEnded() throws Exception {
+    if (results != null) {
+      finishCalls();
+    }
+    sendEnd();
   }
 
   private void runBatch(BatchFunction<?> fn) throws Exception {
@@ -250,13 +395,23 @@ public final class OperatorTask implements TaskContext {
 
   private int endsSeen;
 
-  /** {@return the next input record, or {@code null} once every upstream instance has ended} */
+  /**
+   * {@return the next input record, or {@code null} once every upstream instance has ended} Takes what its queue
+   * holds in one go, up to {@link #DRAIN_BATCH} records, and waits only when it is empty.
+   */
   private Object nextInput() throws InterruptedException {
     while (endsSeen < expectedEnds) {
-      Object element = inbox.take();
+      Object element = drained.poll();
+      if (element == null) {
+        if (inbox.drainTo(drained, DRAIN_BATCH) > 0) {
+          continue;
+        }
+        element = inbox.take();
+      }
       if (element == END) {
         endsSeen++;
-      } else if (element == STOP) {
+      } else if (element == STOP || job.stopping()) {
+        // The records of a stopping job are dropped (the queue was cleared; those taken already too).
         throw new InterruptedException("the job is stopping");
       } else {
         stats.in.increment();
@@ -330,82 +485,118 @@ public final class OperatorTask implements TaskContext {
     }
   }
 
-  /** mapAsync: this thread starts calls, a second one emits their results, in the order of its {@link AsyncResults}. */
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private void runAsync(AsyncFunction fn) throws Exception {
-    AsyncResults results = AsyncResults.of(node.asyncOrder(), node.asyncCapacity());
-    Thread emitter = Thread.ofVirtual().name(node.name() + "#" + index + "-emitter").unstarted(() -> emitResults(results));
-    synchronized (this) {
-      threads.add(emitter);
+  /** mapAsync with a queue: this thread starts calls, its emitter thread emits their results. */
+  private void runAsync() throws Exception {
+    for (Object element = nextInput(); element != null; element = nextInput()) {
+      startCall(element);
     }
-    emitter.start();
+    finishCalls();
+  }
+
+  /** mapAsync: starts the call of one record, once a slot is free (the capacity bounds the calls in flight). */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void startCall(Object element) throws InterruptedException {
+    results.acquire();
+    Future<?> f;
+    OperatorTrace.Record record = trace == null ? null : trace.start();
     try {
-      for (Object element = nextInput(); element != null; element = nextInput()) {
-        results.acquire();
-        Future<?> f;
-        OperatorTrace.Record record = trace == null ? null : trace.start();
-        try {
-          f = (Future<?>) fn.execute(unwrap(element));
-          if (f == null) {
-            throw new NullPointerException(node.name() + " returned a null Future");
-          }
-        } catch (Exception e) {
-          f = Future.failedFuture(e);
-        }
-        if (record != null) {
-          record.endWith(f);
-        }
-        results.started(new AsyncResults.Pending(element, f));
+      f = (Future<?>) ((AsyncFunction) node.function()).execute(unwrap(element));
+      if (f == null) {
+        throw new NullPointerException(node.name() + " returned a null Future");
       }
-      results.finish();
-      emitter.join();
-      if (emitterFailure != null) {
-        throw emitterFailure;
-      }
-    } finally {
-      emitter.interrupt();
-      synchronized (this) {
-        threads.remove(emitter);
-      }
+    } catch (Exception e) {
+      f = Future.failedFuture(e);
+    }
+    if (record != null) {
+      record.endWith(f);
+    }
+    results.started(new AsyncResults.Pending(element, f));
+  }
+
+  /** mapAsync: no call will start any more; returns once every result was emitted. */
+  private void finishCalls() throws Exception {
+    results.finish();
+    emitter.join();
+    Throwable failure = emitterFailure;
+    if (failure instanceof Exception e) {
+      throw e;
+    } else if (failure instanceof Error e) {
+      throw e;
     }
   }
 
-  private volatile InterruptedException emitterFailure;
+  private void startEmitter() {
+    Thread t = Thread.ofVirtual().name(node.name() + "#" + index + "-emitter").unstarted(this::emitResults);
+    synchronized (this) {
+      threads.add(t);
+    }
+    emitter = t;
+    t.start();
+  }
 
-  private void emitResults(AsyncResults results) {
+  /**
+   * The emitter's loop: emits each result in the order of its {@link AsyncResults}, those ready together in one go,
+   * and frees their slots when it runs out of ready results (or every quarter of the capacity).
+   */
+  private void emitResults() {
     CURRENT.set(this);
+    Cancellation.setAmbient(job.calls()); // instances chained after it run here, and their calls stop with the job
+    int emitted = 0;
+    int batch = Math.max(1, results.capacity() / 4);
     try {
       while (true) {
-        AsyncResults.Pending p = results.next();
+        AsyncResults.Pending p = results.poll();
+        if (p == null) {
+          if (emitted > 0) {
+            results.release(emitted);
+            emitted = 0;
+          }
+          p = results.next();
+        }
         if (p == AsyncResults.Pending.LAST) {
           return;
         }
-        Emission out = new Emission(p.record);
-        Object input = out.input;
-        try {
-          if (p.future.failed()) {
-            throw p.future.cause();
-          }
-          out.emit(p.future.result());
-        } catch (Emission.Interrupted e) {
-          throw e.cause;
-        } catch (Throwable e) {
-          if (e instanceof InterruptedException ie) {
-            throw ie;
-          }
-          failed(out, input, e);
+        emit(p);
+        if (++emitted >= batch) {
+          results.release(emitted);
+          emitted = 0;
         }
-        out.done();
-        results.release();
       }
     } catch (InterruptedException e) {
       emitterFailure = e;
+    } catch (RuntimeException | Error e) {
+      emitterFailure = e;
+      job.operatorFailed(this, null, e);
     } finally {
+      if (emitted > 0) {
+        results.release(emitted);
+      }
+      Cancellation.setAmbient(null);
       CURRENT.remove();
     }
   }
 
-  private void sendEnd() throws InterruptedException {
+  /** Emits one completed call's result, or handles its failure as the operator's policy says. */
+  private void emit(AsyncResults.Pending p) throws InterruptedException {
+    Emission out = new Emission(p.record);
+    Object input = out.input;
+    try {
+      if (p.future.failed()) {
+        throw p.future.cause();
+      }
+      out.emit(p.future.result());
+    } catch (Emission.Interrupted e) {
+      throw e.cause;
+    } catch (Throwable e) {
+      if (e instanceof InterruptedException ie) {
+        throw ie;
+      }
+      failed(out, input, e);
+    }
+    out.done();
+  }
+
+  private void sendEnd() throws Exception {
     for (Output o : outputs) {
       o.sendEnd();
     }
@@ -493,6 +684,17 @@ public final class OperatorTask implements TaskContext {
     }
   }
 
+  /** A chained instance's function failed to open: the job fails in that instance, not in the one it runs on. */
+  static final class ChainedFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+    final transient OperatorTask task;
+
+    ChainedFailure(OperatorTask task, Throwable cause) {
+      super(cause);
+      this.task = task;
+    }
+  }
+
   /** Thrown out of a source's {@code collect} when the job stops. */
   private static final class StopSource extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -528,6 +730,8 @@ public final class OperatorTask implements TaskContext {
     private final java.util.function.Function<Object, Object> key;
     private final boolean second;
     private final int senderIndex;
+    /** The instance this edge hands records to by a call on the sender's thread, when chained; else {@code null}. */
+    final OperatorTask chainedTarget;
     private int next;
 
     Output(OperatorTask[] targets, LogicalNode.Input input, int senderIndex) {
@@ -537,9 +741,15 @@ public final class OperatorTask implements TaskContext {
       this.second = input.inputIndex() == 1;
       this.senderIndex = senderIndex;
       this.next = senderIndex;
+      OperatorTask forward = targets[senderIndex % targets.length];
+      this.chainedTarget = forward.chained ? forward : null;
     }
 
     void send(Object record, CallTag tag) throws InterruptedException {
+      if (chainedTarget != null) {
+        chainedTarget.accept(tag == null ? record : new Tagged(tag, record));
+        return;
+      }
       OperatorTask target = switch (partitioning) {
         case FORWARD -> targets[senderIndex % targets.length];
         case REBALANCE -> targets[Math.floorMod(next++, targets.length)];
@@ -555,7 +765,11 @@ public final class OperatorTask implements TaskContext {
       target.inbox.put(second ? new Second(element) : element);
     }
 
-    void sendEnd() throws InterruptedException {
+    void sendEnd() throws Exception {
+      if (chainedTarget != null) {
+        chainedTarget.inputEnded();
+        return;
+      }
       for (OperatorTask t : targets) {
         t.inbox.put(END);
       }

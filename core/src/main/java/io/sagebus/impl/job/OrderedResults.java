@@ -1,28 +1,51 @@
 package io.sagebus.impl.job;
 
-/** {@code mapAsync} results in input order: the emitter waits for the oldest call, whatever completed after it. */
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * {@code mapAsync} results in input order: the emitter waits for the oldest call, whatever completed
+ * after it. Only the oldest call's completion wakes a waiting emitter.
+ */
 final class OrderedResults extends AsyncResults {
+
+  /** Started calls, oldest first; one thread adds, the emitter takes. */
+  private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+  /** The oldest call the emitter has asked to be woken by (emitter thread only). */
+  private Pending listened;
 
   OrderedResults(int capacity) {
     super(capacity);
   }
 
   @Override
-  void started(Pending p) throws InterruptedException {
-    queue.put(p);
-  }
-
-  @Override
-  Pending next() throws InterruptedException {
-    Pending p = queue.take();
-    if (p != Pending.LAST) {
-      p.future.otherwiseEmpty().await(); // waits for it on the emitter's virtual thread, success or failure
+  void started(Pending p) {
+    queue.add(p);
+    if (queue.peek() == p) {
+      wake(); // the emitter may wait on an empty queue: this is its new oldest call
     }
-    return p;
   }
 
   @Override
-  void finish() throws InterruptedException {
-    queue.put(Pending.LAST);
+  Pending poll() {
+    Pending head = queue.peek();
+    if (head != null && (head == Pending.LAST || head.future.isComplete())) {
+      return queue.poll();
+    }
+    return null;
+  }
+
+  @Override
+  void beforePark() {
+    Pending head = queue.peek();
+    if (head != null && head != listened) {
+      listened = head;
+      // Runs at once when it completed meanwhile: the permit makes the park return, and the emitter looks again.
+      head.future.onComplete(ar -> wake());
+    }
+  }
+
+  @Override
+  void finish() {
+    started(Pending.LAST);
   }
 }

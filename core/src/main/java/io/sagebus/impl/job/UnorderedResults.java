@@ -1,7 +1,12 @@
 package io.sagebus.impl.job;
 
+import java.util.concurrent.ConcurrentLinkedQueue;
+
 /** {@code mapAsync} results as their calls complete. */
 final class UnorderedResults extends AsyncResults {
+
+  /** Completed calls, in completion order: added by whichever thread completes them. */
+  private final ConcurrentLinkedQueue<Pending> done = new ConcurrentLinkedQueue<>();
 
   UnorderedResults(int capacity) {
     super(capacity);
@@ -9,18 +14,22 @@ final class UnorderedResults extends AsyncResults {
 
   @Override
   void started(Pending p) {
-    p.future.onComplete(ar -> queue.add(p));
+    p.future.onComplete(ar -> {
+      done.add(p);
+      wake();
+    });
   }
 
   @Override
-  Pending next() throws InterruptedException {
-    return queue.take();
+  Pending poll() {
+    return done.poll();
   }
 
   @Override
   void finish() throws InterruptedException {
     // Every started call must have been emitted (its slot released) before the end goes out.
     slots.acquire(capacity());
-    queue.put(Pending.LAST);
+    done.add(Pending.LAST);
+    wake();
   }
 }

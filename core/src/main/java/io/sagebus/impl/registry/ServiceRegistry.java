@@ -1,5 +1,8 @@
 package io.sagebus.impl.registry;
 
+import io.sagebus.impl.call.DeadlineTimer;
+import io.sagebus.impl.call.DirectCalls;
+
 import io.sagebus.spi.ServiceDirectory;
 
 import io.sagebus.impl.Deployments;
@@ -48,6 +51,8 @@ public final class ServiceRegistry implements Shareable {
   private final String environment;
   private final EnvironmentOptions options;
   private final ResourceTracker tracker = new ResourceTracker();
+  /** The attempt deadlines of its direct calls. */
+  private final DeadlineTimer deadlines = new DeadlineTimer();
   private final Map<String, Registration> services = new ConcurrentHashMap<>();
   private final List<Consumer<Registration>> listeners = new CopyOnWriteArrayList<>();
   private volatile Vertx vertx;
@@ -164,6 +169,7 @@ public final class ServiceRegistry implements Shareable {
       return operationsClosed;
     }
     services.values().forEach(Registration::closeCache);
+    deadlines.close();
     tracing.close();
     Operations ops = operations;
     if (ops != null) {
@@ -356,12 +362,14 @@ public final class ServiceRegistry implements Shareable {
     private final java.util.concurrent.atomic.AtomicInteger rolls = new java.util.concurrent.atomic.AtomicInteger();
     /** When the last roll ended ({@link System#nanoTime()}), or 0. */
     private volatile long rolledAt;
+    private final DirectCalls direct;
 
     Registration(ServiceDefinition definition, ServiceMetrics metrics, boolean pipeline) {
       this.definition = definition;
       this.metrics = metrics;
       this.pipeline = pipeline;
       this.address = Protocol.serviceAddress(environment, definition.name());
+      this.direct = new DirectCalls(deadlines);
       RateLimit limit = definition.options().getRateLimit();
       this.throttle = limit == null ? null : new Throttle(limit);
     }
@@ -404,6 +412,14 @@ public final class ServiceRegistry implements Shareable {
       long at = rolledAt;
       return rolls.get() > 0 || (at != 0 && System.nanoTime() - at < java.util.concurrent.TimeUnit.MILLISECONDS
         .toNanos(ROLL_GRACE_MS));
+    }
+
+    /**
+     * {@return its direct path: the instances the environment deployed in this JVM, which take calls from this JVM
+     * without the event bus}
+     */
+    public DirectCalls direct() {
+      return direct;
     }
 
     /**

@@ -7,6 +7,7 @@ import io.sagebus.ServiceContext;
 import io.sagebus.ServiceLifecycle;
 import io.sagebus.ServiceOptions;
 import io.sagebus.impl.call.CallScope;
+import io.sagebus.impl.call.DirectCalls;
 import io.sagebus.impl.ops.Operations;
 import io.sagebus.impl.wire.Protocol;
 import io.sagebus.impl.ResourceTracker;
@@ -52,7 +53,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the event loop or a virtual thread, answered once) and the {@link Recorder} (stats and meters).
  * Every request is answered, whatever its body and whatever the method throws.
  */
-public final class ServiceInstance {
+public final class ServiceInstance implements DirectCalls.Target {
 
   private static final Logger LOG = LoggerFactory.getLogger(ServiceInstance.class);
   /** How long a stopping instance waits for its runner threads to end once their calls were answered. */
@@ -107,6 +108,8 @@ public final class ServiceInstance {
   private final AtomicInteger refusedLeaving = new AtomicInteger();
   /** The environment's tracing: {@link Tracing#OFF} unless it is on. */
   private Tracing tracing = Tracing.OFF;
+  /** Its service's direct path, which it joined once started (deployed by the environment in a single JVM), else {@code null}. */
+  private volatile DirectCalls direct;
 
   /**
    * An instance of a service.
@@ -183,6 +186,11 @@ public final class ServiceInstance {
     return started.onComplete(ar -> {
       if (ar.succeeded()) {
         ops.instance(this, ServiceOps.TaskState.RUNNING, loop, this::queued);
+        if (registry != null && registration != null && !vertx.isClustered()) {
+          // Deployed by its environment: calls from this JVM may reach it without the bus (not a task deployed by hand).
+          direct = registration.direct();
+          direct.add(this);
+        }
       } else {
         ops.instanceGone(this);
       }
@@ -230,6 +238,21 @@ public final class ServiceInstance {
       Future.all(control.completion(), consumer.completion()).<Void>mapEmpty().onComplete(registered);
     });
     return registered.future();
+  }
+
+  /**
+   * Takes a request straight from a caller in this JVM ({@link DirectCalls}), as its consumer takes one from the bus:
+   * on the caller's thread, but on the event loop when the service has batched methods (their batcher gathers items there).
+   *
+   * @param request the request
+   */
+  @Override
+  public void deliver(Message<Object> request) {
+    if (batchers.isEmpty()) {
+      receive(request);
+    } else {
+      loop.runOnContext(v -> receive(request));
+    }
   }
 
   /** The consumer: reads and admits a request. Never throws, and leaves no request unanswered. */
@@ -673,6 +696,11 @@ public final class ServiceInstance {
    * @return completed when it has stopped
    */
   public Future<?> stop() {
+    DirectCalls d = direct;
+    if (d != null) {
+      d.remove(this); // from now on calls go over the bus, which finds its consumer until it is unregistered
+      direct = null;
+    }
     if (ops != null) {
       ops.instance(this, ServiceOps.TaskState.STOPPING, loop, this::queued);
     }

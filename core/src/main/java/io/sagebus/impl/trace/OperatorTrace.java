@@ -41,6 +41,8 @@ public final class OperatorTrace {
     record.startNanos = System.nanoTime();
     record.span = null;
     record.failure = null;
+    // An operator chained to another runs inside its upstream's record: that record is current again after this one.
+    record.previous = Record.CURRENT.get();
     Record.CURRENT.set(record);
     return record;
   }
@@ -93,6 +95,8 @@ public final class OperatorTrace {
     private static final ThreadLocal<Record> CURRENT = new ThreadLocal<>();
 
     private long startNanos;
+    /** The record this one runs inside (its upstream's, on a chained operator's thread), or {@code null}. */
+    private Record previous;
     private Span span;
     private Context context;
     private Throwable failure;
@@ -134,7 +138,7 @@ public final class OperatorTrace {
 
     /** The record is done on this thread: its span, if it has one, ends. */
     public void end() {
-      CURRENT.remove();
+      leave();
       if (span != null) {
         end(span, failure);
         span = null;
@@ -149,12 +153,23 @@ public final class OperatorTrace {
      * @param outcome the Future the function returned
      */
     public void endWith(io.vertx.core.Future<?> outcome) {
-      CURRENT.remove();
+      leave();
       Span s = span;
       span = null;
       context = null;
       if (s != null) {
         outcome.onComplete(ar -> end(s, ar.failed() ? ar.cause() : null));
+      }
+    }
+
+    /** This record is no longer current on this thread: the one it ran inside is again, if any. */
+    private void leave() {
+      Record outer = previous;
+      previous = null;
+      if (outer != null) {
+        CURRENT.set(outer);
+      } else {
+        CURRENT.remove();
       }
     }
 
