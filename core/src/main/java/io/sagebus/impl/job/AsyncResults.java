@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The calls a {@code mapAsync} operator instance has started, from the thread that starts them to
@@ -12,9 +13,13 @@ import java.util.concurrent.locks.LockSupport;
  * capacity is a {@link Semaphore} of slots: a call takes one when it starts and gives it back once
  * its result was emitted.
  * <p>
- * The emitter takes what is ready without waiting ({@link #poll()}) and parks only when nothing is
- * ({@link #next()}); a call's completion wakes it only then, so results that complete together are
- * emitted in one go, not with a thread wake-up each.
+ * Emitting is a role, held by one thread at a time ({@link #role}), so results go out in order:
+ * the operator's emitter thread holds it while it emits what is ready, and parks without it when
+ * nothing is. A thread that needs a slot to start a call while every slot is taken takes the role
+ * itself ({@link #acquire}) and emits what is ready, or waits for the next completion, as Flink's
+ * async operator yields to its mailbox: then a completion wakes that thread alone, instead of the
+ * emitter thread, which would wake the starter in turn. A completion wakes whoever waits in the role
+ * only then: results that complete together are emitted in one go.
  */
 abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
 
@@ -31,10 +36,25 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
     }
   }
 
+  /** Emits one completed call's result (the operator's policy applied to a failure). */
+  interface Emitter {
+    /**
+     * Emits a result.
+     *
+     * @param p a completed call
+     * @throws InterruptedException when the job stops
+     */
+    void emit(Pending p) throws InterruptedException;
+  }
+
   final Semaphore slots;
+  /** The right to take results and emit them, so that they go out in order. */
+  final ReentrantLock role = new ReentrantLock();
   private final int capacity;
-  /** The emitter while it parks in {@link #next()}, else {@code null}. */
+  /** The thread to wake when a result may be ready: the one that waits in the role, else the emitter thread. */
   private volatile Thread waiter;
+  /** The operator's emitter thread, once started. */
+  private volatile Thread emitterThread;
 
   AsyncResults(int capacity) {
     this.capacity = capacity;
@@ -46,9 +66,113 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
     return order == io.sagebus.AsyncOrder.ORDERED ? new OrderedResults(capacity) : new UnorderedResults(capacity);
   }
 
-  /** Waits for a free slot before a call starts. */
-  final void acquire() throws InterruptedException {
-    slots.acquire();
+  /**
+   * Takes a free slot before a call starts. When there is none, this thread takes the emitting role
+   * and emits ready results (freeing their slots), or waits in the role for the next completion;
+   * when the emitter thread holds the role, it waits for that thread to free a slot.
+   *
+   * @param out emits a result
+   * @throws InterruptedException when the job stops
+   */
+  final void acquire(Emitter out) throws InterruptedException {
+    if (slots.tryAcquire()) {
+      return;
+    }
+    if (!role.tryLock()) {
+      slots.acquire();
+      return;
+    }
+    try {
+      Thread me = Thread.currentThread();
+      while (true) {
+        // The end marker is added only after the last call started, so it cannot be met here.
+        int emitted = drain(out, Integer.MAX_VALUE);
+        if (emitted > 0) {
+          slots.release(emitted);
+        }
+        // Only this thread takes slots: once it freed some, one is there.
+        if (slots.tryAcquire()) {
+          return;
+        }
+        waiter = me;
+        while (!ready()) {
+          beforePark();
+          LockSupport.park(this);
+          if (Thread.interrupted()) {
+            throw new InterruptedException("the mapAsync operator is stopping");
+          }
+        }
+      }
+    } finally {
+      handBack();
+    }
+  }
+
+  /**
+   * Under the role: emits what is ready, at most {@code max} results (the end marker stops it).
+   *
+   * @return how many results it emitted, their slots not released yet; -1 - that many once it met {@link Pending#LAST}
+   */
+  final int drain(Emitter out, int max) throws InterruptedException {
+    int n = 0;
+    while (n < max) {
+      Pending p = poll();
+      if (p == null) {
+        return n;
+      }
+      if (p == Pending.LAST) {
+        return -1 - n;
+      }
+      out.emit(p);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The emitter thread, in the role, found nothing ready: from now on a completion wakes it.
+   * It then gives the role up and parks in {@link #awaitReady()}.
+   */
+  final void waitInRole() {
+    waiter = Thread.currentThread();
+    beforePark();
+  }
+
+  /** The emitter thread, out of the role: parks until a result may be ready. */
+  final void awaitReady() throws InterruptedException {
+    if (!ready()) {
+      LockSupport.park(this);
+    }
+    if (Thread.interrupted()) {
+      throw new InterruptedException("the mapAsync operator is stopping");
+    }
+  }
+
+  /**
+   * A starting thread leaves the role: completions wake the emitter thread again (for an ordered queue, the oldest
+   * call's, which may not be the one the emitter thread asked for before it parked), and at once if one is ready.
+   */
+  private void handBack() {
+    Thread t = emitterThread;
+    waiter = t;
+    if (t != null) {
+      beforePark();
+    }
+    role.unlock();
+    // Announced before looking: a completion after this look finds the emitter thread as the waiter.
+    if (t != null && ready()) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  /**
+   * The operator's emitter thread, before it starts.
+   *
+   * @param t the thread
+   */
+  final void emitterThread(Thread t) {
+    emitterThread = t;
+    waiter = t;
   }
 
   /**
@@ -63,42 +187,20 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
   /** A call started (it holds a slot). */
   abstract void started(Pending p);
 
-  /** {@return the next call to emit if it is ready now (its Future completed, or {@link Pending#LAST}), else {@code null}} */
+  /** Under the role: {@return the next call to emit if it is ready now (its Future completed, or {@link Pending#LAST}), else {@code null}} */
   abstract Pending poll();
+
+  /** {@return whether {@link #poll()} would return something now} */
+  abstract boolean ready();
 
   /** No call will start any more: the end goes out after every started one. */
   abstract void finish() throws InterruptedException;
 
-  /** {@return the next call to emit, its Future completed, or {@link Pending#LAST}, waiting for it} */
-  final Pending next() throws InterruptedException {
-    Pending p = poll();
-    if (p != null) {
-      return p;
-    }
-    waiter = Thread.currentThread();
-    try {
-      while (true) {
-        // Announced as waiting before looking again: a completion after this look finds the waiter and wakes it.
-        p = poll();
-        if (p != null) {
-          return p;
-        }
-        beforePark();
-        LockSupport.park(this);
-        if (Thread.interrupted()) {
-          throw new InterruptedException("the mapAsync operator is stopping");
-        }
-      }
-    } finally {
-      waiter = null;
-    }
-  }
-
-  /** The emitter found nothing ready and is about to park: arrange to be woken when something is. */
+  /** Under the role, nothing ready: arrange to be woken when something may be. */
   void beforePark() {
   }
 
-  /** Wakes the emitter if it parks (or is about to) in {@link #next()}. */
+  /** Wakes the thread waiting for a result, if any. */
   final void wake() {
     Thread w = waiter;
     if (w != null) {

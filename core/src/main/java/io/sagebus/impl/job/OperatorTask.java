@@ -102,6 +102,8 @@ public final class OperatorTask implements TaskContext {
   private Thread emitter;
   /** mapAsync: why its emitter ended early, or {@code null}. */
   private volatile Throwable emitterFailure;
+  /** mapAsync: emits one result, for whichever thread holds the emitting role. */
+  private final AsyncResults.Emitter resultEmitter = this::emit;
 
   OperatorTask(JobImpl job, LogicalNode node, int index, NodeStats stats, int queueCapacity, boolean chained) {
     this.job = job;
@@ -496,7 +498,7 @@ public final class OperatorTask implements TaskContext {
   /** mapAsync: starts the call of one record, once a slot is free (the capacity bounds the calls in flight). */
   @SuppressWarnings({"unchecked", "rawtypes"})
   private void startCall(Object element) throws InterruptedException {
-    results.acquire();
+    results.acquire(resultEmitter);
     Future<?> f;
     OperatorTrace.Record record = trace == null ? null : trace.start();
     try {
@@ -531,36 +533,48 @@ public final class OperatorTask implements TaskContext {
       threads.add(t);
     }
     emitter = t;
+    results.emitterThread(t);
     t.start();
   }
 
   /**
-   * The emitter's loop: emits each result in the order of its {@link AsyncResults}, those ready together in one go,
-   * and frees their slots when it runs out of ready results (or every quarter of the capacity).
+   * The emitter thread's loop: in the emitting role, emits what is ready, freeing their slots every quarter of the
+   * capacity and when nothing more is ready; then parks out of the role until a result may be ready (meanwhile a
+   * starting thread that needs a slot may take the role: see {@link AsyncResults#acquire}).
    */
   private void emitResults() {
     CURRENT.set(this);
     Cancellation.setAmbient(job.calls()); // instances chained after it run here, and their calls stop with the job
-    int emitted = 0;
     int batch = Math.max(1, results.capacity() / 4);
     try {
       while (true) {
-        AsyncResults.Pending p = results.poll();
-        if (p == null) {
-          if (emitted > 0) {
-            results.release(emitted);
-            emitted = 0;
+        boolean end = false;
+        results.role.lockInterruptibly();
+        try {
+          while (true) {
+            int n = results.drain(resultEmitter, batch);
+            if (n < 0) {
+              results.release(-1 - n);
+              end = true;
+              break;
+            }
+            if (n > 0) {
+              results.release(n);
+            }
+            if (n < batch) {
+              break;
+            }
           }
-          p = results.next();
+          if (!end) {
+            results.waitInRole();
+          }
+        } finally {
+          results.role.unlock();
         }
-        if (p == AsyncResults.Pending.LAST) {
+        if (end) {
           return;
         }
-        emit(p);
-        if (++emitted >= batch) {
-          results.release(emitted);
-          emitted = 0;
-        }
+        results.awaitReady();
       }
     } catch (InterruptedException e) {
       emitterFailure = e;
@@ -568,9 +582,6 @@ public final class OperatorTask implements TaskContext {
       emitterFailure = e;
       job.operatorFailed(this, null, e);
     } finally {
-      if (emitted > 0) {
-        results.release(emitted);
-      }
       Cancellation.setAmbient(null);
       CURRENT.remove();
     }

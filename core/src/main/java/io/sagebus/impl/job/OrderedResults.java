@@ -10,7 +10,7 @@ final class OrderedResults extends AsyncResults {
 
   /** Started calls, oldest first; one thread adds, the emitter takes. */
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
-  /** The oldest call the emitter has asked to be woken by (emitter thread only). */
+  /** The oldest call whose completion wakes the waiter (read and written in the role only). */
   private Pending listened;
 
   OrderedResults(int capacity) {
@@ -21,7 +21,7 @@ final class OrderedResults extends AsyncResults {
   void started(Pending p) {
     queue.add(p);
     if (queue.peek() == p) {
-      wake(); // the emitter may wait on an empty queue: this is its new oldest call
+      wake(); // the waiter may wait on an empty queue: this is its new oldest call
     }
   }
 
@@ -35,11 +35,17 @@ final class OrderedResults extends AsyncResults {
   }
 
   @Override
+  boolean ready() {
+    Pending head = queue.peek();
+    return head != null && (head == Pending.LAST || head.future.isComplete());
+  }
+
+  @Override
   void beforePark() {
     Pending head = queue.peek();
     if (head != null && head != listened) {
       listened = head;
-      // Runs at once when it completed meanwhile: the permit makes the park return, and the emitter looks again.
+      // Runs at once when it completed meanwhile: the permit makes the park return, and the waiter looks again.
       head.future.onComplete(ar -> wake());
     }
   }

@@ -26,6 +26,11 @@ final class UnorderedResults extends AsyncResults {
   }
 
   @Override
+  boolean ready() {
+    return !done.isEmpty();
+  }
+
+  @Override
   void finish() throws InterruptedException {
     // Every started call must have been emitted (its slot released) before the end goes out.
     slots.acquire(capacity());
