@@ -1,0 +1,281 @@
+package io.sagebus;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Operators chained to their upstream ({@link JobOptions#setChaining(boolean)}): where they run, what each sees,
+ * how they fail and stop, and that a chain keeps what queues kept (order, counts, the cap).
+ */
+@ExtendWith(VertxExtension.class)
+class ChainingTest {
+
+  private Vertx vertx;
+  private LocalEnvironment env;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    env = LocalEnvironment.create(vertx, "chains", new EnvironmentOptions());
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close().await();
+  }
+
+  /** Records, per operator, the threads it ran on and the operator its context named. */
+  private static final class Seen {
+    final Map<String, Thread> threads = new ConcurrentHashMap<>();
+    final Map<String, String> contexts = new ConcurrentHashMap<>();
+
+    void saw(String operator, TaskContext context) {
+      threads.put(operator, Thread.currentThread());
+      contexts.put(operator, context.name());
+    }
+  }
+
+  private List<Integer> mapFilterFlatMap(Seen seen, JobOptions options) {
+    List<Integer> out = new CopyOnWriteArrayList<>();
+    env.fromBatch(IntStream.range(0, 50).boxed().toList())
+      .map(new MapFunction<Integer, Integer>() {
+        @Override
+        public Integer execute(Integer v) {
+          seen.saw("a", context());
+          return v * 2;
+        }
+      }).name("a")
+      .filter(new FilterFunction<Integer>() {
+        @Override
+        public boolean execute(Integer v) {
+          seen.saw("b", context());
+          return v % 4 == 0;
+        }
+      }).name("b")
+      .flatMap(new FlatMapFunction<Integer, Integer>() {
+        @Override
+        public void execute(Integer v, Collector<Integer> collector) {
+          seen.saw("c", context());
+          collector.collect(v);
+          collector.collect(v + 1);
+        }
+      }).name("c")
+      .sink(v -> out.add(v));
+    JobResult r = env.submit(options).await().completion().await();
+    assertThat(r.status()).isEqualTo(JobStatus.COMPLETED);
+    assertThat(r.operators()).extracting(OperatorStats::name, OperatorStats::recordsIn, OperatorStats::recordsOut)
+      .contains(org.assertj.core.groups.Tuple.tuple("a", 50L, 50L), org.assertj.core.groups.Tuple.tuple("b", 50L, 25L),
+        org.assertj.core.groups.Tuple.tuple("c", 25L, 50L));
+    return out;
+  }
+
+  @Test
+  void aChainRunsOnOneThreadAndEachFunctionSeesItsOwnOperator() {
+    Seen seen = new Seen();
+    List<Integer> out = mapFilterFlatMap(seen, new JobOptions());
+    assertThat(out).hasSize(50);
+    assertThat(seen.threads.get("b")).isSameAs(seen.threads.get("a"));
+    assertThat(seen.threads.get("c")).isSameAs(seen.threads.get("a"));
+    assertThat(seen.contexts).containsEntry("a", "a").containsEntry("b", "b").containsEntry("c", "c");
+  }
+
+  @Test
+  void unchainedEveryOperatorHasAThreadOfItsOwn() {
+    Seen seen = new Seen();
+    List<Integer> out = mapFilterFlatMap(seen, new JobOptions().setChaining(false));
+    assertThat(out).hasSize(50);
+    assertThat(seen.threads.values()).doesNotHaveDuplicates();
+    assertThat(seen.contexts).containsEntry("a", "a").containsEntry("b", "b").containsEntry("c", "c");
+  }
+
+  @Test
+  void chainedFunctionsOpenBeforeTheirFirstRecordAndCloseOnce() {
+    List<String> events = new CopyOnWriteArrayList<>();
+    class Step extends MapFunction<Integer, Integer> {
+      private final String name;
+
+      Step(String name) {
+        this.name = name;
+      }
+
+      @Override
+      public void open() {
+        events.add("open " + name);
+      }
+
+      @Override
+      public Integer execute(Integer v) {
+        if (v == 0) {
+          events.add("first " + name);
+        }
+        return v;
+      }
+
+      @Override
+      public void close() {
+        events.add("close " + name);
+      }
+    }
+    env.fromBatch(List.of(0, 1, 2)).map(new Step("x")).map(new Step("y")).sink(v -> { });
+    env.submit().await().completion().await();
+    assertThat(events).containsOnlyOnce("open x", "open y", "close x", "close y");
+    assertThat(events.indexOf("open y")).isLessThan(events.indexOf("first x"));
+    assertThat(events.indexOf("first y")).isLessThan(events.indexOf("close x"));
+  }
+
+  @Test
+  void aChainedOperatorThatCannotOpenFailsTheJobInItsOwnName() {
+    env.fromBatch(List.of(1, 2)).map(x -> x).name("fine")
+      .map(new MapFunction<Integer, Integer>() {
+        @Override
+        public void open() {
+          throw new IllegalStateException("no connection");
+        }
+
+        @Override
+        public Integer execute(Integer v) {
+          return v;
+        }
+      }).name("broken")
+      .sink(v -> { });
+    JobFailedException e = catchThrowableOfType(JobFailedException.class,
+      () -> env.submit().await().completion().await());
+    assertThat(e.getMessage()).contains("failed in operator broken").contains("no connection");
+  }
+
+  @Test
+  void anErrorInAChainedOperatorFailsTheJobInItsOwnNameNotUnderItsUpstreamsPolicy() {
+    env.fromBatch(List.of(1, 2, 3))
+      .mapAsync(v -> Future.succeededFuture(v), 2, AsyncOrder.ORDERED).onError(OnError.SKIP).name("calls")
+      .map(new MapFunction<Integer, Integer>() {
+        @Override
+        public Integer execute(Integer v) {
+          if (v == 2) {
+            throw new AssertionError("two is not allowed");
+          }
+          return v;
+        }
+      }).name("strict")
+      .sink(v -> { });
+    JobFailedException e = catchThrowableOfType(JobFailedException.class,
+      () -> env.submit().await().completion().await());
+    assertThat(e.getMessage()).contains("failed in operator strict").contains("two is not allowed");
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void mapAsyncKeepsInputOrderWhateverOrderItsCallsCompleteIn(boolean chaining) {
+    int n = 2_000;
+    List<Integer> ordered = new CopyOnWriteArrayList<>();
+    List<Integer> unordered = new CopyOnWriteArrayList<>();
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger maxInFlight = new AtomicInteger();
+    for (AsyncOrder order : AsyncOrder.values()) {
+      env.fromBatch(IntStream.range(0, n).boxed().toList())
+        .mapAsync(v -> {
+          maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          Promise<Integer> p = Promise.promise();
+          int delay = ThreadLocalRandom.current().nextInt(3);
+          if (delay == 0) {
+            p.complete(v); // at once, on the starting thread
+          } else {
+            vertx.setTimer(delay, id -> p.complete(v));
+          }
+          return p.future().andThen(ar -> inFlight.decrementAndGet());
+        }, 7, order)
+        .map(v -> v) // chained to the mapAsync: runs where its results are emitted
+        .sink(order == AsyncOrder.ORDERED ? ordered::add : unordered::add);
+    }
+    JobResult r = env.submit(new JobOptions().setChaining(chaining)).await().completion().await();
+    assertThat(r.status()).isEqualTo(JobStatus.COMPLETED);
+    List<Integer> all = IntStream.range(0, n).boxed().toList();
+    assertThat(ordered).containsExactlyElementsOf(all);
+    assertThat(unordered).containsExactlyInAnyOrderElementsOf(all);
+    assertThat(maxInFlight.get()).isBetween(1, 14);
+  }
+
+  @Test
+  void cancellingStopsAChainWaitingForItsCalls() {
+    List<String> closed = new CopyOnWriteArrayList<>();
+    AtomicInteger started = new AtomicInteger();
+    env.fromSource(new SourceFunction<Integer>() {
+        @Override
+        public void run(Collector<Integer> out) {
+          for (int i = 0; !isCancelled(); i++) {
+            out.collect(i);
+          }
+        }
+      })
+      .map(v -> v + 1)
+      .mapAsync(new AsyncFunction<Integer, Integer>() {
+        @Override
+        public Future<Integer> execute(Integer v) {
+          started.incrementAndGet();
+          return Promise.<Integer>promise().future(); // never completes
+        }
+
+        @Override
+        public void close() {
+          closed.add("mapAsync");
+        }
+      }, 3, AsyncOrder.ORDERED)
+      .sink(v -> { });
+    Job job = env.submit().await();
+    await().atMost(Duration.ofSeconds(30)).until(() -> started.get() == 3);
+    JobResult r = job.cancel().await();
+    assertThat(r.status()).isEqualTo(JobStatus.CANCELLED);
+    assertThat(closed).containsExactly("mapAsync");
+    assertThat(started).hasValue(3);
+  }
+
+  @Test
+  void chainingIsAnOptionWithAJsonForm() {
+    assertThat(new JobOptions().isChaining()).isEqualTo(JobOptions.DEFAULT_CHAINING).isTrue();
+    JobOptions off = new JobOptions().setChaining(false);
+    assertThat(off.toJson().getBoolean("chaining")).isFalse();
+    assertThat(new JobOptions(off.toJson())).isEqualTo(off);
+    assertThat(new JobOptions(off)).isEqualTo(off);
+    assertThat(new JobOptions(new JsonObject())).isEqualTo(new JobOptions());
+    assertThat(off).isNotEqualTo(new JobOptions());
+  }
+
+  @Test
+  void aChainKeepsTheCapOnRecordsInFlight() {
+    List<Integer> out = new ArrayList<>();
+    env.fromBatch(IntStream.range(0, 5_000).boxed().toList())
+      .flatMap(v -> List.of(v, v))
+      .mapAsync(v -> vertx.timer(1).map(x -> v), 20, AsyncOrder.UNORDERED)
+      .sink(v -> {
+        synchronized (out) {
+          out.add(v);
+        }
+      });
+    JobResult r = env.submit(new JobOptions().setMaxRecordsInFlight(64).setQueueCapacity(8)).await().completion().await();
+    assertThat(out).hasSize(10_000);
+    // A flatMap adds its extra record without waiting: one per record at the cap.
+    assertThat(r.peakRecordsInFlight()).isLessThanOrEqualTo(64 + 1);
+  }
+}

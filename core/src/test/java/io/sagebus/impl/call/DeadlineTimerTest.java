@@ -1,0 +1,78 @@
+package io.sagebus.impl.call;
+
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The deadlines of direct calls: each fires when due, on one Vert.x timer, whatever is added or removed meanwhile. */
+@ExtendWith(VertxExtension.class)
+class DeadlineTimerTest {
+
+  private static long in(long millis) {
+    return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+  }
+
+  @Test
+  void eachDeadlineFiresWhenDueAndNotBefore(Vertx vertx) {
+    DeadlineTimer timer = new DeadlineTimer();
+    Map<String, Long> firedAt = new ConcurrentHashMap<>();
+    Map<String, Long> due = new ConcurrentHashMap<>();
+    // Added latest first and earliest last, and in between: every order of arming.
+    for (String name : List.of("300", "100", "200", "50", "250")) {
+      long d = in(Long.parseLong(name));
+      due.put(name, d);
+      timer.schedule(vertx, d, () -> firedAt.put(name, System.nanoTime()));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> firedAt.size() == 5);
+    due.forEach((name, d) -> assertThat(firedAt.get(name) - d).as(name).isGreaterThanOrEqualTo(0));
+    assertThat(timer.size()).isZero();
+  }
+
+  @Test
+  void aCancelledDeadlineNeverFiresAndTheOthersStillDo(Vertx vertx) {
+    DeadlineTimer timer = new DeadlineTimer();
+    List<String> fired = new CopyOnWriteArrayList<>();
+    DeadlineTimer.Entry early = timer.schedule(vertx, in(30), () -> fired.add("early"));
+    timer.schedule(vertx, in(120), () -> fired.add("late"));
+    timer.cancel(early);
+    timer.cancel(early); // twice is harmless
+    await().atMost(Duration.ofSeconds(30)).until(() -> fired.contains("late"));
+    assertThat(fired).containsExactly("late");
+  }
+
+  @Test
+  void manyShortLivedDeadlinesLeaveNothingBehind(Vertx vertx) {
+    DeadlineTimer timer = new DeadlineTimer();
+    List<String> fired = new CopyOnWriteArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      DeadlineTimer.Entry e = timer.schedule(vertx, in(10_000), () -> fired.add("answered call"));
+      timer.cancel(e);
+    }
+    timer.schedule(vertx, in(20), () -> fired.add("timed out"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> fired.contains("timed out"));
+    assertThat(fired).containsExactly("timed out");
+    assertThat(timer.size()).isZero();
+  }
+
+  @Test
+  void closingExpiresWhatWaitsAndRefusesMore(Vertx vertx) {
+    DeadlineTimer timer = new DeadlineTimer();
+    List<String> fired = new CopyOnWriteArrayList<>();
+    timer.schedule(vertx, in(60_000), () -> fired.add("left"));
+    timer.close();
+    assertThat(fired).containsExactly("left");
+    assertThat(timer.schedule(vertx, in(10), () -> fired.add("after close"))).isNull();
+    assertThat(timer.size()).isZero();
+  }
+}
