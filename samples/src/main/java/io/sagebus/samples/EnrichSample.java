@@ -58,7 +58,7 @@ public final class EnrichSample {
 
     @Override
     public JsonObject execute(JsonObject record) {
-      // A sync call is fine here: each operator instance runs on a virtual thread of its own.
+      // A sync call is fine here: operators run on virtual threads.
       JsonObject profile = callService("profile", record.getString("user_id"));
       return record.copy().put("profile", profile); // records are handed over, not copied: never mutate one
     }
