@@ -102,12 +102,16 @@ public final class FlinkComparison {
         List<String> engines = !w.onFlink ? List.of("sagebus") : r % 2 == 1 ? List.of("flink", "sagebus")
           : List.of("sagebus", "flink");
         for (String engine : engines) {
+          double loadBefore = ProcessFigures.loadAverage();
           JsonObject json = runChild(engine, w, quick, delay, logDir, r);
+          json.put("loadBefore", loadBefore).put("loadAfter", ProcessFigures.loadAverage());
           results.computeIfAbsent(engine + "/" + w.id, k -> new ArrayList<>()).add(json);
           System.out.printf(Locale.ROOT, "round %d/%d  %-16s %-7s job %,9.0f rec/s (%6.2f s)  wall %6.2f s  cpu %6.2f s"
-              + "  peak rss %5.0f MB%n", r, rounds, w.id, engine, json.getInteger("records") / json.getDouble("jobSeconds"),
-            json.getDouble("jobSeconds"), json.getDouble("wallSeconds"), json.getDouble("cpuSeconds"),
-            json.getDouble("peakRssMb"));
+              + " (%5.2f us/rec)  peak rss %5.0f MB  load %.1f-%.1f%n", r, rounds, w.id, engine,
+            json.getInteger("records") / json.getDouble("jobSeconds"), json.getDouble("jobSeconds"),
+            json.getDouble("wallSeconds"), json.getDouble("cpuSeconds"),
+            json.getDouble("cpuSeconds") * 1e6 / json.getInteger("records"), json.getDouble("peakRssMb"), loadBefore,
+            json.getDouble("loadAfter"));
         }
       }
     }

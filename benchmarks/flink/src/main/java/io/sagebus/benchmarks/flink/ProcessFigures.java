@@ -44,6 +44,15 @@ final class ProcessFigures {
     return Double.NaN;
   }
 
+  /** @return the machine's load average over the last minute (first field of /proc/loadavg), or NaN */
+  static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
   /** @return a 1 KB record (1,024 Latin-1 characters), distinct per {@code i} */
   static String kilobyte(long i) {
     String tail = Long.toString(i);

@@ -73,27 +73,45 @@ final class Report {
     System.out.println();
     System.out.println("Per process (" + of + "): wall = launch of the JVM to the engine's shutdown; outside the job ="
       + " wall - job (JVM and engine start, job submission, shutdown); CPU = the process's CPU seconds over that wall"
-      + " time, all threads; peak RSS = VmHWM.");
+      + " time, all threads (JIT compilation, GC, engine start included), and per record; peak RSS = VmHWM; load = the"
+      + " machine's one-minute load average before and after the runs (lowest and highest).");
     System.out.println();
-    System.out.println("| case | engine | job s | job rec/s | wall s | wall rec/s | outside the job s | CPU s | peak RSS MB |"
-      + " max heap MB |");
-    System.out.println("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    System.out.println("| case | engine | job s | job rec/s | wall s | wall rec/s | outside the job s | CPU s | CPU us/rec |"
+      + " peak RSS MB | max heap MB | load |");
+    System.out.println("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (Workload w : cases) {
       for (String engine : List.of("flink", "sagebus")) {
         if (runs(engine, w).isEmpty()) {
           continue;
         }
-        System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %,.0f | %.2f | %,.0f | %.2f | %.1f | %.0f | %.0f |%n", w.id, engine,
-          median(engine, w, j -> j.getDouble("jobSeconds")), median(engine, w, Report::jobRate),
+        System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %,.0f | %.2f | %,.0f | %.2f | %.1f | %.2f | %.0f | %.0f | %s |%n",
+          w.id, engine, median(engine, w, j -> j.getDouble("jobSeconds")), median(engine, w, Report::jobRate),
           median(engine, w, j -> j.getDouble("wallSeconds")), median(engine, w, Report::wallRate),
           median(engine, w, j -> j.getDouble("wallSeconds") - j.getDouble("jobSeconds")),
-          median(engine, w, j -> field(j, "cpuSeconds")), median(engine, w, j -> field(j, "peakRssMb")),
-          median(engine, w, j -> field(j, "maxHeapMb")));
+          median(engine, w, j -> field(j, "cpuSeconds")),
+          median(engine, w, j -> field(j, "cpuSeconds") * 1e6 / j.getInteger("records")),
+          median(engine, w, j -> field(j, "peakRssMb")), median(engine, w, j -> field(j, "maxHeapMb")), load(engine, w));
       }
     }
     printStartup();
     printTargets();
     quickNote();
+  }
+
+  /** {@return the lowest and highest load average seen around the runs of a case on an engine} */
+  private String load(String engine, Workload w) {
+    double low = Double.MAX_VALUE;
+    double high = 0;
+    for (JsonObject j : runs(engine, w)) {
+      for (String f : List.of("loadBefore", "loadAfter")) {
+        double v = field(j, f);
+        if (!Double.isNaN(v)) {
+          low = Math.min(low, v);
+          high = Math.max(high, v);
+        }
+      }
+    }
+    return low == Double.MAX_VALUE ? "-" : String.format(Locale.ROOT, "%.1f-%.1f", low, high);
   }
 
   private String cell(String engine, Workload w) {
