@@ -14,8 +14,8 @@ public class JobOptions {
   public static final int DEFAULT_MAX_RECORDS_IN_FLIGHT = 10_000;
   /** Default depth of each operator instance's input queue: 256 records. */
   public static final int DEFAULT_QUEUE_CAPACITY = 256;
-  /** Operators are chained by default: {@code true}. */
-  public static final boolean DEFAULT_CHAINING = true;
+  /** Operators are not chained by default: {@code false} (each instance has a queue and a thread of its own). */
+  public static final boolean DEFAULT_CHAINING = false;
 
   private int maxRecordsInFlight = DEFAULT_MAX_RECORDS_IN_FLIGHT;
   private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
@@ -111,18 +111,18 @@ public class JobOptions {
   }
 
   /**
-   * Says whether operators are chained, as Flink chains them (its {@code disableOperatorChaining()} is
-   * {@code setChaining(false)}). A chained operator is one whose only input comes from an operator of the
-   * same parallelism without a key or a rebalance: its instance i runs on the thread of its upstream's
-   * instance i, which hands it each record by a method call, with no queue between them. A source and
-   * the maps, filters, flatMaps and mapAsyncs after it then run on one thread (a mapAsync's results
-   * go on from its emitter thread). Sinks are never chained: they write somewhere outside and may block
-   * there, and with a queue of their own the operators before them go on meanwhile. Unchained, every operator instance has a queue and a
-   * virtual thread of its own, so that consecutive operators work on different records at once: worth it
-   * when each of several consecutive operators does heavy computation of its own (not calls to services,
-   * whose waiting costs no thread).
+   * Says whether operators are chained, as Flink chains them by default. A chained operator is one whose
+   * only input comes from an operator of the same parallelism without a key or a rebalance: its instance
+   * i runs on the thread of its upstream's instance i, which hands it each record by a method call, with
+   * no queue and no thread hop between them. A source and the operators after it, down to its sink, then
+   * run on one thread (what a mapAsync emits goes on from its emitter thread, or from the thread that
+   * starts its calls while it waits for a free slot): the cheapest way through, but a function that
+   * blocks (a sync call, I/O) then holds every operator of its chain, up to the source. Unchained (the
+   * default), every operator instance has a queue and a virtual thread of its own: an operator that
+   * blocks holds only itself until its queue is full, and consecutive operators work on different
+   * records at once.
    *
-   * @param chaining {@code true} to chain (the default)
+   * @param chaining {@code true} to chain; {@code false} by default
    * @return this
    */
   public JobOptions setChaining(boolean chaining) {

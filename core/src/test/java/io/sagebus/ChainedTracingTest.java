@@ -70,7 +70,8 @@ class ChainedTracingTest {
         }
       }).name("score")
       .sink(v -> { });
-    assertThat(env.submit().await().completion().await().status()).isEqualTo(JobStatus.COMPLETED);
+    assertThat(env.submit(new JobOptions().setChaining(true)).await().completion().await().status())
+      .isEqualTo(JobStatus.COMPLETED);
 
     await().atMost(Duration.ofSeconds(30)).until(() -> exporter.getFinishedSpanItems().stream()
       .anyMatch(s -> s.getName().startsWith("job ")));

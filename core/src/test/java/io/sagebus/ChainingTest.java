@@ -27,8 +27,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Operators chained to their upstream ({@link JobOptions#setChaining(boolean)}): where they run, what each sees,
- * how they fail and stop, and that a chain keeps what queues kept (order, counts, the cap).
+ * Operators chained to their upstream ({@link JobOptions#setChaining(boolean)}, off by default): where they run, what
+ * each sees, how they fail and stop, and that a chain keeps what queues kept (order, counts, the cap).
  */
 @ExtendWith(VertxExtension.class)
 class ChainingTest {
@@ -45,6 +45,10 @@ class ChainingTest {
   @AfterEach
   void tearDown() {
     env.close().await();
+  }
+
+  private static JobOptions chained() {
+    return new JobOptions().setChaining(true);
   }
 
   /** Records, per operator, the threads it ran on and the operator its context named. */
@@ -83,7 +87,10 @@ class ChainingTest {
           collector.collect(v + 1);
         }
       }).name("c")
-      .sink(v -> out.add(v));
+      .sink(v -> {
+        seen.threads.put("sink", Thread.currentThread());
+        out.add(v);
+      });
     JobResult r = env.submit(options).await().completion().await();
     assertThat(r.status()).isEqualTo(JobStatus.COMPLETED);
     assertThat(r.operators()).extracting(OperatorStats::name, OperatorStats::recordsIn, OperatorStats::recordsOut)
@@ -95,17 +102,18 @@ class ChainingTest {
   @Test
   void aChainRunsOnOneThreadAndEachFunctionSeesItsOwnOperator() {
     Seen seen = new Seen();
-    List<Integer> out = mapFilterFlatMap(seen, new JobOptions());
+    List<Integer> out = mapFilterFlatMap(seen, new JobOptions().setChaining(true));
     assertThat(out).hasSize(50);
     assertThat(seen.threads.get("b")).isSameAs(seen.threads.get("a"));
     assertThat(seen.threads.get("c")).isSameAs(seen.threads.get("a"));
+    assertThat(seen.threads.get("sink")).isSameAs(seen.threads.get("a"));
     assertThat(seen.contexts).containsEntry("a", "a").containsEntry("b", "b").containsEntry("c", "c");
   }
 
   @Test
-  void unchainedEveryOperatorHasAThreadOfItsOwn() {
+  void byDefaultEveryOperatorHasAThreadOfItsOwn() {
     Seen seen = new Seen();
-    List<Integer> out = mapFilterFlatMap(seen, new JobOptions().setChaining(false));
+    List<Integer> out = mapFilterFlatMap(seen, new JobOptions());
     assertThat(out).hasSize(50);
     assertThat(seen.threads.values()).doesNotHaveDuplicates();
     assertThat(seen.contexts).containsEntry("a", "a").containsEntry("b", "b").containsEntry("c", "c");
@@ -140,7 +148,7 @@ class ChainingTest {
       }
     }
     env.fromBatch(List.of(0, 1, 2)).map(new Step("x")).map(new Step("y")).sink(v -> { });
-    env.submit().await().completion().await();
+    env.submit(chained()).await().completion().await();
     assertThat(events).containsOnlyOnce("open x", "open y", "close x", "close y");
     assertThat(events.indexOf("open y")).isLessThan(events.indexOf("first x"));
     assertThat(events.indexOf("first y")).isLessThan(events.indexOf("close x"));
@@ -162,7 +170,7 @@ class ChainingTest {
       }).name("broken")
       .sink(v -> { });
     JobFailedException e = catchThrowableOfType(JobFailedException.class,
-      () -> env.submit().await().completion().await());
+      () -> env.submit(chained()).await().completion().await());
     assertThat(e.getMessage()).contains("failed in operator broken").contains("no connection");
   }
 
@@ -181,7 +189,7 @@ class ChainingTest {
       }).name("strict")
       .sink(v -> { });
     JobFailedException e = catchThrowableOfType(JobFailedException.class,
-      () -> env.submit().await().completion().await());
+      () -> env.submit(chained()).await().completion().await());
     assertThat(e.getMessage()).contains("failed in operator strict").contains("two is not allowed");
   }
 
@@ -243,7 +251,7 @@ class ChainingTest {
         }
       }, 3, AsyncOrder.ORDERED)
       .sink(v -> { });
-    Job job = env.submit().await();
+    Job job = env.submit(chained()).await();
     await().atMost(Duration.ofSeconds(30)).until(() -> started.get() == 3);
     JobResult r = job.cancel().await();
     assertThat(r.status()).isEqualTo(JobStatus.CANCELLED);
@@ -253,13 +261,13 @@ class ChainingTest {
 
   @Test
   void chainingIsAnOptionWithAJsonForm() {
-    assertThat(new JobOptions().isChaining()).isEqualTo(JobOptions.DEFAULT_CHAINING).isTrue();
-    JobOptions off = new JobOptions().setChaining(false);
-    assertThat(off.toJson().getBoolean("chaining")).isFalse();
-    assertThat(new JobOptions(off.toJson())).isEqualTo(off);
-    assertThat(new JobOptions(off)).isEqualTo(off);
+    assertThat(new JobOptions().isChaining()).isEqualTo(JobOptions.DEFAULT_CHAINING).isFalse();
+    JobOptions on = new JobOptions().setChaining(true);
+    assertThat(on.toJson().getBoolean("chaining")).isTrue();
+    assertThat(new JobOptions(on.toJson())).isEqualTo(on);
+    assertThat(new JobOptions(on)).isEqualTo(on);
     assertThat(new JobOptions(new JsonObject())).isEqualTo(new JobOptions());
-    assertThat(off).isNotEqualTo(new JobOptions());
+    assertThat(on).isNotEqualTo(new JobOptions());
   }
 
   @Test
@@ -273,7 +281,8 @@ class ChainingTest {
           out.add(v);
         }
       });
-    JobResult r = env.submit(new JobOptions().setMaxRecordsInFlight(64).setQueueCapacity(8)).await().completion().await();
+    JobResult r = env.submit(new JobOptions().setChaining(true).setMaxRecordsInFlight(64).setQueueCapacity(8)).await()
+      .completion().await();
     assertThat(out).hasSize(10_000);
     // A flatMap adds its extra record without waiting: one per record at the cap.
     assertThat(r.peakRecordsInFlight()).isLessThanOrEqualTo(64 + 1);

@@ -156,16 +156,15 @@ public final class JobImpl implements Job {
 
 
   /**
-   * {@return whether the operator runs chained to its upstream operator: instance i on the thread of upstream
-   * instance i, handed its records by a call} So when its only input is a FORWARD edge (the same parallelism, no key),
-   * as Flink chains operators; an operator with two inputs (coMap), several, or a redistributing one has a queue and a
-   * thread of its own, and so has a sink: it writes somewhere outside and may block there, and with a queue of its own
-   * the operators before it go on meanwhile.
+   * {@return whether the operator may run chained to its upstream operator (when the job's options chain): instance i
+   * on the thread of upstream instance i, handed its records by a call} So when its only input is a FORWARD edge (the
+   * same parallelism, no key), as Flink chains operators; an operator with two inputs (coMap), several, or a
+   * redistributing one has a queue and a thread of its own.
    *
    * @param n an operator
    */
   static boolean chainable(LogicalNode n) {
-    if (n.kind().isSource() || n.kind() == LogicalNode.Kind.SINK || n.inputs().size() != 1) {
+    if (n.kind().isSource() || n.inputs().size() != 1) {
       return false;
     }
     LogicalNode.Input in = n.inputs().get(0);

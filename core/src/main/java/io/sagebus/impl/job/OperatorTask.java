@@ -74,7 +74,10 @@ public final class OperatorTask implements TaskContext {
     return e instanceof Tagged t ? t.tag : null;
   }
 
-  /** Records an instance takes from its queue in one go (one lock, and one wake-up of a waiting upstream). */
+  /**
+   * The most records an instance takes from its queue in one go (one lock, and one wake-up of a waiting upstream),
+   * and never more than a quarter of its queue's capacity.
+   */
   private static final int DRAIN_BATCH = 64;
 
   final JobImpl job;
@@ -90,6 +93,8 @@ public final class OperatorTask implements TaskContext {
   int expectedEnds;
   /** Records taken from the inbox and not processed yet (its own thread only). */
   private final ArrayDeque<Object> drained;
+  /** Records it takes from the inbox in one go. */
+  private final int drainBatch;
   private final Logger log;
   private final CallOptions callDefaults;
   private final List<Thread> threads = new ArrayList<>();
@@ -113,7 +118,8 @@ public final class OperatorTask implements TaskContext {
     this.chained = chained;
     boolean queued = !node.kind().isSource() && !chained;
     this.inbox = queued ? new ArrayBlockingQueue<>(queueCapacity) : null;
-    this.drained = queued ? new ArrayDeque<>(Math.min(DRAIN_BATCH, queueCapacity)) : null;
+    this.drainBatch = Math.max(1, Math.min(DRAIN_BATCH, queueCapacity / 4));
+    this.drained = queued ? new ArrayDeque<>(drainBatch) : null;
     this.log = LoggerFactory.getLogger("io.sagebus.operator." + node.name());
     this.callDefaults = node.retry() == null ? CallOptions.create() : CallOptions.create().retry(node.retry());
   }
@@ -399,13 +405,13 @@ public final class OperatorTask implements TaskContext {
 
   /**
    * {@return the next input record, or {@code null} once every upstream instance has ended} Takes what its queue
-   * holds in one go, up to {@link #DRAIN_BATCH} records, and waits only when it is empty.
+   * holds in one go, up to {@link #drainBatch} records, and waits only when it is empty.
    */
   private Object nextInput() throws InterruptedException {
     while (endsSeen < expectedEnds) {
       Object element = drained.poll();
       if (element == null) {
-        if (inbox.drainTo(drained, DRAIN_BATCH) > 0) {
+        if (inbox.drainTo(drained, drainBatch) > 0) {
           continue;
         }
         element = inbox.take();
@@ -715,10 +721,13 @@ public final class OperatorTask implements TaskContext {
     }
   }
 
-  /** {@return records waiting in this instance's input queue now (0 without one)} */
+  /**
+   * {@return records waiting for this instance now: in its input queue, or taken from it in one go and not processed
+   * yet (0 without a queue: a source, or an instance chained to its upstream)} Read from another thread, approximate.
+   */
   int queued() {
     BlockingQueue<Object> q = inbox;
-    return q == null ? 0 : q.size();
+    return q == null ? 0 : q.size() + drained.size();
   }
 
   /** {@return the room of this instance's input queue (0 without one)} */

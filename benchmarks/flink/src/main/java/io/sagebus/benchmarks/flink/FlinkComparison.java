@@ -36,6 +36,8 @@ public final class FlinkComparison {
       --sagebus-delay D    what completes the Sagebus 5 ms service's calls: 'timer', a Vert.x timer (default; it
                            fires after about 5.6 ms on a 2-core VM), or 'scheduler', a ScheduledExecutorService,
                            as on the Flink side
+      --sagebus-chaining   submit the Sagebus jobs with JobOptions.setChaining(true), as Flink chains its operators by
+                           default (Sagebus's default is off: each operator has a queue and a thread of its own)
       --logs DIR           keep every child JVM's stdout and stderr in DIR (default: a temporary directory,
                            deleted at the end unless a run failed)
       --help               this text
@@ -56,6 +58,7 @@ public final class FlinkComparison {
     Set<Workload> cases = new LinkedHashSet<>();
     Path logs = null;
     String delay = "timer";
+    boolean chaining = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rounds" -> rounds = Integer.parseInt(value(args, ++i));
@@ -66,6 +69,7 @@ public final class FlinkComparison {
           }
         }
         case "--logs" -> logs = Path.of(value(args, ++i));
+        case "--sagebus-chaining" -> chaining = true;
         case "--sagebus-delay" -> {
           delay = value(args, ++i);
           if (!delay.equals("timer") && !delay.equals("scheduler")) {
@@ -95,6 +99,8 @@ public final class FlinkComparison {
         + " Flink and Sagebus interleaved; the 5 ms delay: Flink a ScheduledExecutorService, Sagebus %s%n", flinkVersion(),
       Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("java.vm.name"), rounds,
       quick ? ", --quick" : "", delay.equals("timer") ? "a Vert.x timer" : "a ScheduledExecutorService");
+    System.out.println(chaining ? "Sagebus jobs chain their operators (JobOptions.setChaining(true), as Flink does by default)"
+      : "Sagebus jobs use its default JobOptions: no chaining, a queue and a thread per operator instance (Flink chains)");
     Map<String, List<JsonObject>> results = new LinkedHashMap<>();
     long start = System.nanoTime();
     for (int r = 1; r <= rounds; r++) {
@@ -103,7 +109,7 @@ public final class FlinkComparison {
           : List.of("sagebus", "flink");
         for (String engine : engines) {
           double loadBefore = ProcessFigures.loadAverage();
-          JsonObject json = runChild(engine, w, quick, delay, logDir, r);
+          JsonObject json = runChild(engine, w, quick, delay, chaining, logDir, r);
           json.put("loadBefore", loadBefore).put("loadAfter", ProcessFigures.loadAverage());
           results.computeIfAbsent(engine + "/" + w.id, k -> new ArrayList<>()).add(json);
           System.out.printf(Locale.ROOT, "round %d/%d  %-16s %-7s job %,9.0f rec/s (%6.2f s)  wall %6.2f s  cpu %6.2f s"
@@ -138,7 +144,8 @@ public final class FlinkComparison {
     return quick ? w.quickRecords : w.records;
   }
 
-  private static JsonObject runChild(String engine, Workload w, boolean quick, String delay, Path logDir, int round)
+  private static JsonObject runChild(String engine, Workload w, boolean quick, String delay, boolean chaining, Path logDir,
+                                     int round)
     throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
       .toString());
@@ -148,6 +155,7 @@ public final class FlinkComparison {
     int launchedAt = cmd.size();
     cmd.add("");
     cmd.add("-D" + SagebusCases.DELAY + "=" + delay);
+    cmd.add("-D" + SagebusCases.CHAINING + "=" + chaining);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(CaseMain.class.getName());

@@ -4,6 +4,7 @@ import io.sagebus.AsyncFunction;
 import io.sagebus.AsyncOrder;
 import io.sagebus.DataStream;
 import io.sagebus.EnvironmentOptions;
+import io.sagebus.JobOptions;
 import io.sagebus.JobResult;
 import io.sagebus.JobStatus;
 import io.sagebus.LocalEnvironment;
@@ -59,6 +60,9 @@ final class SagebusCases {
 
   /** System property choosing what completes the 5 ms service's calls: {@code timer} (default) or {@code scheduler}. */
   static final String DELAY = "sagebus.bench.delay";
+
+  /** System property: {@code true} submits the job with {@code JobOptions.setChaining(true)} (Sagebus's default is off). */
+  static final String CHAINING = "sagebus.bench.chaining";
 
   /**
    * Answers 5 ms later without holding a thread, from a Vert.x timer (what a Vert.x user writes; it fires after about
@@ -152,7 +156,7 @@ final class SagebusCases {
     stream.sink(x -> seen.increment());
 
     long t0 = System.nanoTime();
-    JobResult result = env.submit().await().completion().await();
+    JobResult result = env.submit(new JobOptions().setChaining(Boolean.getBoolean(CHAINING))).await().completion().await();
     double jobSeconds = (System.nanoTime() - t0) / 1e9;
     if (result.status() != JobStatus.COMPLETED || seen.sum() != n) {
       throw new IllegalStateException("expected " + n + " records at the sink of a COMPLETED job, saw " + seen.sum() + ": "
@@ -165,6 +169,7 @@ final class SagebusCases {
       .put("jobSeconds", jobSeconds)
       .put("jobClock", "submit() to completion(), services deployed and stopped inside")
       .put("engineReadySeconds", engineReady)
+      .put("chaining", Boolean.getBoolean(CHAINING))
       .put("peakRecordsInFlight", result.peakRecordsInFlight())
       .put("maxRecordsInFlight", result.maxRecordsInFlight());
     if (w.fiveMillis()) {
