@@ -11,14 +11,13 @@ import java.util.function.Predicate;
  * the stream it produces; nothing runs until {@link Environment#submit()}.
  * <p>
  * Operators take a function object (a subclass of {@link MapFunction}, {@link FilterFunction},
- * ...) or a lambda, and an optional parallelism (default 1). Operator instances run on virtual
- * threads, so functions may call services synchronously. An operator whose only input comes from an
- * operator of the same parallelism (no key, no rebalance) is chained to it: its instance i runs on
- * upstream instance i's thread, handed each record by a method call ({@link JobOptions#setChaining(boolean)});
- * other operators, and every sink, get records over a bounded in-JVM queue
- * ({@link JobOptions#getQueueCapacity()}) on a virtual thread of their own. A full queue, or a chained
- * operator still busy, holds the upstream operator back, down to the source. Records are handed over,
- * not copied: treat them as immutable.
+ * ...) or a lambda, and an optional parallelism (default 1). Each operator instance runs on a
+ * virtual thread of its own, so functions may call services synchronously. Records move between
+ * operator instances over bounded in-JVM queues ({@link JobOptions#getQueueCapacity()}); a full
+ * queue holds the upstream operator back, down to the source. With {@link JobOptions#setChaining(boolean)}
+ * an operator whose only input comes from an operator of the same parallelism (no key, no rebalance)
+ * is chained to it instead: its instance i runs on upstream instance i's thread, handed each record by
+ * a method call. Records are handed over, not copied: treat them as immutable.
  * <p>
  * The settings methods ({@link #name(String)}, {@link #onError(OnError)}, {@link #uses(String...)},
  * {@link #retry(RetryPolicy)}) apply to the operator that produced this stream.
