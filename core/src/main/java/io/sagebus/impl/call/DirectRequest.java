@@ -20,7 +20,10 @@ import java.lang.invoke.VarHandle;
  * wins: the instance's reply, its failure (a {@link ReplyException} with the failure code and JSON,
  * as {@code message.fail} sends it), or the attempt's timeout (a {@link ReplyFailure#TIMEOUT}, as the
  * bus's reply timer gives it); later ones are dropped, as the bus drops a reply nobody waits for.
- * The outcome is heard on the caller's context when it has one, else on the answering thread.
+ * The outcome is heard on the caller's context when it has one; else on the answering thread, after
+ * the task that answered when that is an event loop's (a {@code Future} method's, a batch's), as a
+ * reply would be: the instance has then done with the call (its slot, its counts) before the caller
+ * hears of it.
  */
 final class DirectRequest implements Message<Object> {
 
@@ -39,6 +42,8 @@ final class DirectRequest implements Message<Object> {
   private final MultiMap headers;
   private final long timeoutMillis;
   private final Promise<Message<Object>> outcome;
+  /** Whether the outcome is heard on the caller's context (else on the answering thread). */
+  private final boolean onCallerContext;
   private final DeadlineTimer deadlines;
   private DeadlineTimer.Entry deadline;
   /** Set by the first answer (the instance's, or the timeout). */
@@ -46,12 +51,13 @@ final class DirectRequest implements Message<Object> {
   private volatile boolean answered;
 
   private DirectRequest(String address, CallRequest body, DeliveryOptions delivery, Promise<Message<Object>> outcome,
-                        DeadlineTimer deadlines) {
+                        boolean onCallerContext, DeadlineTimer deadlines) {
     this.address = address;
     this.body = body;
     this.headers = delivery.getHeaders();
     this.timeoutMillis = delivery.getSendTimeout();
     this.outcome = outcome;
+    this.onCallerContext = onCallerContext;
     this.deadlines = deadlines;
   }
 
@@ -64,7 +70,7 @@ final class DirectRequest implements Message<Object> {
                                       String address, CallRequest request, DeliveryOptions delivery) {
     ContextInternal caller = ContextInternal.current();
     Promise<Message<Object>> outcome = caller != null ? caller.promise() : Promise.promise();
-    DirectRequest r = new DirectRequest(address, request, delivery, outcome, deadlines);
+    DirectRequest r = new DirectRequest(address, request, delivery, outcome, caller != null, deadlines);
     DeadlineTimer.Entry entry = deadlines.schedule(vertx, deadlineNanos, r::timedOut);
     if (entry == null) {
       return null;
@@ -112,6 +118,15 @@ final class DirectRequest implements Message<Object> {
       return;
     }
     deadlines.cancel(deadline);
+    ContextInternal here = onCallerContext ? null : ContextInternal.current();
+    if (here != null && here.isEventLoopContext() && here.inThread()) {
+      here.runOnContext(v -> complete(message)); // after this task, as a reply would be: the same loop, no wake-up
+    } else {
+      complete(message);
+    }
+  }
+
+  private void complete(Object message) {
     if (message instanceof ReplyException failure) {
       outcome.fail(failure);
     } else {
