@@ -722,12 +722,12 @@ public final class OperatorTask implements TaskContext {
   }
 
   /**
-   * {@return records waiting for this instance now: in its input queue, or taken from it in one go and not processed
-   * yet (0 without a queue: a source, or an instance chained to its upstream)} Read from another thread, approximate.
+   * {@return records waiting in this instance's input queue now (0 without one: a source, or an instance chained to its
+   * upstream)} Those it has taken from the queue in one go count as taken, as the one it processes does.
    */
   int queued() {
     BlockingQueue<Object> q = inbox;
-    return q == null ? 0 : q.size() + drained.size();
+    return q == null ? 0 : q.size();
   }
 
   /** {@return the room of this instance's input queue (0 without one)} */
