@@ -201,14 +201,16 @@ public final class JobImpl implements Job {
       }
       failed += o.errors();
     }
-    Throwable f = failure;
-    String why = f == null ? null : String.valueOf(f.getMessage());
     Instant ended;
     JobStatus st;
+    Throwable f;
     synchronized (this) {
+      // Read with the status: a failure is set before the status says FAILED, so a FAILED job always says why.
       ended = endedAt;
       st = status;
+      f = failure;
     }
+    String why = f == null ? null : String.valueOf(f.getMessage());
     return new JobProgress(id, st, submittedAt, ended, emitted, reached, failed, total,
       ended != null ? 0 : Math.max(0, gate.current()), ops, why);
   }
