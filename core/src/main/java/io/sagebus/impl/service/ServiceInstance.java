@@ -109,7 +109,9 @@ public final class ServiceInstance implements DirectCalls.Target {
   /** The environment's tracing: {@link Tracing#OFF} unless it is on. */
   private Tracing tracing = Tracing.OFF;
   /** Its service's direct path, which it joined once started (deployed by the environment in a single JVM), else {@code null}. */
-  private volatile DirectCalls direct;
+  private DirectCalls direct;
+  /** Set once it leaves or stops: it does not join the direct path (again). */
+  private boolean directClosed;
 
   /**
    * An instance of a service.
@@ -188,8 +190,7 @@ public final class ServiceInstance implements DirectCalls.Target {
         ops.instance(this, ServiceOps.TaskState.RUNNING, loop, this::queued);
         if (registry != null && registration != null && !vertx.isClustered()) {
           // Deployed by its environment: calls from this JVM may reach it without the bus (not a task deployed by hand).
-          direct = registration.direct();
-          direct.add(this);
+          joinDirectPath(registration.direct());
         }
       } else {
         ops.instanceGone(this);
@@ -675,8 +676,27 @@ public final class ServiceInstance implements DirectCalls.Target {
    */
   public void leave() {
     leaving = true;
+    leaveDirectPath(); // callers in this JVM go to the other instances from now on, not to be refused here
     for (Invocation inv : admission.stop()) {
       refuseLeaving(inv);
+    }
+  }
+
+  /** Takes calls on its service's direct path (see {@link DirectCalls}) from now on, unless it is leaving or stopping. */
+  private synchronized void joinDirectPath(DirectCalls d) {
+    if (!directClosed) {
+      direct = d;
+      d.add(this);
+    }
+  }
+
+  /** Takes no more calls on the direct path, if it took any, and never will. */
+  private synchronized void leaveDirectPath() {
+    directClosed = true;
+    DirectCalls d = direct;
+    if (d != null) {
+      d.remove(this);
+      direct = null;
     }
   }
 
@@ -699,11 +719,8 @@ public final class ServiceInstance implements DirectCalls.Target {
    * @return completed when it has stopped
    */
   public Future<?> stop() {
-    DirectCalls d = direct;
-    if (d != null) {
-      d.remove(this); // from now on calls go over the bus, which finds its consumer until it is unregistered
-      direct = null;
-    }
+    leaveDirectPath(); // from now on calls go over the bus, which finds its consumer until it is unregistered
+
     if (ops != null) {
       ops.instance(this, ServiceOps.TaskState.STOPPING, loop, this::queued);
     }
