@@ -40,6 +40,13 @@ final class Invocation {
     AtomicIntegerFieldUpdater.newUpdater(Invocation.class, "answered");
   /** 1 once answered (through {@link #ANSWERED}: no object more per call). */
   private volatile int answered;
+  /**
+   * Whether it came on the direct path, from a caller in this JVM (a job's operator, a virtual thread),
+   * rather than over the bus. After such a call its runner waits briefly for the caller's next one: the
+   * caller runs again on the runner's carrier as it yields. After a bus call it does not: on two cores a
+   * runner waiting on its carrier would keep the event loop's reply and the caller from running.
+   */
+  boolean direct;
   /** When its method began, {@code 0} before. */
   long startedNanos;
   /** When its method ended ({@link #end()}), {@code 0} before. */

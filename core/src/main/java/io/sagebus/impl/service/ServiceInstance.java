@@ -250,19 +250,25 @@ public final class ServiceInstance implements DirectCalls.Target {
   @Override
   public void deliver(Message<Object> request) {
     if (batchers.isEmpty()) {
-      receive(request);
+      receive(request, true);
     } else {
-      loop.runOnContext(v -> receive(request));
+      loop.runOnContext(v -> receive(request, true));
     }
   }
 
   /** The consumer: reads and admits a request. Never throws, and leaves no request unanswered. */
   private void receive(Message<Object> message) {
+    receive(message, false);
+  }
+
+  /** Reads and admits a request from the bus or, {@code direct}, from a caller in this JVM. */
+  private void receive(Message<Object> message, boolean direct) {
     long received = System.nanoTime();
     Invocation inv = null;
     try {
       inv = read(message, received);
       if (inv != null) {
+        inv.direct = direct;
         admit(inv);
       }
     } catch (Throwable t) {
@@ -485,9 +491,10 @@ public final class ServiceInstance implements DirectCalls.Target {
    * another, so an invocation never waits behind a method that blocks.
    */
   private void runBlocking() {
+    boolean lastDirect = false;
     while (true) {
       Invocation inv = ready.poll();
-      if (inv == null) {
+      if (inv == null && lastDirect) {
         inv = awaitBriefly();
       }
       if (inv == null) {
@@ -509,6 +516,7 @@ public final class ServiceInstance implements DirectCalls.Target {
           break;
         }
         run(inv);
+        lastDirect = inv.direct;
         inv = admission.next(inv);
       }
       spare.incrementAndGet();
@@ -516,11 +524,11 @@ public final class ServiceInstance implements DirectCalls.Target {
   }
 
   /**
-   * A runner that found no invocation waits a little for the next one before it ends, as long as no
-   * other runner does so already: under a steady stream of calls the dispatcher then finds a spare
-   * runner and starts no virtual thread (a thread start, and waking a carrier thread for it, is the
-   * largest single cost of a plain-value call on the consumer's event loop). Bounded: at most one
-   * runner per instance spins, for at most {@link #RUNNER_SPIN_NANOS}.
+   * A runner that found no invocation after answering a caller in this JVM on the direct path waits a
+   * little for that caller's next call before it ends, as long as no other runner does so already:
+   * under a steady stream of calls the caller then finds a spare runner and starts no virtual thread
+   * (a thread start, and waking a carrier thread for it, is the largest single cost of such a call).
+   * Bounded: at most one runner per instance waits, for at most {@link #RUNNER_SPIN_NANOS}.
    *
    * @return an invocation that arrived meanwhile, or {@code null}
    */
