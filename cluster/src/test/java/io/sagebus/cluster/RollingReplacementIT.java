@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -235,10 +236,11 @@ class RollingReplacementIT {
             least.accumulateAndGet(running, Math::min);
             most.accumulateAndGet(running, Math::max);
             samples.incrementAndGet();
-            Thread.sleep(20);
-          } catch (InterruptedException e) {
-            return;
+            env.vertx().timer(20, TimeUnit.MILLISECONDS).await(); // the pace of the samples, on a Vert.x timer
           } catch (RuntimeException e) {
+            if (!sampling.get()) {
+              return;
+            }
             LOG.warn("sampling the replicas failed", e);
           }
         }
