@@ -110,7 +110,7 @@ public final class AutoscaleBenchmark {
     System.out.printf(Locale.ROOT, "  Java %s, %d available processors, load average %s; this JVM (lite member, the "
         + "caller) and two node JVMs on 127.0.0.1%n  calls of %d ms, %d at once per replica (%d calls/s a replica); "
         + "open loop: %d calls/s for %d s, %d calls/s for %d s, %d calls/s for %d s; p99 target %d ms (%.1fx the "
-        + "call)%n", System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadAverage(),
+        + "call)%n", System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), Load.average(),
       callMs, concurrency, 1000 * concurrency / callMs, rate, o.get("low"), high, o.get("high"), rate, o.get("after"),
       p99Target, (double) p99Target / callMs);
     Path dir = Files.createTempDirectory("sagebus-autoscale-bench");
@@ -151,7 +151,7 @@ public final class AutoscaleBenchmark {
       double wantLow = Math.max(1, Math.min(max, Math.ceil(rate * callMs / 1000.0 / targetInFlight)));
       double wantHigh = Math.max(1, Math.min(max, Math.ceil(high * callMs / 1000.0 / targetInFlight)));
       System.out.println();
-      System.out.println("Results (the machine's load average now: " + loadAverage() + ")");
+      System.out.println("Results (the machine's load average now: " + Load.average() + ")");
       System.out.printf(Locale.ROOT, "  autoscaled replicas: %d before the step (policy at %d calls/s of %d ms: %.0f), "
           + "first more %s after the step began (upscale delay %d s), most %d (policy at %d calls/s: %.0f, max %d), %d at "
           + "the step's end; back to %d %s after the load fell (downscale delay %d s)%n",
@@ -191,16 +191,6 @@ public final class AutoscaleBenchmark {
 
   private static String seconds(int s) {
     return s < 0 ? "never" : s + " s";
-  }
-
-  /** {@return the machine's 1, 5 and 15 minute load averages, or "?"} */
-  private static String loadAverage() {
-    try {
-      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      return f[0] + " " + f[1] + " " + f[2];
-    } catch (java.io.IOException | RuntimeException e) {
-      return "?";
-    }
   }
 
   /** What one load step gave, per second from its start. */
