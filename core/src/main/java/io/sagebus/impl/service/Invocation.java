@@ -43,8 +43,8 @@ final class Invocation {
   /**
    * Whether it came on the direct path, from a caller in this JVM (a job's operator, a virtual thread),
    * rather than over the bus. After such a call its runner waits briefly for the caller's next one: the
-   * caller runs again on the runner's carrier as it yields. After a bus call it does not: on two cores a
-   * runner waiting on its carrier would keep the event loop's reply and the caller from running.
+   * caller runs again on the runner's carrier as it yields. After a lone bus call it does not (see
+   * {@code ServiceInstance.awaitBriefly}).
    */
   boolean direct;
   /** When its method began, {@code 0} before. */

@@ -60,6 +60,11 @@ public final class ServiceInstance implements DirectCalls.Target {
   private static final long RUNNER_END_MS = 2_000;
   /** How long an idle runner waits for the next invocation before it ends (see {@link #awaitBriefly()}). */
   private static final long RUNNER_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
+  /**
+   * For how many invocations a runner that last found other invocations waiting behind the one it took
+   * keeps waiting briefly for the next when it runs out (see {@link #runBlocking()}).
+   */
+  private static final int BACKLOG_MEMORY = 8;
   private static final long DEFAULT_FOREIGN_TIMEOUT_MS = new EnvironmentOptions().getAsyncTimeout().toMillis();
 
   private final String environment;
@@ -488,14 +493,21 @@ public final class ServiceInstance implements DirectCalls.Target {
    * A runner, on a virtual thread of the deployment's context: takes dispatched blocking
    * invocations one after another (each with the queued ones its slot passes to) and ends when
    * none is left. Whenever it takes one and no other runner is spare while more wait, it starts
-   * another, so an invocation never waits behind a method that blocks.
+   * another, so an invocation never waits behind a method that blocks. Before it ends it may wait
+   * briefly for the next ({@link #awaitBriefly()}): after a call on the direct path, or while calls
+   * come in bursts (within its last {@link #BACKLOG_MEMORY} invocations it found others waiting behind
+   * the one it took). A lone caller over the bus finds none waiting, so its runner ends at once.
    */
   private void runBlocking() {
     boolean lastDirect = false;
+    int backlog = 0;
     while (true) {
       Invocation inv = ready.poll();
-      if (inv == null && lastDirect) {
+      if (inv == null && (lastDirect || backlog > 0)) {
         inv = awaitBriefly();
+      }
+      if (inv != null) {
+        backlog = !ready.isEmpty() ? BACKLOG_MEMORY : Math.max(0, backlog - 1);
       }
       if (inv == null) {
         spare.decrementAndGet();
@@ -524,11 +536,13 @@ public final class ServiceInstance implements DirectCalls.Target {
   }
 
   /**
-   * A runner that found no invocation after answering a caller in this JVM on the direct path waits a
-   * little for that caller's next call before it ends, as long as no other runner does so already:
-   * under a steady stream of calls the caller then finds a spare runner and starts no virtual thread
-   * (a thread start, and waking a carrier thread for it, is the largest single cost of such a call).
-   * Bounded: at most one runner per instance waits, for at most {@link #RUNNER_SPIN_NANOS}.
+   * A runner that found no invocation after answering a caller in this JVM on the direct path, or
+   * while calls come in bursts, waits a little for the next call before it ends, as long as no other
+   * runner does so already: under a steady stream of calls the dispatcher then finds a spare runner and
+   * starts no virtual thread (a thread start, and waking a carrier thread for it, is the largest single
+   * cost of a plain-value call). Not after a lone bus call: on two cores a runner waiting on its carrier
+   * would keep the event loop's reply and the caller from running. Bounded: at most one runner per
+   * instance waits, for at most {@link #RUNNER_SPIN_NANOS}.
    *
    * @return an invocation that arrived meanwhile, or {@code null}
    */
