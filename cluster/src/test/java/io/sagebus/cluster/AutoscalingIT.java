@@ -1,7 +1,6 @@
 package io.sagebus.cluster;
 
 import io.sagebus.AutoscalePolicy;
-import io.sagebus.BatchFunction;
 import io.sagebus.CallOptions;
 import io.sagebus.Job;
 import io.sagebus.JobResult;
@@ -119,7 +118,7 @@ class AutoscalingIT {
       }));
     }
     // A job that runs through the scale-down: one operator instance, one call at a time, so the policy wants 1.
-    Endless source = new Endless();
+    EndlessSource source = new EndlessSource();
     SinkWatch sink = new SinkWatch(5_000_000);
     env.fromBatch(source)
       .map(new MapFunction<Integer, Integer>() {
@@ -196,25 +195,6 @@ class AutoscalingIT {
     assertThat(wanted(env, "slow0")).isEqualTo(1);
     await("back to none without calls").atMost(SCALE_TIMEOUT).pollInterval(Duration.ofMillis(200))
       .until(() -> wanted(env, "slow0") == 0 && running(env, "slow0") == 0);
-  }
-
-  /** Records 0, 1, 2... until stopped. */
-  private static final class Endless extends BatchFunction<Integer> {
-    private final AtomicBoolean stopped = new AtomicBoolean();
-    private final AtomicInteger made = new AtomicInteger();
-
-    @Override
-    public Integer execute() {
-      return stopped.get() ? null : made.getAndIncrement();
-    }
-
-    void stop() {
-      stopped.set(true);
-    }
-
-    int made() {
-      return made.get();
-    }
   }
 
   /** {@return the replicas the service's placement record wants} */

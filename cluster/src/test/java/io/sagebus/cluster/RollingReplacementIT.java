@@ -1,6 +1,5 @@
 package io.sagebus.cluster;
 
-import io.sagebus.BatchFunction;
 import io.sagebus.CallOptions;
 import io.sagebus.Job;
 import io.sagebus.JobResult;
@@ -89,7 +88,7 @@ class RollingReplacementIT {
       assertThat(sampler.versions()).isEqualTo(Map.of("n1", Map.of(1, 1), "n2", Map.of(1, 1)));
       sampler.start();
 
-      Endless source = new Endless();
+      EndlessSource source = new EndlessSource();
       SinkWatch sink = new SinkWatch(5_000_000);
       Job job = submit(env, source, sink);
       awaitRecords(sink, BETWEEN);
@@ -110,7 +109,7 @@ class RollingReplacementIT {
       assertThat(env.services().<Integer>call("echo", CallOptions.method("version"))).isEqualTo(2);
 
       // Back to the first class, now with a retry policy.
-      Endless again = new Endless();
+      EndlessSource again = new EndlessSource();
       SinkWatch sink2 = new SinkWatch(5_000_000);
       Job job2 = submit(env, again, sink2);
       awaitRecords(sink2, BETWEEN);
@@ -151,7 +150,7 @@ class RollingReplacementIT {
     await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(50)).until(() -> sink.done() >= records);
   }
 
-  private static Job submit(ClusterEnvironment env, Endless source, SinkWatch sink) {
+  private static Job submit(ClusterEnvironment env, EndlessSource source, SinkWatch sink) {
     env.fromBatch(source)
       .map(new MapFunction<Integer, Integer>() {
         @Override
@@ -164,28 +163,9 @@ class RollingReplacementIT {
     return env.submit().await();
   }
 
-  private static JobResult finish(Job job, Endless source) {
+  private static JobResult finish(Job job, EndlessSource source) {
     source.stop();
     return job.completion().await();
-  }
-
-  /** Records 0, 1, 2... until stopped: the job runs through whatever the test does meanwhile. */
-  private static final class Endless extends BatchFunction<Integer> {
-    private final AtomicBoolean stopped = new AtomicBoolean();
-    private final AtomicInteger made = new AtomicInteger();
-
-    @Override
-    public Integer execute() {
-      return stopped.get() ? null : made.getAndIncrement();
-    }
-
-    void stop() {
-      stopped.set(true);
-    }
-
-    int made() {
-      return made.get();
-    }
   }
 
   /** Asks the node agents, every 20 ms on a thread of its own, how many replicas of echo they run. */
