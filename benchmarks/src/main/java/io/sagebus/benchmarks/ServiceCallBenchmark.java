@@ -30,7 +30,9 @@ import java.util.function.Supplier;
  * JVM run, on one Vertx:
  * <ol>
  *   <li>raw request-reply to an event-loop consumer echoing a small JsonObject: (1a) async with
- *       256 in flight, (1b) sequential from a virtual thread, p50/p99 latency;</li>
+ *       256 in flight, (1b) sequential from a virtual thread, p50/p99 latency; (1v, context only) async
+ *       to the same consumer in a virtual-thread verticle, what a Vert.x user writes for a handler
+ *       that may block, as a plain-value service method may;</li>
  *   <li>Sagebus {@code callAsync} of a method returning a Vert.x Future, 256 in flight;</li>
  *   <li>Sagebus {@code callAsync} of a method returning a plain value (virtual thread), 256 in
  *       flight, with tuned options, and (3d) with the default options;</li>
@@ -46,6 +48,7 @@ public final class ServiceCallBenchmark {
   static final String SERVICE = "bench";
   static final String DEFAULT_SERVICE = "bench-default";
   static final String RAW_ADDRESS = "bench.raw.echo";
+  static final String RAW_VIRTUAL_ADDRESS = "bench.raw.echo.virtual";
   /** Whether the run has metrics on ({@code -Dsagebus.bench.metrics=true}); raw and Sagebus cases alike pay for them. */
   static final boolean METRICS = Boolean.getBoolean("sagebus.bench.metrics");
   /**
@@ -74,6 +77,23 @@ public final class ServiceCallBenchmark {
     public Future<?> start() {
       thread = Thread.currentThread().getName();
       MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(RAW_ADDRESS, m -> m.reply(m.body()));
+      return consumer.completion();
+    }
+  }
+
+  /**
+   * The context-only baseline (1v): the same echo in a verticle deployed with the virtual-thread
+   * threading model, so each message is handled, and answered, on a virtual thread.
+   */
+  static final class RawVirtualEchoVerticle extends VerticleBase {
+    /** The event loop under the verticle's context: async callers are placed relative to it. */
+    volatile String thread;
+
+    @Override
+    public Future<?> start() throws Exception {
+      thread = ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop()
+        .submit(() -> Thread.currentThread().getName()).get();
+      MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(RAW_VIRTUAL_ADDRESS, m -> m.reply(m.body()));
       return consumer.completion();
     }
   }
@@ -117,6 +137,9 @@ public final class ServiceCallBenchmark {
     try {
       RawEchoVerticle raw = new RawEchoVerticle();
       Load.await(vertx.deployVerticle(raw), 30);
+      RawVirtualEchoVerticle rawVirtual = new RawVirtualEchoVerticle();
+      Load.await(vertx.deployVerticle(rawVirtual,
+        new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.VIRTUAL_THREAD)), 30);
 
       EnvironmentOptions envOptions = new EnvironmentOptions();
       sdk = tracingSdk(TRACING);
@@ -133,6 +156,8 @@ public final class ServiceCallBenchmark {
       // Every case must echo the payload; check once before timing anything.
       check("raw request-reply", Load.await(vertx.eventBus().<JsonObject>request(RAW_ADDRESS, payload), 30).body(),
         payload);
+      check("raw request-reply to a virtual-thread verticle",
+        Load.await(vertx.eventBus().<JsonObject>request(RAW_VIRTUAL_ADDRESS, payload), 30).body(), payload);
       check("Sagebus echo", Load.await(client.callAsync(SERVICE, ECHO, payload), 30), payload);
       check("Sagebus process", Load.await(client.callAsync(SERVICE, payload), 30), payload);
       check("Sagebus process (default options)", Load.await(client.callAsync(DEFAULT_SERVICE, payload), 30), payload);
@@ -142,6 +167,8 @@ public final class ServiceCallBenchmark {
           () -> vertx.eventBus().request(RAW_ADDRESS, payload)),
         Case.sequential("1b", "raw event bus, sequential (virtual thread)",
           () -> vertx.eventBus().request(RAW_ADDRESS, payload).await()),
+        Case.async("1v", "raw event bus, async, consumer in a virtual-thread verticle", rawVirtual.thread,
+          () -> vertx.eventBus().request(RAW_VIRTUAL_ADDRESS, payload)),
         Case.async("2", "Sagebus callAsync, Future method", benchThread,
           () -> client.callAsync(SERVICE, ECHO, payload)),
         Case.async("3", "Sagebus callAsync, plain method", benchThread,
@@ -360,6 +387,12 @@ public final class ServiceCallBenchmark {
     row(format, "3", "Sagebus callAsync, plain-value method, " + inFlight + ", maxConc " + s.maxConcurrency(),
       results.get("3"), rawAsync);
     row(format, "3d", "  (extra) same with default options, maxConcurrency 1", results.get("3d"), rawAsync);
+    row(format, "1v", "  (context) raw async to a virtual-thread verticle's consumer", results.get("1v"), rawAsync);
+    Load.Measured rawVirtual = results.get("1v");
+    if (rawVirtual != null && results.get("3") != null) {
+      System.out.printf(Locale.ROOT, "%-6s %s%.2fx%n", "", "  case 3 against 1v (both answer on a virtual thread): ",
+        results.get("3").medianRate() / rawVirtual.medianRate());
+    }
     row(format, "4", "Sagebus call() sync, sequential, virtual thread", results.get("4"), rawSeq);
     row(format, "1a-end", "  (drift check) raw async again, at the end of the run", results.get("1a-end"), rawAsync);
     System.out.println();
