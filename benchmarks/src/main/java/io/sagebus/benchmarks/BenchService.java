@@ -28,6 +28,17 @@ public class BenchService {
   }
 
   /**
+   * Returns a plain value and is declared {@link io.sagebus.NonBlocking}: Sagebus runs it on the event loop.
+   *
+   * @param v the argument
+   * @return {@code v}
+   */
+  @io.sagebus.NonBlocking
+  public Object fast(Object v) {
+    return v;
+  }
+
+  /**
    * Takes a while, as a call that does work would: sleeps on its virtual thread (AutoscaleBenchmark).
    *
    * @param millis how long to take

@@ -36,7 +36,9 @@ import java.util.function.Supplier;
  *   <li>Sagebus {@code callAsync} of a method returning a Vert.x Future, 256 in flight;</li>
  *   <li>Sagebus {@code callAsync} of a method returning a plain value (virtual thread), 256 in
  *       flight, with tuned options, and (3d) with the default options;</li>
- *   <li>Sagebus sync {@code call} from a virtual thread, p50/p99, beside (1b).</li>
+ *   <li>Sagebus sync {@code call} from a virtual thread, p50/p99, beside (1b);</li>
+ *   <li>(3n, extra) Sagebus {@code callAsync} of a plain-value method declared {@code @NonBlocking}
+ *       (it runs on the event loop), 256 in flight.</li>
  * </ol>
  * Each case warms up, then runs measured rounds; the median round is reported with its ratio to
  * the same run's raw baseline, and each target of the issue is printed PASS or MISS. Not a test:
@@ -65,6 +67,7 @@ public final class ServiceCallBenchmark {
 
   private static final CallOptions ECHO = CallOptions.method("echo");
   private static final CallOptions WHERE = CallOptions.method("where");
+  private static final CallOptions FAST = CallOptions.method("fast");
 
   private ServiceCallBenchmark() {
   }
@@ -160,6 +163,7 @@ public final class ServiceCallBenchmark {
         Load.await(vertx.eventBus().<JsonObject>request(RAW_VIRTUAL_ADDRESS, payload), 30).body(), payload);
       check("Sagebus echo", Load.await(client.callAsync(SERVICE, ECHO, payload), 30), payload);
       check("Sagebus process", Load.await(client.callAsync(SERVICE, payload), 30), payload);
+      check("Sagebus fast (@NonBlocking)", Load.await(client.callAsync(SERVICE, FAST, payload), 30), payload);
       check("Sagebus process (default options)", Load.await(client.callAsync(DEFAULT_SERVICE, payload), 30), payload);
 
       List<Case> cases = List.of(
@@ -175,6 +179,8 @@ public final class ServiceCallBenchmark {
           () -> client.callAsync(SERVICE, payload)),
         Case.async("3d", "Sagebus callAsync, plain method, default options", defaultThread,
           () -> client.callAsync(DEFAULT_SERVICE, payload)),
+        Case.async("3n", "Sagebus callAsync, plain method declared @NonBlocking", benchThread,
+          () -> client.callAsync(SERVICE, FAST, payload)),
         Case.sequential("4", "Sagebus call(), sequential (virtual thread)",
           () -> client.call(SERVICE, payload)),
         Case.async("1a-end", "raw event bus, async, again at the end", raw.thread,
@@ -387,6 +393,7 @@ public final class ServiceCallBenchmark {
     row(format, "3", "Sagebus callAsync, plain-value method, " + inFlight + ", maxConc " + s.maxConcurrency(),
       results.get("3"), rawAsync);
     row(format, "3d", "  (extra) same with default options, maxConcurrency 1", results.get("3d"), rawAsync);
+    row(format, "3n", "  (extra) plain-value method declared @NonBlocking (event loop)", results.get("3n"), rawAsync);
     row(format, "1v", "  (context) raw async to a virtual-thread verticle's consumer", results.get("1v"), rawAsync);
     Load.Measured rawVirtual = results.get("1v");
     if (rawVirtual != null && results.get("3") != null) {

@@ -105,7 +105,7 @@ public final class ServiceMethods {
     java.lang.reflect.Type returned = t.method.getGenericReturnType();
     Class<?> raw = t.method.getReturnType();
     boolean ok;
-    if (t.kind == Kind.BLOCKING) {
+    if (t.kind == Kind.BLOCKING || t.kind == Kind.NON_BLOCKING) {
       ok = raw == List.class;
     } else {
       ok = returned instanceof java.lang.reflect.ParameterizedType p && p.getActualTypeArguments().length == 1
@@ -282,6 +282,8 @@ public final class ServiceMethods {
   public enum Kind {
     /** Returns a plain value: runs on a virtual thread and may block. */
     BLOCKING,
+    /** Returns a plain value and is declared {@link io.sagebus.NonBlocking}: runs on the event loop. */
+    NON_BLOCKING,
     /** Returns a Vert.x {@link Future}: runs on the event loop. */
     FUTURE,
     /** Returns a {@link CompletionStage}: runs on the event loop. */
@@ -313,7 +315,8 @@ public final class ServiceMethods {
       }
       Class<?> rt = method.getReturnType();
       this.kind = Future.class.isAssignableFrom(rt) ? Kind.FUTURE
-        : CompletionStage.class.isAssignableFrom(rt) ? Kind.COMPLETION_STAGE : Kind.BLOCKING;
+        : CompletionStage.class.isAssignableFrom(rt) ? Kind.COMPLETION_STAGE
+        : method.isAnnotationPresent(io.sagebus.NonBlocking.class) ? Kind.NON_BLOCKING : Kind.BLOCKING;
       StringBuilder sb = new StringBuilder(method.getName()).append('(');
       for (int i = 0; i < params.length; i++) {
         sb.append(i == 0 ? "" : ", ").append(method.getParameterTypes()[i].getSimpleName());

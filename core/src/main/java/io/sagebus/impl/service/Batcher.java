@@ -424,7 +424,9 @@ final class Batcher {
     CallScope previous = CallScope.enter(scopeOf(members));
     try {
       Object returned = batch.invoke(owner.serviceObject(), itemsOf(members));
-      if (returned instanceof Future<?> f) {
+      if (batch.target().kind() == ServiceMethods.Kind.NON_BLOCKING) {
+        future = Future.succeededFuture(returned); // a @NonBlocking method's plain value, null for void
+      } else if (returned instanceof Future<?> f) {
         future = f;
       } else if (returned instanceof CompletionStage<?> cs) {
         future = Future.fromCompletionStage(cs, loop);

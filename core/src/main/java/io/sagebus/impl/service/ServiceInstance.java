@@ -598,12 +598,12 @@ public final class ServiceInstance implements DirectCalls.Target {
     }
   }
 
-  /** On the event loop: runs a method returning a Future or CompletionStage. */
+  /** On the event loop: runs a method returning a Future or CompletionStage, or a @NonBlocking one. */
   private void runOnLoop(Invocation inv) {
     runOnLoop(inv, System.nanoTime());
   }
 
-  /** On the event loop at {@code now}: runs a method returning a Future or CompletionStage. */
+  /** On the event loop at {@code now}: runs a method returning a Future or CompletionStage, or a @NonBlocking one. */
   private void runOnLoop(Invocation inv, long now) {
     // Answered already (cancelled, or STOPPING) while it waited for the loop: it must not run.
     if (!inv.open() || expired(inv, now)) {
@@ -614,7 +614,9 @@ public final class ServiceInstance implements DirectCalls.Target {
     Future<?> future;
     try {
       Object returned = inv.bound.invoke(instance);
-      if (returned instanceof Future<?> f) {
+      if (inv.bound.target().kind() == ServiceMethods.Kind.NON_BLOCKING) {
+        future = Future.succeededFuture(returned); // a @NonBlocking method's plain value, null for void
+      } else if (returned instanceof Future<?> f) {
         future = f;
       } else if (returned instanceof CompletionStage<?> cs) {
         future = Future.fromCompletionStage(cs, loop);
