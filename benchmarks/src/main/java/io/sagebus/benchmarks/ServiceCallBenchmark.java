@@ -32,11 +32,14 @@ import java.util.function.Supplier;
  *   <li>raw request-reply to an event-loop consumer echoing a small JsonObject: (1a) async with
  *       256 in flight, (1b) sequential from a virtual thread, p50/p99 latency; (1v, context only) async
  *       to the same consumer in a virtual-thread verticle, what a Vert.x user writes for a handler
- *       that may block, as a plain-value service method may;</li>
+ *       that may block, as a plain-value service method may, and (1bv, context only) sequential to it,
+ *       beside (1b);</li>
  *   <li>Sagebus {@code callAsync} of a method returning a Vert.x Future, 256 in flight;</li>
  *   <li>Sagebus {@code callAsync} of a method returning a plain value (virtual thread), 256 in
  *       flight, with tuned options, and (3d) with the default options;</li>
- *   <li>Sagebus sync {@code call} from a virtual thread, p50/p99, beside (1b);</li>
+ *   <li>Sagebus sync {@code call} from a virtual thread, p50/p99, beside (1b); (4p, extra) the same to
+ *       a service whose only method returns a plain value, whose instance reads its requests on a
+ *       virtual thread, not an event loop; (3p, extra) case 3 to that service;</li>
  *   <li>(3n, extra) Sagebus {@code callAsync} of a plain-value method declared {@code @NonBlocking}
  *       (it runs on the event loop), 256 in flight.</li>
  * </ol>
@@ -49,6 +52,7 @@ public final class ServiceCallBenchmark {
   static final String ENVIRONMENT = "bench";
   static final String SERVICE = "bench";
   static final String DEFAULT_SERVICE = "bench-default";
+  static final String PLAIN_SERVICE = "bench-plain";
   static final String RAW_ADDRESS = "bench.raw.echo";
   static final String RAW_VIRTUAL_ADDRESS = "bench.raw.echo.virtual";
   /** Whether the run has metrics on ({@code -Dsagebus.bench.metrics=true}); raw and Sagebus cases alike pay for them. */
@@ -152,6 +156,7 @@ public final class ServiceCallBenchmark {
       env = LocalEnvironment.create(vertx, ENVIRONMENT, envOptions);
       env.registerService(SERVICE, BenchService.class, tuned);
       env.registerService(DEFAULT_SERVICE, BenchService.class, defaults);
+      env.registerService(PLAIN_SERVICE, PlainBenchService.class, tuned);
       Load.await(env.start(), 60);
       ServiceClient client = env.services();
       String benchThread = Load.await(client.<String>callAsync(SERVICE, WHERE), 30);
@@ -173,6 +178,8 @@ public final class ServiceCallBenchmark {
           () -> vertx.eventBus().request(RAW_ADDRESS, payload).await()),
         Case.async("1v", "raw event bus, async, consumer in a virtual-thread verticle", rawVirtual.thread,
           () -> vertx.eventBus().request(RAW_VIRTUAL_ADDRESS, payload)),
+        Case.sequential("1bv", "raw event bus, sequential (virtual thread), consumer in a virtual-thread verticle",
+          () -> vertx.eventBus().request(RAW_VIRTUAL_ADDRESS, payload).await()),
         Case.async("2", "Sagebus callAsync, Future method", benchThread,
           () -> client.callAsync(SERVICE, ECHO, payload)),
         Case.async("3", "Sagebus callAsync, plain method", benchThread,
@@ -183,6 +190,10 @@ public final class ServiceCallBenchmark {
           () -> client.callAsync(SERVICE, FAST, payload)),
         Case.sequential("4", "Sagebus call(), sequential (virtual thread)",
           () -> client.call(SERVICE, payload)),
+        Case.sequential("4p", "Sagebus call(), sequential (virtual thread), service of plain-value methods only",
+          () -> client.call(PLAIN_SERVICE, payload)),
+        Case.async("3p", "Sagebus callAsync, service of plain-value methods only (driver placed as for 3)", benchThread,
+          () -> client.callAsync(PLAIN_SERVICE, payload)),
         Case.async("1a-end", "raw event bus, async, again at the end", raw.thread,
           () -> vertx.eventBus().request(RAW_ADDRESS, payload)));
 
@@ -358,6 +369,8 @@ public final class ServiceCallBenchmark {
       : "different (each async case's caller runs on another event loop than its consumer)"));
     System.out.println("  service '" + SERVICE + "' (cases 2, 3, 4): " + tuned.toJson().encode());
     System.out.println("  service '" + DEFAULT_SERVICE + "' (case 3d): " + defaults.toJson().encode());
+    System.out.println("  service '" + PLAIN_SERVICE + "' (cases 3p, 4p; only a plain-value method, so its instance reads "
+      + "requests on a virtual thread): " + tuned.toJson().encode());
     System.out.println("  payload: " + payload.encode() + " (echoed back by every case)");
     System.out.println("  system load average at start: " + loadAverage() + " (other processes compete for the "
       + Runtime.getRuntime().availableProcessors() + " CPUs; a load well above 0 makes the figures noisy)");
@@ -401,6 +414,9 @@ public final class ServiceCallBenchmark {
         results.get("3").medianRate() / rawVirtual.medianRate());
     }
     row(format, "4", "Sagebus call() sync, sequential, virtual thread", results.get("4"), rawSeq);
+    row(format, "4p", "  (extra) as 4, to a service of plain-value methods only", results.get("4p"), rawSeq);
+    row(format, "3p", "  (extra) as 3, to a service of plain-value methods only", results.get("3p"), rawAsync);
+    row(format, "1bv", "  (context) raw sequential to a virtual-thread verticle's consumer", results.get("1bv"), rawSeq);
     row(format, "1a-end", "  (drift check) raw async again, at the end of the run", results.get("1a-end"), rawAsync);
     System.out.println();
 
@@ -416,6 +432,12 @@ public final class ServiceCallBenchmark {
         return new Verdict(String.format(Locale.ROOT, "%.2fx", r), r >= PLAIN_ASYNC_TARGET);
       });
     target("4: sequential p50 within " + (int) SEQUENTIAL_P50_TARGET_MICROS + " µs of raw", results.get("4"), rawSeq,
+      (m, b) -> {
+        double d = m.medianP50() - b.medianP50();
+        return new Verdict(String.format(Locale.ROOT, "%+.1f µs (%.1f vs %.1f µs)", d, m.medianP50(), b.medianP50()),
+          d <= SEQUENTIAL_P50_TARGET_MICROS);
+      });
+    target("4p: the same, service of plain-value methods only", results.get("4p"), rawSeq,
       (m, b) -> {
         double d = m.medianP50() - b.medianP50();
         return new Verdict(String.format(Locale.ROOT, "%+.1f µs (%.1f vs %.1f µs)", d, m.medianP50(), b.medianP50()),

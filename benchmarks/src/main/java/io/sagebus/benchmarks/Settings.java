@@ -41,7 +41,7 @@ record Settings(int jvmWarmupSeconds, int warmupSeconds, int roundSeconds, int r
       --help               this text
     """;
 
-  static final List<String> CASES = List.of("1a", "1b", "1v", "2", "3", "3d", "3n", "4", "1a-end");
+  static final List<String> CASES = List.of("1a", "1b", "1v", "1bv", "2", "3", "3d", "3n", "4", "4p", "3p", "1a-end");
 
   static Settings parse(String[] args) {
     int warmup = 2;

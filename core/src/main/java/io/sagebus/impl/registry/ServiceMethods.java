@@ -154,6 +154,24 @@ public final class ServiceMethods {
   }
 
   /**
+   * {@return whether every callable method returns a plain value and may block (none returns a Future or
+   * CompletionStage, none is {@link io.sagebus.NonBlocking} or batched): nothing of the service runs on an event loop}
+   */
+  public boolean allBlocking() {
+    if (!batched.isEmpty()) {
+      return false;
+    }
+    for (List<Target> targets : byName.values()) {
+      for (Target t : targets) {
+        if (t.kind != Kind.BLOCKING) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
    * {@return the names of the callable methods, sorted}
    */
   public Set<String> names() {

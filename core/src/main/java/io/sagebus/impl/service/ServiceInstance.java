@@ -48,7 +48,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One running instance of a service, behind {@link io.sagebus.ServiceTaskVerticle}: it consumes
- * the service's address on an event loop of its own, and every request goes through three parts:
+ * the service's address on an event loop of its own (on its virtual-thread context instead when
+ * every method returns a plain value), and every request goes through three parts:
  * reading and {@link Admission} (limits, queue, OVERLOADED), {@link Invocation} (one call, run on
  * the event loop or a virtual thread, answered once) and the {@link Recorder} (stats and meters).
  * Every request is answered, whatever its body and whatever the method throws.
@@ -91,6 +92,8 @@ public final class ServiceInstance implements DirectCalls.Target {
   private ResourceTracker tracker;
   /** The consumer's own event loop: Future methods run there. */
   private ContextInternal loop;
+  /** Where the request and control consumers read messages: {@link #loop}, or {@link #context} for a service of plain-value methods only. */
+  private Context consumerContext;
   private MessageConsumer<Object> consumer;
   private long consumerKey;
   /** The control consumer: cancels of calls this instance may hold. */
@@ -234,8 +237,13 @@ public final class ServiceInstance implements DirectCalls.Target {
       batchers = made;
     }
     Promise<Void> registered = Promise.promise();
-    loop.runOnContext(v -> {
-      // On the same event loop as the requests: a cancel sent after a request is read after it.
+    // Where the consumers read requests: the event loop, where Future methods and batchers run; but when every
+    // method returns a plain value (it runs on a runner virtual thread anyway), the deployment's virtual-thread
+    // context, so that a caller on a virtual thread reaches the runner without waking an event loop (a sequential
+    // call's p50 about a third of that through the loop: BENCHMARKS.md, case 4p).
+    consumerContext = methods.allBlocking() ? context : loop;
+    consumerContext.runOnContext(v -> {
+      // On the same context as the requests: a cancel sent after a request is read after it.
       String controlAddress = Protocol.controlAddress(environment, definition.name());
       control = vertx.eventBus().consumer(controlAddress, this::control);
       controlKey = tracker.opened("consumer", controlAddress + " #" + index);
