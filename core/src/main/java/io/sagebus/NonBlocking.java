@@ -10,7 +10,7 @@ import java.lang.annotation.Target;
  * Declares a service method that returns a plain value but never blocks: it runs on the instance's
  * event loop, as a method returning a {@code Future} does, instead of on a virtual thread of its own.
  * A call then costs no hand-off to a virtual thread and back (on a 2-core machine, with the caller on
- * the same event loop, about 1.8 times the calls per second of the same method without it: BENCHMARKS.md).
+ * the same event loop, 1.6 to 1.9 times the calls per second of the same method without it: BENCHMARKS.md).
  * <p>
  * For short computations only (a lookup in memory, a format, a small parse). The method must not
  * block: no {@code Thread.sleep}, no blocking I/O or lock, no {@code Future.await()} and no sync

@@ -92,8 +92,6 @@ public final class ServiceInstance implements DirectCalls.Target {
   private ResourceTracker tracker;
   /** The consumer's own event loop: Future methods run there. */
   private ContextInternal loop;
-  /** Where the request and control consumers read messages: {@link #loop}, or {@link #context} for a service of plain-value methods only. */
-  private Context consumerContext;
   private MessageConsumer<Object> consumer;
   private long consumerKey;
   /** The control consumer: cancels of calls this instance may hold. */
@@ -241,7 +239,7 @@ public final class ServiceInstance implements DirectCalls.Target {
     // method returns a plain value (it runs on a runner virtual thread anyway), the deployment's virtual-thread
     // context, so that a caller on a virtual thread reaches the runner without waking an event loop (a sequential
     // call's p50 about a third of that through the loop: BENCHMARKS.md, case 4p).
-    consumerContext = methods.allBlocking() ? context : loop;
+    Context consumerContext = methods.allBlocking() ? context : loop;
     consumerContext.runOnContext(v -> {
       // On the same context as the requests: a cancel sent after a request is read after it.
       String controlAddress = Protocol.controlAddress(environment, definition.name());
