@@ -140,6 +140,29 @@ class EveryRequestAnsweredTest {
     assertThat(e.code()).isEqualTo(FailureCode.BAD_REQUEST);
   }
 
+  /** Only plain-value methods: its instance reads requests on a virtual thread, not an event loop. */
+  public static final class PlainOnly {
+    public Object process(Object value) {
+      return value;
+    }
+  }
+
+  @Test
+  void anInstanceReadingOnAVirtualThreadRefusesBadRequestsAtOnceToo() {
+    env.registerService("plain", PlainOnly::new, new ServiceOptions().setTimeout(Duration.ofSeconds(30)));
+    env.deploy("plain").await();
+    String address = "sagebus.answered.service.plain";
+    for (Object body : new Object[]{"process", new JsonObject().put("method", 3),
+      new JsonObject().put("method", "process").put("args", new JsonArray().add(nested(1_500)))}) {
+      long t0 = System.nanoTime();
+      ReplyException e = catchThrowableOfType(ReplyException.class,
+        () -> vertx.eventBus().request(address, body, LONG).await());
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(AT_ONCE);
+      assertThat(e.failureCode()).isEqualTo(FailureCode.BAD_REQUEST.code());
+    }
+    assertThat((String) env.services().call("plain", "ok")).isEqualTo("ok");
+  }
+
   @Test
   void argumentsNestedWithinTheBoundRun() {
     Object value = nested(200);

@@ -350,6 +350,27 @@ public final class ServiceMethods {
     }
 
     /**
+     * {@return what an invocation of this event-loop method returned, as the future of its answer}: the
+     * value itself for a {@link Kind#NON_BLOCKING} method ({@code null} for void), the Future, or the
+     * CompletionStage completing on {@code loop}; a failed future when a Future method returned null
+     *
+     * @param returned what the method returned
+     * @param loop     the instance's event loop
+     */
+    public Future<?> answer(Object returned, io.vertx.core.Context loop) {
+      if (kind == Kind.NON_BLOCKING) {
+        return Future.succeededFuture(returned);
+      }
+      if (returned instanceof Future<?> f) {
+        return f;
+      }
+      if (returned instanceof CompletionStage<?> cs) {
+        return Future.fromCompletionStage(cs, loop);
+      }
+      return Future.failedFuture(new IllegalStateException(signature + " returned null"));
+    }
+
+    /**
      * {@return the method name and parameter types, for messages}
      */
     public String signature() {

@@ -11,7 +11,6 @@ import io.vertx.core.json.JsonArray;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -424,15 +423,7 @@ final class Batcher {
     CallScope previous = CallScope.enter(scopeOf(members));
     try {
       Object returned = batch.invoke(owner.serviceObject(), itemsOf(members));
-      if (batch.target().kind() == ServiceMethods.Kind.NON_BLOCKING) {
-        future = Future.succeededFuture(returned); // a @NonBlocking method's plain value, null for void
-      } else if (returned instanceof Future<?> f) {
-        future = f;
-      } else if (returned instanceof CompletionStage<?> cs) {
-        future = Future.fromCompletionStage(cs, loop);
-      } else {
-        future = Future.failedFuture(new IllegalStateException(batch.target().signature() + " returned null"));
-      }
+      future = batch.target().answer(returned, loop);
     } catch (Throwable t) {
       future = Future.failedFuture(t);
     } finally {

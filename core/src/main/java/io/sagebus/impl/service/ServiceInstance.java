@@ -37,7 +37,6 @@ import org.slf4j.MDC;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
@@ -620,15 +619,7 @@ public final class ServiceInstance implements DirectCalls.Target {
     Future<?> future;
     try {
       Object returned = inv.bound.invoke(instance);
-      if (inv.bound.target().kind() == ServiceMethods.Kind.NON_BLOCKING) {
-        future = Future.succeededFuture(returned); // a @NonBlocking method's plain value, null for void
-      } else if (returned instanceof Future<?> f) {
-        future = f;
-      } else if (returned instanceof CompletionStage<?> cs) {
-        future = Future.fromCompletionStage(cs, loop);
-      } else {
-        future = Future.failedFuture(new IllegalStateException(inv.bound.target().signature() + " returned null"));
-      }
+      future = inv.bound.target().answer(returned, loop);
     } catch (Throwable t) {
       future = Future.failedFuture(t);
     } finally {
