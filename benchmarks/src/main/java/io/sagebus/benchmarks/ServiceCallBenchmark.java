@@ -63,6 +63,12 @@ public final class ServiceCallBenchmark {
    * sampler that records nothing: the context still travels in headers).
    */
   static final String TRACING = System.getProperty("sagebus.bench.tracing", "off");
+  /**
+   * Whether this run's Vertx prefers Netty's native transport ({@code -Dsagebus.bench.transport=}): {@code native}
+   * (default: epoll on Linux x86_64, whose jar this module carries; NIO elsewhere) or {@code nio}. Raw and Sagebus
+   * cases share the Vertx, so both run on the same transport.
+   */
+  static final boolean NATIVE_TRANSPORT = !"nio".equals(System.getProperty("sagebus.bench.transport", "native"));
 
   /** Targets from the issue. */
   static final double FUTURE_ASYNC_TARGET = 0.7;
@@ -136,7 +142,11 @@ public final class ServiceCallBenchmark {
 
     Load.RERUNS_LEFT.set(s.maxReruns());
     // -Dsagebus.bench.metrics=true: the same run with Micrometer metrics on (Sagebus's meters and Vert.x's own).
-    Vertx vertx = METRICS ? SagebusMetrics.vertxBuilder(new VertxOptions()).build() : Vertx.vertx();
+    VertxOptions vertxOptions = new VertxOptions().setPreferNativeTransport(NATIVE_TRANSPORT);
+    Vertx vertx = METRICS ? SagebusMetrics.vertxBuilder(vertxOptions).build() : Vertx.builder().with(vertxOptions).build();
+    System.out.println("  transport: " + (vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO")
+      + (NATIVE_TRANSPORT ? " (-Dsagebus.bench.transport=nio forces NIO)" : " (-Dsagebus.bench.transport=nio)"));
+    System.out.println();
     LocalEnvironment env = null;
     io.opentelemetry.sdk.OpenTelemetrySdk sdk = null;
     int status = 0;
@@ -374,7 +384,6 @@ public final class ServiceCallBenchmark {
     System.out.println("  payload: " + payload.encode() + " (echoed back by every case)");
     System.out.println("  system load average at start: " + loadAverage() + " (other processes compete for the "
       + Runtime.getRuntime().availableProcessors() + " CPUs; a load well above 0 makes the figures noisy)");
-    System.out.println();
   }
 
   private static String loadAverage() {

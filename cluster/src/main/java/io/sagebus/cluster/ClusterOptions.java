@@ -502,13 +502,14 @@ public class ClusterOptions {
 
   /**
    * {@return new Vert.x options whose event bus binds to {@link #getHost()} on a free port and
-   * announces that host to the other nodes}
+   * announces that host to the other nodes, on Netty's native transport when the application carries its jar
+   * (README "Native transport"; NIO otherwise)}
    *
    * @throws IllegalStateException when {@link #validate()} fails
    */
   public VertxOptions toVertxOptions() {
     validate();
-    return new VertxOptions().setEventBusOptions(new EventBusOptions()
+    return new VertxOptions().setPreferNativeTransport(true).setEventBusOptions(new EventBusOptions()
       .setHost(host)
       .setPort(0)
       .setClusterPublicHost(host));

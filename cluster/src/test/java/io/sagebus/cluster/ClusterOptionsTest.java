@@ -160,5 +160,7 @@ class ClusterOptionsTest {
     assertThat(options.getEventBusOptions().getHost()).isEqualTo("10.1.2.3");
     assertThat(options.getEventBusOptions().getClusterPublicHost()).isEqualTo("10.1.2.3");
     assertThat(options.getEventBusOptions().getPort()).isZero();
+    // Netty's epoll transport is used when the application carries its jar (README "Native transport").
+    assertThat(options.getPreferNativeTransport()).isTrue();
   }
 }

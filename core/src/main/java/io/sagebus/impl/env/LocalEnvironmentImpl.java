@@ -15,6 +15,7 @@ import io.sagebus.ServiceNotFoundException;
 import io.sagebus.ServiceOptions;
 import io.sagebus.SourceFunction;
 
+import io.sagebus.impl.Json;
 import io.sagebus.impl.call.ServiceClientImpl;
 import io.sagebus.impl.pipeline.CollectionBatch;
 import io.sagebus.impl.pipeline.LogicalNode;
@@ -82,6 +83,9 @@ public final class LocalEnvironmentImpl implements LocalEnvironment {
     this.client = ServiceClientImpl.forRegistry(vertx, registry);
     registry.install(vertx);
     this.managerDeployment = vertx.deployVerticle(manager, new DeploymentOptions());
+    // Builds Sagebus's Jackson mapper now, with the engine (about 0.1 s in a cold JVM), not in the first job's first
+    // service start or call.
+    Json.mapper();
   }
 
   /**
@@ -97,7 +101,10 @@ public final class LocalEnvironmentImpl implements LocalEnvironment {
     if (vertx != null) {
       return new LocalEnvironmentImpl(vertx, false, name, opts, null);
     }
-    Vertx own = opts.isMetricsEnabled() ? SagebusMetrics.vertxBuilder(new VertxOptions()).build() : Vertx.vertx();
+    // Netty's native transport (epoll, io_uring) when the application carries its jar (README "Native transport"); NIO otherwise.
+    VertxOptions vertxOptions = new VertxOptions().setPreferNativeTransport(true);
+    Vertx own = opts.isMetricsEnabled() ? SagebusMetrics.vertxBuilder(vertxOptions).build()
+      : Vertx.builder().with(vertxOptions).build();
     try {
       return new LocalEnvironmentImpl(own, true, name, opts, null);
     } catch (RuntimeException e) {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 /**
  * Runs the workloads of issue 14 on Flink 2.3 (local MiniCluster, parallelism 1) and on Sagebus, one JVM per
@@ -38,6 +39,9 @@ public final class FlinkComparison {
                            as on the Flink side
       --sagebus-chaining   submit the Sagebus jobs with JobOptions.setChaining(true), as Flink chains its operators by
                            default (Sagebus's default is off: each operator has a queue and a thread of its own)
+      --sagebus-transport T
+                           the transport the Sagebus side's Vertx uses: 'native' (default: Netty's epoll on Linux
+                           x86_64, NIO elsewhere) or 'nio'
       --logs DIR           keep every child JVM's stdout and stderr in DIR (default: a temporary directory,
                            deleted at the end unless a run failed)
       --help               this text
@@ -59,6 +63,7 @@ public final class FlinkComparison {
     Path logs = null;
     String delay = "timer";
     boolean chaining = false;
+    String transport = "native";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rounds" -> rounds = Integer.parseInt(value(args, ++i));
@@ -70,6 +75,12 @@ public final class FlinkComparison {
         }
         case "--logs" -> logs = Path.of(value(args, ++i));
         case "--sagebus-chaining" -> chaining = true;
+        case "--sagebus-transport" -> {
+          transport = value(args, ++i);
+          if (!transport.equals("native") && !transport.equals("nio")) {
+            throw new IllegalArgumentException("--sagebus-transport takes 'native' or 'nio', got '" + transport + "'");
+          }
+        }
         case "--sagebus-delay" -> {
           delay = value(args, ++i);
           if (!delay.equals("timer") && !delay.equals("scheduler")) {
@@ -101,6 +112,9 @@ public final class FlinkComparison {
       quick ? ", --quick" : "", delay.equals("timer") ? "a Vert.x timer" : "a ScheduledExecutorService");
     System.out.println(chaining ? "Sagebus jobs chain their operators (JobOptions.setChaining(true), as Flink does by default)"
       : "Sagebus jobs use its default JobOptions: no chaining, a queue and a thread per operator instance (Flink chains)");
+    System.out.println(transport.equals("native")
+      ? "Sagebus's Vertx prefers Netty's native transport (epoll on Linux x86_64; --sagebus-transport nio for NIO)"
+      : "Sagebus's Vertx uses NIO (--sagebus-transport nio)");
     Map<String, List<JsonObject>> results = new LinkedHashMap<>();
     long start = System.nanoTime();
     for (int r = 1; r <= rounds; r++) {
@@ -109,7 +123,7 @@ public final class FlinkComparison {
           : List.of("sagebus", "flink");
         for (String engine : engines) {
           double loadBefore = ProcessFigures.loadAverage();
-          JsonObject json = runChild(engine, w, quick, delay, chaining, logDir, r);
+          JsonObject json = runChild(engine, w, quick, delay, chaining, transport, logDir, r);
           json.put("loadBefore", loadBefore).put("loadAfter", ProcessFigures.loadAverage());
           results.computeIfAbsent(engine + "/" + w.id, k -> new ArrayList<>()).add(json);
           System.out.printf(Locale.ROOT, "round %d/%d  %-16s %-7s job %,9.0f rec/s (%6.2f s)  wall %6.2f s  cpu %6.2f s"
@@ -121,7 +135,9 @@ public final class FlinkComparison {
         }
       }
     }
-    System.out.printf(Locale.ROOT, "all runs: %.0f s%n", (System.nanoTime() - start) / 1e9);
+    System.out.printf(Locale.ROOT, "all runs: %.0f s; Sagebus's transport: %s%n", (System.nanoTime() - start) / 1e9,
+      results.entrySet().stream().filter(e -> e.getKey().startsWith("sagebus/")).flatMap(e -> e.getValue().stream())
+        .map(j -> j.getString("transport", "?")).distinct().sorted().collect(Collectors.joining(", ")));
     new Report(results, cases, rounds, quick).print();
     if (!keepLogs) {
       deleteTree(logDir);
@@ -144,7 +160,8 @@ public final class FlinkComparison {
     return quick ? w.quickRecords : w.records;
   }
 
-  private static JsonObject runChild(String engine, Workload w, boolean quick, String delay, boolean chaining, Path logDir,
+  private static JsonObject runChild(String engine, Workload w, boolean quick, String delay, boolean chaining, String transport,
+                                     Path logDir,
                                      int round)
     throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
@@ -156,6 +173,9 @@ public final class FlinkComparison {
     cmd.add("");
     cmd.add("-D" + SagebusCases.DELAY + "=" + delay);
     cmd.add("-D" + SagebusCases.CHAINING + "=" + chaining);
+    cmd.add("-D" + SagebusCases.TRANSPORT + "=" + transport);
+    // Netty loads its epoll library with System.loadLibrary: allowed without the JDK's warning.
+    cmd.add("--enable-native-access=ALL-UNNAMED");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(CaseMain.class.getName());

@@ -16,6 +16,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.util.concurrent.Callable;
@@ -60,6 +61,9 @@ final class SagebusCases {
 
   /** System property choosing what completes the 5 ms service's calls: {@code timer} (default) or {@code scheduler}. */
   static final String DELAY = "sagebus.bench.delay";
+
+  /** System property: {@code native} (default) or {@code nio}, the transport the Sagebus side's Vertx prefers. */
+  static final String TRANSPORT = "sagebus.bench.transport";
 
   /** System property: {@code true} submits the job with {@code JobOptions.setChaining(true)} (Sagebus's default is off). */
   static final String CHAINING = "sagebus.bench.chaining";
@@ -116,8 +120,17 @@ final class SagebusCases {
     }
   }
 
+  /**
+   * {@return the Sagebus side's Vertx: it prefers Netty's native transport (epoll on Linux x86_64, whose jar this module
+   * carries) unless {@code -Dsagebus.bench.transport=nio}; elsewhere Vert.x falls back to NIO}
+   */
+  static Vertx newVertx() {
+    boolean preferNative = !"nio".equals(System.getProperty(TRANSPORT, "native"));
+    return Vertx.builder().with(new VertxOptions().setPreferNativeTransport(preferNative)).build();
+  }
+
   static JsonObject run(Workload w, int n) throws Exception {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = newVertx();
     LocalEnvironment env = LocalEnvironment.create(vertx, "beside-flink", new EnvironmentOptions());
     Latencies delays = new Latencies(w.fiveMillis() ? n : 0);
     Latencies calls = new Latencies(w.fiveMillis() ? n : 0);
@@ -162,6 +175,7 @@ final class SagebusCases {
       throw new IllegalStateException("expected " + n + " records at the sink of a COMPLETED job, saw " + seen.sum() + ": "
         + result.toJson().encode());
     }
+    String transport = vertx.isNativeTransportEnabled() ? "epoll" : "nio";
     env.close().await();
     vertx.close().await();
 
@@ -170,6 +184,7 @@ final class SagebusCases {
       .put("jobClock", "submit() to completion(), services deployed and stopped inside")
       .put("engineReadySeconds", engineReady)
       .put("chaining", Boolean.getBoolean(CHAINING))
+      .put("transport", transport)
       .put("peakRecordsInFlight", result.peakRecordsInFlight())
       .put("maxRecordsInFlight", result.maxRecordsInFlight());
     if (w.fiveMillis()) {
@@ -197,7 +212,7 @@ final class SagebusCases {
    * @return calls per second
    */
   static double rawSequential(int calls) throws Exception {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = newVertx();
     try {
       vertx.eventBus().<JsonObject>consumer("raw.bench", m -> m.reply(m.body())).completion().await();
       return onVirtualThread(() -> {
