@@ -34,9 +34,9 @@ public final class FlinkComparison {
       --quick              a tenth of the records (a twentieth for the sync-call cases): a smoke check, about
                            2 minutes per round on 2 cores instead of about 5
       --only IDS           comma-separated case ids (default: all of %s)
-      --sagebus-delay D    what completes the Sagebus 5 ms service's calls: 'timer', a Vert.x timer (default; it
-                           fires after about 5.6 ms on a 2-core VM), or 'scheduler', a ScheduledExecutorService,
-                           as on the Flink side
+      --sagebus-delay D    what completes the Sagebus 5 ms service's calls: 'timer', a Vert.x timer (default; on
+                           a 2-core VM it fires after about 5.1 ms on epoll, 5.2-5.6 ms on NIO), or 'scheduler', a
+                           ScheduledExecutorService, as on the Flink side
       --sagebus-chaining   submit the Sagebus jobs with JobOptions.setChaining(true), as Flink chains its operators by
                            default (Sagebus's default is off: each operator has a queue and a thread of its own)
       --sagebus-transport T

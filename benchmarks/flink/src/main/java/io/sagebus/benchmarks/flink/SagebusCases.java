@@ -69,8 +69,8 @@ final class SagebusCases {
   static final String CHAINING = "sagebus.bench.chaining";
 
   /**
-   * Answers 5 ms later without holding a thread, from a Vert.x timer (what a Vert.x user writes; it fires after about
-   * 5.6 ms on a 2-core VM) or, with {@code -Dsagebus.bench.delay=scheduler}, from a {@code ScheduledExecutorService}
+   * Answers 5 ms later without holding a thread, from a Vert.x timer (what a Vert.x user writes; on a 2-core VM it fires
+   * after about 5.1 ms on epoll, 5.2-5.6 ms on NIO) or, with {@code -Dsagebus.bench.delay=scheduler}, from a {@code ScheduledExecutorService}
    * back on the service's context (what the Flink side uses); records how late each delay fired.
    */
   public static final class FiveMillis implements ServiceLifecycle {
