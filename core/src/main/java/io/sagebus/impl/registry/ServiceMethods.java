@@ -154,6 +154,21 @@ public final class ServiceMethods {
   }
 
   /**
+   * {@return whether every callable method runs on the event loop (returns a Future or CompletionStage, or is
+   * {@link io.sagebus.NonBlocking}; none may block)}
+   */
+  public boolean noneBlocking() {
+    for (List<Target> targets : byName.values()) {
+      for (Target t : targets) {
+        if (t.kind == Kind.BLOCKING) {
+          return false;
+        }
+      }
+    }
+    return !byName.isEmpty();
+  }
+
+  /**
    * {@return whether every callable method returns a plain value and may block (none returns a Future or
    * CompletionStage, none is {@link io.sagebus.NonBlocking} or batched): nothing of the service runs on an event loop}
    */
