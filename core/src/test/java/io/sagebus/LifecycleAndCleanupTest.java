@@ -1,5 +1,6 @@
 package io.sagebus;
 
+import io.netty.channel.epoll.Epoll;
 import io.sagebus.testing.EchoService;
 import io.sagebus.testing.LatchService;
 import io.vertx.core.DeploymentOptions;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 @ExtendWith(VertxExtension.class)
 class LifecycleAndCleanupTest {
@@ -240,6 +242,21 @@ class LifecycleAndCleanupTest {
     env.close().await();
     assertThat(env.openResources()).isEmpty();
     assertThatThrownBy(() -> env.vertx().setTimer(1, id -> { })).hasMessageContaining("terminated");
+  }
+
+  @Test
+  void anEnvironmentsOwnVertxRunsOnTheNativeTransportWhenItsJarIsThere() {
+    // Core's tests carry Netty's epoll jar for Linux x86_64; elsewhere it does not load and Vert.x uses NIO.
+    assumeTrue(Epoll.isAvailable(), () -> "Netty's epoll transport does not load here: " + Epoll.unavailabilityCause());
+    LocalEnvironment env = LocalEnvironment.create("native");
+    try {
+      env.registerService("echo", EchoService.class);
+      env.start().await();
+      assertThat(env.vertx().isNativeTransportEnabled()).isTrue();
+      assertThat((Object) env.services().call("echo", "x")).isEqualTo("x");
+    } finally {
+      env.close().await();
+    }
   }
 
   @Test
