@@ -75,12 +75,14 @@ final class SagebusCases {
    */
   public static final class FiveMillis implements ServiceLifecycle {
     private final Latencies delays;
+    private final SlotTimes slots;
     private final boolean scheduled = "scheduler".equals(System.getProperty(DELAY));
     private Vertx vertx;
     private ScheduledExecutorService scheduler;
 
-    FiveMillis(Latencies delays) {
+    FiveMillis(Latencies delays, SlotTimes slots) {
       this.delays = delays;
+      this.slots = slots;
     }
 
     @Override
@@ -104,16 +106,27 @@ final class SagebusCases {
      */
     public Future<Object> process(Object v) {
       long t0 = System.nanoTime();
+      if (slots != null) {
+        slots.ran((Long) v, t0);
+      }
       if (!scheduled) {
         return vertx.timer(Workload.DELAY_MS, TimeUnit.MILLISECONDS).map(x -> {
-          delays.add(System.nanoTime() - t0);
+          long fired = System.nanoTime();
+          delays.add(fired - t0);
+          if (slots != null) {
+            slots.fired((Long) v, fired);
+          }
           return v;
         });
       }
       Context context = Vertx.currentContext();
       Promise<Object> answer = Promise.promise();
       scheduler.schedule(() -> {
-        delays.add(System.nanoTime() - t0);
+        long fired = System.nanoTime();
+        delays.add(fired - t0);
+        if (slots != null) {
+          slots.fired((Long) v, fired);
+        }
         context.runOnContext(x -> answer.complete(v));
       }, Workload.DELAY_MS, TimeUnit.MILLISECONDS);
       return answer.future();
@@ -134,9 +147,10 @@ final class SagebusCases {
     LocalEnvironment env = LocalEnvironment.create(vertx, "beside-flink", new EnvironmentOptions());
     Latencies delays = new Latencies(w.fiveMillis() ? n : 0);
     Latencies calls = new Latencies(w.fiveMillis() ? n : 0);
+    SlotTimes slots = w.fiveMillis() ? SlotTimes.ifEnabled(n) : null;
     ServiceOptions wide = new ServiceOptions().setMaxConcurrency(256).setMaxQueued(1000);
     switch (w) {
-      case ASYNC_5MS_ORDERED, ASYNC_5MS_UNORDERED -> env.registerService("slow", () -> new FiveMillis(delays), wide);
+      case ASYNC_5MS_ORDERED, ASYNC_5MS_UNORDERED -> env.registerService("slow", () -> new FiveMillis(delays, slots), wide);
       case ASYNC_NOW, KB_ASYNC -> env.registerService("echo", FutureEcho.class, wide);
       case SYNC_CALL_P1, SYNC_CALL_P4 -> env.registerService("echo", PlainEcho.class, new ServiceOptions().setMaxConcurrency(4));
       case MAP -> { }
@@ -150,7 +164,16 @@ final class SagebusCases {
           @Override
           public Future<Object> execute(Long v) {
             long t0 = System.nanoTime();
-            return this.<Object>callServiceAsync("slow", v).andThen(ar -> calls.add(System.nanoTime() - t0));
+            if (slots != null) {
+              slots.started(v, t0);
+            }
+            return this.<Object>callServiceAsync("slow", v).andThen(ar -> {
+              long heard = System.nanoTime();
+              calls.add(heard - t0);
+              if (slots != null) {
+                slots.heard(v, heard);
+              }
+            });
           }
         }, Workload.CAPACITY, w.ordered() ? AsyncOrder.ORDERED : AsyncOrder.UNORDERED);
       case MAP -> env.fromBatch(LongStream.range(0, n).boxed()).map((Long v) -> v + 1);
@@ -191,6 +214,9 @@ final class SagebusCases {
       json.put("delayMeanMs", delays.meanMillis()).put("delayP50Ms", delays.p50Millis())
         .put("callMeanMs", calls.meanMillis()).put("callP50Ms", calls.p50Millis())
         .put("delaySource", "scheduler".equals(System.getProperty(DELAY)) ? "scheduler" : "timer");
+      if (slots != null) {
+        json.put("breakdown", slots.summary(Workload.CAPACITY).put("submitToFirstCallMs", (slots.firstStart() - t0) / 1e6));
+      }
     }
     return json;
   }
