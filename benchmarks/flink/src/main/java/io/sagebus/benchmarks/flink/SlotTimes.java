@@ -63,6 +63,9 @@ final class SlotTimes {
     int n = started.length;
     int from = n / 10;
     int to = n - Math.max(200, capacity);
+    if (to - from < 2) {
+      return new JsonObject().put("records", 0).put("why", "too few records for a steady state: " + n);
+    }
     double toRun = 0;
     double toFire = 0;
     double toHear = 0;
