@@ -4,15 +4,15 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A cancellation signal that calls listen to: a service invocation's (the calls it makes), a job's
  * (its operators' calls). Cancelled at most once; its listeners then run once, on the cancelling
- * thread. Thread-safe. A call registers while it is in flight and leaves when it has its outcome, so
+ * thread (one added while it cancels, on the adding thread). Thread-safe, and lock-free but for {@link #future()}. A call registers while it is in flight and leaves when it has its outcome, so
  * a long-lived signal (a job's) holds only the calls in flight.
  */
 public final class Cancellation {
@@ -30,8 +30,27 @@ public final class Cancellation {
   /** The signal of the operator running on this thread (its job's), for calls made without a service scope. */
   private static final FastThreadLocal<Cancellation> AMBIENT = new FastThreadLocal<>();
 
-  private Set<Listener> listeners;
-  private String reason;
+  private static final VarHandle LISTENERS;
+  private static final VarHandle REASON;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      LISTENERS = lookup.findVarHandle(Cancellation.class, "listeners", Set.class);
+      REASON = lookup.findVarHandle(Cancellation.class, "reason", String.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /**
+   * The listeners, made on the first {@link #add}. Lock-free, as the calls of a job's operators, on
+   * several threads at once, add and remove themselves once per call: a listener is told by whoever
+   * removes it from here first after the reason is set (the canceller, or an {@code add} that came
+   * after), so it is told exactly once.
+   */
+  private volatile Set<Listener> listeners;
+  private volatile String reason;
   private Promise<Void> promise;
 
   /** A signal not cancelled yet. */
@@ -61,19 +80,21 @@ public final class Cancellation {
    * @return {@code true} if this call cancelled it, {@code false} if it was cancelled already
    */
   public boolean cancel(String why) {
-    List<Listener> toTell;
+    String r = why == null ? "cancelled" : why;
+    if (!REASON.compareAndSet(this, (String) null, r)) {
+      return false;
+    }
+    Set<Listener> all = listeners;
+    if (all != null) {
+      for (Listener l : all) {
+        if (all.remove(l)) {
+          l.cancelled(r);
+        }
+      }
+    }
     Promise<Void> p;
     synchronized (this) {
-      if (reason != null) {
-        return false;
-      }
-      reason = why == null ? "cancelled" : why;
-      toTell = listeners == null ? List.of() : new ArrayList<>(listeners);
-      listeners = null;
       p = promise;
-    }
-    for (Listener l : toTell) {
-      l.cancelled(reason);
     }
     if (p != null) {
       p.tryComplete();
@@ -82,12 +103,12 @@ public final class Cancellation {
   }
 
   /** {@return whether it was cancelled} */
-  public synchronized boolean isCancelled() {
+  public boolean isCancelled() {
     return reason != null;
   }
 
   /** {@return why it was cancelled, or {@code null}} */
-  public synchronized String reason() {
+  public String reason() {
     return reason;
   }
 
@@ -97,18 +118,22 @@ public final class Cancellation {
    * @param listener the listener
    */
   public void add(Listener listener) {
-    String already;
-    synchronized (this) {
-      already = reason;
-      if (already == null) {
-        if (listeners == null) {
-          listeners = new LinkedHashSet<>();
-        }
-        listeners.add(listener);
-        return;
-      }
+    String already = reason;
+    if (already != null) {
+      listener.cancelled(already);
+      return;
     }
-    listener.cancelled(already);
+    Set<Listener> all = listeners;
+    if (all == null) {
+      Set<Listener> made = ConcurrentHashMap.newKeySet();
+      all = LISTENERS.compareAndSet(this, (Set<Listener>) null, made) ? made : listeners;
+    }
+    all.add(listener);
+    // Cancelled meanwhile: the canceller may have gone past it. Whoever removes it tells it.
+    already = reason;
+    if (already != null && all.remove(listener)) {
+      listener.cancelled(already);
+    }
   }
 
   /**
@@ -116,25 +141,31 @@ public final class Cancellation {
    *
    * @param listener the listener
    */
-  public synchronized void remove(Listener listener) {
-    if (listeners != null) {
-      listeners.remove(listener);
+  public void remove(Listener listener) {
+    Set<Listener> all = listeners;
+    if (all != null) {
+      all.remove(listener);
     }
+  }
+
+  /** {@return the listeners in it now} */
+  int listening() {
+    Set<Listener> all = listeners;
+    return all == null ? 0 : all.size();
   }
 
   /** {@return a future completed once cancelled} */
   public Future<Void> future() {
+    Promise<Void> p;
     synchronized (this) {
       if (promise == null) {
         promise = Promise.promise();
-        if (reason == null) {
-          return promise.future();
-        }
-      } else {
-        return promise.future();
       }
+      p = promise;
     }
-    promise.tryComplete();
-    return promise.future();
+    if (reason != null) {
+      p.tryComplete(); // cancelled before the promise was there for the canceller to complete
+    }
+    return p.future();
   }
 }

@@ -590,6 +590,20 @@ public final class ServiceClientImpl implements ServiceClient {
       return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
     }
 
+    /**
+     * A hash for the cancellation's listener set that needs no identity hash (the JVM makes one on first use, in the
+     * call path of every call that follows a cancellation). Equality stays identity.
+     */
+    @Override
+    public int hashCode() {
+      return Long.hashCode(deadline);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return this == other;
+    }
+
     @Override
     public Future<T> future() {
       return promise.future();
