@@ -12,7 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A cancellation signal that calls listen to: a service invocation's (the calls it makes), a job's
  * (its operators' calls). Cancelled at most once; its listeners then run once, on the cancelling
- * thread (one added while it cancels, on the adding thread). Thread-safe, and lock-free but for {@link #future()}. A call registers while it is in flight and leaves when it has its outcome, so
+ * thread (one added while it cancels, on the adding thread). Thread-safe, and lock-free but for
+ * {@link #future()}. A call registers while it is in flight and leaves when it has its outcome, so
  * a long-lived signal (a job's) holds only the calls in flight.
  */
 public final class Cancellation {
