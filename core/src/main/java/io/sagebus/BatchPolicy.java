@@ -17,8 +17,9 @@ import java.util.Objects;
  * closes when it holds {@link #getMaxSize()} items, or else when its first item has waited
  * {@link #getMaxWait()} at most: sooner as soon as less than one more item is expected within the
  * rest of that wait (at once for a lone caller that waits for each answer before its next call; see
- * {@link #setMaxWait(Duration)}), and sooner when waiting longer would spend the budget of its
- * tightest member (its deadline less the observed invocation time). At most
+ * {@link #setMaxWait(Duration)}; {@link #setAdaptiveWait(boolean) setAdaptiveWait(false)} turns that off), and
+ * sooner when waiting longer would spend the budget of its tightest member (its deadline less the observed
+ * invocation time). At most
  * {@link #getMaxConcurrentBatches()} batches of the method run at once per instance.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them.
@@ -39,6 +40,7 @@ public class BatchPolicy {
   private int maxSize = DEFAULT_MAX_SIZE;
   private Duration maxWait = DEFAULT_MAX_WAIT;
   private int maxConcurrentBatches = DEFAULT_MAX_CONCURRENT_BATCHES;
+  private boolean adaptiveWait = true;
 
   /** A policy with the defaults. */
   public BatchPolicy() {
@@ -53,6 +55,7 @@ public class BatchPolicy {
     this.maxSize = other.maxSize;
     this.maxWait = other.maxWait;
     this.maxConcurrentBatches = other.maxConcurrentBatches;
+    this.adaptiveWait = other.adaptiveWait;
   }
 
   /**
@@ -65,6 +68,11 @@ public class BatchPolicy {
     setMaxSize(json.getInteger("maxSize", DEFAULT_MAX_SIZE));
     setMaxWait(Duration.ofNanos(json.getLong("maxWaitMicros", DEFAULT_MAX_WAIT.toNanos() / 1000) * 1000));
     setMaxConcurrentBatches(json.getInteger("maxConcurrentBatches", DEFAULT_MAX_CONCURRENT_BATCHES));
+    Object adaptive = json.getValue("adaptiveWait");
+    if (adaptive != null && !(adaptive instanceof Boolean)) {
+      throw new IllegalArgumentException("adaptiveWait must be true or false, got " + adaptive);
+    }
+    setAdaptiveWait(adaptive == null || (Boolean) adaptive);
   }
 
   /**
@@ -86,7 +94,7 @@ public class BatchPolicy {
    */
   public static BatchPolicy of(Batched batched) {
     return new BatchPolicy().setMaxSize(batched.maxSize()).setMaxWait(Duration.ofMillis(batched.maxWaitMs()))
-      .setMaxConcurrentBatches(batched.maxConcurrentBatches());
+      .setMaxConcurrentBatches(batched.maxConcurrentBatches()).setAdaptiveWait(batched.adaptiveWait());
   }
 
   /**
@@ -94,7 +102,7 @@ public class BatchPolicy {
    */
   public JsonObject toJson() {
     return new JsonObject().put("maxSize", maxSize).put("maxWaitMicros", maxWait.toNanos() / 1000)
-      .put("maxConcurrentBatches", maxConcurrentBatches);
+      .put("maxConcurrentBatches", maxConcurrentBatches).put("adaptiveWait", adaptiveWait);
   }
 
   /**
@@ -135,7 +143,8 @@ public class BatchPolicy {
    * keep a batch waiting to about {@code maxWait}; a caller that waits for each answer before sending its next
    * item never sends one while its own waits or runs, so once the instance has seen that, its batches go at once
    * and it pays no wait. Until the method's first batch closed nothing is known, and a batch waits the full
-   * {@code maxWait}.
+   * {@code maxWait}; with {@link #setAdaptiveWait(boolean) setAdaptiveWait(false)} every batch that is not full
+   * does.
    *
    * @param maxWait the longest time the first item of a batch may wait for more items, counted from its arrival
    *                at the instance: zero (a batch takes only what waits already) up to {@link #MAX_WAIT_LIMIT};
@@ -175,15 +184,38 @@ public class BatchPolicy {
     return this;
   }
 
+  /**
+   * {@return whether a batch that is not full may go before {@link #getMaxWait()}, when no more items are expected}
+   */
+  public boolean isAdaptiveWait() {
+    return adaptiveWait;
+  }
+
+  /**
+   * Sets whether the wait adapts to the items that arrive (the default), see {@link #setMaxWait(Duration)}: a batch
+   * goes as soon as less than one more item is expected within the rest of its wait, so a lone sequential caller
+   * pays no wait. {@code false} makes every batch that is not full wait its {@code maxWait} from its first item, as
+   * Ray Serve's {@code @serve.batch} and Triton's dynamic batcher wait their configured delay: fuller batches when
+   * items come in bursts the rate does not predict, at the cost of {@code maxWait} more for a caller alone. A batch
+   * still goes early when waiting would spend its tightest member's budget.
+   *
+   * @param adaptiveWait {@code false} to wait the full {@code maxWait} for a batch that is not full
+   * @return this
+   */
+  public BatchPolicy setAdaptiveWait(boolean adaptiveWait) {
+    this.adaptiveWait = adaptiveWait;
+    return this;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof BatchPolicy that && maxSize == that.maxSize && maxWait.equals(that.maxWait)
-      && maxConcurrentBatches == that.maxConcurrentBatches;
+      && maxConcurrentBatches == that.maxConcurrentBatches && adaptiveWait == that.adaptiveWait;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(maxSize, maxWait, maxConcurrentBatches);
+    return Objects.hash(maxSize, maxWait, maxConcurrentBatches, adaptiveWait);
   }
 
   @Override

@@ -37,4 +37,9 @@ public @interface Batched {
    * {@return the batches running at once per instance, see {@link BatchPolicy#setMaxConcurrentBatches(int)}}
    */
   int maxConcurrentBatches() default BatchPolicy.DEFAULT_MAX_CONCURRENT_BATCHES;
+
+  /**
+   * {@return whether a batch that is not full may go before its max wait, see {@link BatchPolicy#setAdaptiveWait}}
+   */
+  boolean adaptiveWait() default true;
 }

@@ -379,6 +379,35 @@ class BatchingTest {
   }
 
   @Test
+  void withoutAdaptiveWaitALoneSequentialCallerWaitsItsMaxWaitEveryTime() throws Exception {
+    Duration maxWait = Duration.ofMillis(400);
+    start(BatchPolicy.create(32, maxWait).setAdaptiveWait(false));
+    for (int i = 0; i < 4; i++) {
+      long t = System.nanoTime();
+      assertThat(env.services().<String>call("upper", UPPER, "x" + i)).isEqualTo("X" + i);
+      // With the adaptive wait, every call after the first goes at once (aLoneSequentialCallerIsNotHeldForMaxWait).
+      // Here each batch waits for more items to its max wait (a waiting batch may be taken up to half of it early,
+      // so that its method starts on time).
+      assertThat(millisSince(t)).as("call %d", i).isGreaterThanOrEqualTo(maxWait.toMillis() / 2);
+    }
+    assertThat(batches).hasSize(4).allSatisfy(b -> assertThat(b).hasSize(1));
+  }
+
+  /** A method declaring a fixed wait. */
+  static final class FixedWait {
+    /**
+     * Echoes its items.
+     *
+     * @param texts the items
+     * @return them
+     */
+    @Batched(maxSize = 8, maxWaitMs = 50, adaptiveWait = false)
+    public List<String> echo(List<String> texts) {
+      return texts;
+    }
+  }
+
+  @Test
   void concurrentCallersStillFillBatchesAfterALoneCaller() throws Exception {
     start(BatchPolicy.create(16, Duration.ofSeconds(2)));
     for (int i = 0; i < 3; i++) { // the first waits 2 s, the others go at once: waiting gathered nothing
@@ -627,6 +656,15 @@ class BatchingTest {
     assertThatThrownBy(() -> p.setMaxWait(Duration.ofMillis(-1))).hasMessageContaining("maxWait must be from 0");
     assertThatThrownBy(() -> p.setMaxWait(Duration.ofSeconds(61))).hasMessageContaining("maxWait");
     assertThatThrownBy(() -> p.setMaxConcurrentBatches(0)).hasMessageContaining("maxConcurrentBatches");
+    assertThat(new BatchPolicy().isAdaptiveWait()).isTrue();
+    BatchPolicy fixed = new BatchPolicy().setAdaptiveWait(false);
+    assertThat(fixed.isAdaptiveWait()).isFalse();
+    assertThat(new BatchPolicy(fixed.toJson())).isEqualTo(fixed).isNotEqualTo(new BatchPolicy());
+    assertThat(new BatchPolicy(fixed)).isEqualTo(fixed);
+    assertThatThrownBy(() -> new BatchPolicy(new JsonObject().put("adaptiveWait", "no")))
+      .hasMessageContaining("adaptiveWait must be true or false, got no");
+    assertThat(BatchPolicy.of(FixedWait.class.getMethod("echo", List.class).getAnnotation(Batched.class)))
+      .isEqualTo(BatchPolicy.create(8, Duration.ofMillis(50)).setAdaptiveWait(false));
     ServiceOptions o = new ServiceOptions().setBatching("embed", p);
     ServiceOptions back = new ServiceOptions(o.toJson());
     assertThat(back).isEqualTo(o);

@@ -19,7 +19,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * The batching part of a service instance, one per batched method: gathers the admitted items of
  * concurrent calls and runs the method once per batch, then answers each call with its element.
  * A batch closes when it is full, when its first item has waited the policy's max wait, earlier
- * when less than one more item is expected within the rest of that wait (see {@link #closeAt()}),
+ * when less than one more item is expected within the rest of that wait (see {@link #closeAt()};
+ * not when the policy's wait is not adaptive),
  * or when waiting longer would spend its tightest member's budget (deadline less the observed
  * invocation time, an EWMA, and a margin for the answer's way back). Thread-safe: items arrive on the
  * instance's event loop, its timer fires there, and a plain-List method's virtual thread takes
@@ -41,6 +42,8 @@ final class Batcher {
   private final int maxSize;
   private final long maxWaitNanos;
   private final int maxBatches;
+  /** Whether a batch goes before its max wait when no more items are expected (the policy's adaptive wait). */
+  private final boolean adaptiveWait;
   private final Admission admission;
   private final Recorder recorder;
   private final ContextInternal loop;
@@ -100,6 +103,7 @@ final class Batcher {
     this.maxSize = policy.getMaxSize();
     this.maxWaitNanos = policy.getMaxWait().toNanos();
     this.maxBatches = policy.getMaxConcurrentBatches();
+    this.adaptiveWait = policy.isAdaptiveWait();
     this.admission = admission;
     this.recorder = recorder;
     this.loop = loop;
@@ -249,15 +253,15 @@ final class Batcher {
   }
 
   /**
-   * {@return when the waiting items must go: their first's max wait, less the mean gap between items that arrive
-   * while the batcher is busy (from then on less than one more item is expected before the max wait: with no such
-   * item seen, at once), or the tightest member's deadline less the observed invocation time and a margin for the
-   * answer's way back}
+   * {@return when the waiting items must go: their first's max wait, less (with an adaptive wait) the mean gap
+   * between items that arrive while the batcher is busy (from then on less than one more item is expected before
+   * the max wait: with no such item seen, at once), or the tightest member's deadline less the observed invocation
+   * time and a margin for the answer's way back}
    */
   private long closeAt() {
     long first = pending.peek().received;
     long at = first + maxWaitNanos;
-    if (rateLearnt) {
+    if (rateLearnt && adaptiveWait) {
       // Items expected in the rest of the wait = rate * (at - now): below one from at - 1 / rate on. The spell in
       // progress counts as if it ended now, so that items arriving now (a load starting) are seen at once.
       double nanos = System.nanoTime() - spellStart;
