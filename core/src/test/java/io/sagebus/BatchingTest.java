@@ -718,4 +718,86 @@ class BatchingTest {
     await("the batch's thread interrupted, nothing in flight").atMost(LONG)
       .until(() -> env.services().stats("upper").await().inFlight() == 0);
   }
+
+  /** Holds each call until it is interrupted (cancelled), counting those. */
+  public static class Hold {
+    private final CountDownLatch started;
+    private final AtomicInteger interrupted;
+
+    Hold(CountDownLatch started, AtomicInteger interrupted) {
+      this.started = started;
+      this.interrupted = interrupted;
+    }
+
+    /**
+     * {@return its argument, once interrupted or after five minutes}
+     *
+     * @param s anything
+     */
+    public String hold(String s) {
+      started.countDown();
+      try {
+        Thread.sleep(300_000);
+      } catch (InterruptedException e) {
+        interrupted.incrementAndGet();
+        Thread.currentThread().interrupt();
+      }
+      return s;
+    }
+  }
+
+  /** A batched Future method that calls "hold" once per batch, before it returns; notes when its batch is cancelled. */
+  public static class ViaHold implements ServiceLifecycle {
+    private final AtomicInteger batchesCancelled;
+    private ServiceContext context;
+
+    ViaHold(AtomicInteger batchesCancelled) {
+      this.batchesCancelled = batchesCancelled;
+    }
+
+    @Override
+    public void setup(ServiceContext ctx) {
+      this.context = ctx;
+    }
+
+    /**
+     * {@return the items, once "hold" answered}
+     *
+     * @param items the batch
+     */
+    public Future<List<String>> via(List<String> items) {
+      CallContext.current().cancelled().onComplete(v -> batchesCancelled.incrementAndGet());
+      // A budget far beyond the test's waits: only a cancel ends this call in time.
+      return context.services().<String>callAsync("hold", CallOptions.method("hold").timeout(Duration.ofMinutes(5)),
+        "h").map(h -> items);
+    }
+  }
+
+  @Test
+  void theCallsABatchMadeAreCancelledOnceEveryMemberIsAndNotBefore() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    AtomicInteger interrupted = new AtomicInteger();
+    AtomicInteger batchesCancelled = new AtomicInteger();
+    env = LocalEnvironment.create("batching");
+    env.registerService("hold", () -> new Hold(started, interrupted));
+    env.registerService("via", () -> new ViaHold(batchesCancelled),
+      new ServiceOptions().setBatching("via", BatchPolicy.create(2, Duration.ofSeconds(20))));
+    env.start().await();
+    CallOptions via = CallOptions.method("via").timeout(Duration.ofMinutes(5));
+    CallHandle<String> first = env.services().callCancellable("via", via, "a");
+    CallHandle<String> second = env.services().callCancellable("via", via, "b");
+    assertThat(started.await(30, TimeUnit.SECONDS)).as("the batch of two ran and called hold").isTrue();
+
+    assertThat(first.cancel()).isTrue();
+    // The other member still waits for the batch, so its call to "hold" goes on.
+    await().during(Duration.ofMillis(500)).atMost(LONG).until(() -> interrupted.get() == 0);
+    assertThat(env.services().stats("hold").await().inFlight()).isOne();
+    assertThat(batchesCancelled).as("CallContext.cancelled() of the batch").hasValue(0);
+
+    assertThat(second.cancel()).isTrue();
+    await("the batch's call to hold cancelled with its last member").atMost(LONG).until(() -> interrupted.get() == 1);
+    assertThat(batchesCancelled).as("CallContext.cancelled() of the batch").hasValue(1);
+    await().atMost(LONG).until(() -> env.services().stats("hold").await().inFlight() == 0
+      && env.services().stats("via").await().inFlight() == 0);
+  }
 }

@@ -3,6 +3,7 @@ package io.sagebus.impl.service;
 import io.sagebus.BatchPolicy;
 import io.sagebus.FailureCode;
 import io.sagebus.impl.call.CallScope;
+import io.sagebus.impl.call.Cancellation;
 import io.sagebus.impl.registry.ServiceMethods;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
@@ -367,19 +368,22 @@ final class Batcher {
 
   /**
    * {@return the batch's call scope: its nested calls serve its most patient member, they get the latest deadline;
-   * they follow no one member's cancellation (the batch serves the others too)}
+   * they follow no one member's cancellation (the batch serves the others too), but the batch's: cancelled once
+   * every member is (see {@link BatchRun})}
+   *
+   * @param calls the batch's cancellation
    */
-  private CallScope scopeOf(List<Invocation> members) {
+  private CallScope scopeOf(List<Invocation> members, Cancellation calls) {
     long latest = members.get(0).deadline;
     for (Invocation inv : members) {
       if (inv.deadline == 0) {
-        return new CallScope(owner.serviceName(), null, 0, null);
+        return new CallScope(owner.serviceName(), null, 0, calls);
       }
       if (inv.deadline - latest > 0) {
         latest = inv.deadline;
       }
     }
-    return new CallScope(owner.serviceName(), null, latest, null);
+    return new CallScope(owner.serviceName(), null, latest, calls);
   }
 
   private static List<Object> itemsOf(List<Invocation> members) {
@@ -396,18 +400,19 @@ final class Batcher {
     while (members != null) {
       long start = System.nanoTime();
       began(members, start);
-      SharedThread shared = new SharedThread(Thread.currentThread(), members.size());
-      members.forEach(inv -> inv.onSharedThread(shared));
+      Cancellation calls = new Cancellation();
+      BatchRun run = new BatchRun(Thread.currentThread(), members.size(), calls);
+      members.forEach(inv -> inv.onBatchRun(run));
       Object result = null;
       Throwable error = null;
-      CallScope previous = CallScope.enter(scopeOf(members));
+      CallScope previous = CallScope.enter(scopeOf(members, calls));
       try {
         result = batch.invoke(owner.serviceObject(), itemsOf(members));
       } catch (Throwable t) {
         error = t;
       } finally {
         CallScope.restore(previous);
-        shared.done();
+        run.done();
         members.forEach(Invocation::leftThread);
         Thread.interrupted();
       }
@@ -424,7 +429,11 @@ final class Batcher {
     long start = System.nanoTime();
     began(members, start);
     Future<?> future;
-    CallScope previous = CallScope.enter(scopeOf(members));
+    // No thread to interrupt here; the calls the method makes before it returns are cancelled once every member is.
+    Cancellation calls = new Cancellation();
+    BatchRun run = new BatchRun(null, members.size(), calls);
+    members.forEach(inv -> inv.onBatchRun(run));
+    CallScope previous = CallScope.enter(scopeOf(members, calls));
     try {
       Object returned = batch.invoke(owner.serviceObject(), itemsOf(members));
       future = batch.target().answer(returned, loop);
@@ -435,6 +444,7 @@ final class Batcher {
     }
     future.onComplete(ar -> {
       long ran = System.nanoTime() - start;
+      members.forEach(Invocation::leftThread); // answered now: a cancel from here on leaves the batch's calls alone
       returned();
       answer(members, ar.result(), ar.cause());
       ended(members.size(), ran);
@@ -513,22 +523,41 @@ final class Batcher {
   }
 
   /**
-   * The thread a running batch's members share: interrupted when its last member still wanted is cancelled
-   * (or interrupted by the drain), never before, so that one caller's cancel does not fail the others' calls.
+   * What a running batch's members share: the thread its method runs on (none for a method on the event loop) and
+   * the cancellation the calls the method makes follow. When its last member still wanted is cancelled (or answered
+   * STOPPING by the drain), the thread is interrupted and those calls cancelled, never before, so that one caller's
+   * cancel does not fail the others' calls.
    */
-  static final class SharedThread {
+  static final class BatchRun {
+    private final Cancellation calls;
     private Thread thread;
     private int wanted;
 
-    SharedThread(Thread thread, int members) {
+    /**
+     * @param thread  the thread running the batch's method, or {@code null} (a method on the event loop)
+     * @param members the batch's members
+     * @param calls   what the calls the method makes follow
+     */
+    BatchRun(Thread thread, int members, Cancellation calls) {
       this.thread = thread;
       this.wanted = members;
+      this.calls = calls;
     }
 
-    /** A member no longer wants the result: the last one interrupts the thread, if the method still runs. */
-    synchronized void memberGone() {
-      if (--wanted == 0 && thread != null) {
-        thread.interrupt();
+    /**
+     * A member no longer wants the result (cancelled, or answered STOPPING at the end of a drain): the last one
+     * interrupts the thread, if the method still runs there, and cancels the calls the method made.
+     */
+    void memberGone() {
+      boolean last;
+      synchronized (this) {
+        last = --wanted == 0;
+        if (last && thread != null) {
+          thread.interrupt();
+        }
+      }
+      if (last) {
+        calls.cancel("every call of its batch was cancelled");
       }
     }
 

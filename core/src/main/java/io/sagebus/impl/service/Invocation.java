@@ -59,7 +59,7 @@ final class Invocation {
   /** The virtual thread running the method, while it runs (interrupted when cancelled or after the drain timeout). */
   private Thread thread;
   /** For a member of a running batch: the thread it shares with the batch's other members, while it runs. */
-  private Batcher.SharedThread shared;
+  private Batcher.BatchRun shared;
   /** Its cancellation: the calls its method makes follow it, and a Future method hears it through its CallContext. */
   final Cancellation cancellation = new Cancellation();
   /** Its server span, or {@code null} when tracing is off. */
@@ -218,28 +218,38 @@ final class Invocation {
   }
 
   /**
-   * Its batch's method runs on a thread it shares with the other members, until {@link #leftThread()}: the thread
-   * is interrupted only once every member is cancelled (one member's cancel must not stop the others' work).
+   * Its batch's method runs for it and the other members, until {@link #leftThread()}: the method's thread is
+   * interrupted, and the calls it made cancelled, only once every member is cancelled (one member's cancel must
+   * not stop the others' work).
    */
-  synchronized void onSharedThread(Batcher.SharedThread s) {
-    if (open()) {
-      shared = s;
-    } else {
-      s.memberGone(); // answered (cancelled) between entering the batch and the batch's start
+  void onBatchRun(Batcher.BatchRun run) {
+    boolean gone;
+    synchronized (this) {
+      gone = !open();
+      if (!gone) {
+        shared = run;
+      }
+    }
+    if (gone) {
+      run.memberGone(); // answered (cancelled) between entering the batch and the batch's start
     }
   }
 
   /**
    * Interrupts the thread running its method, if one still does; never another call's thread, and a batch's
-   * thread only when this was its last member still wanted.
+   * thread (and the calls its batch made) only when this was its last member still wanted.
    */
-  synchronized void interrupt() {
-    if (shared != null) {
-      Batcher.SharedThread s = shared;
+  void interrupt() {
+    Batcher.BatchRun run;
+    synchronized (this) {
+      run = shared;
       shared = null;
-      s.memberGone();
-    } else if (thread != null && thread.isVirtual()) {
-      thread.interrupt();
+      if (run == null && thread != null && thread.isVirtual()) {
+        thread.interrupt();
+      }
+    }
+    if (run != null) {
+      run.memberGone(); // outside this call's lock: it may cancel the batch's calls, whose callbacks may answer it
     }
   }
 
