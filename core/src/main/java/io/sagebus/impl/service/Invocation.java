@@ -58,7 +58,7 @@ final class Invocation {
   long batchDue;
   /** The virtual thread running the method, while it runs (interrupted when cancelled or after the drain timeout). */
   private Thread thread;
-  /** For a member of a running batch: the thread it shares with the batch's other members, while it runs. */
+  /** For a member of a running batch: what it shares with the others (the method's thread, the calls' signal). */
   private Batcher.BatchRun shared;
   /** Its cancellation: the calls its method makes follow it, and a Future method hears it through its CallContext. */
   final Cancellation cancellation = new Cancellation();
