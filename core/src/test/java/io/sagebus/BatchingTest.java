@@ -723,6 +723,8 @@ class BatchingTest {
   public static class Hold {
     private final CountDownLatch started;
     private final AtomicInteger interrupted;
+    /** Never opened: only an interrupt (a cancel, or the drain when the test closes the environment) ends a call. */
+    private final CountDownLatch never = new CountDownLatch(1);
 
     Hold(CountDownLatch started, AtomicInteger interrupted) {
       this.started = started;
@@ -730,14 +732,14 @@ class BatchingTest {
     }
 
     /**
-     * {@return its argument, once interrupted or after five minutes}
+     * {@return its argument, once interrupted}
      *
      * @param s anything
      */
     public String hold(String s) {
       started.countDown();
       try {
-        Thread.sleep(300_000);
+        never.await();
       } catch (InterruptedException e) {
         interrupted.incrementAndGet();
         Thread.currentThread().interrupt();
