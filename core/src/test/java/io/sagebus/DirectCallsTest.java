@@ -4,6 +4,8 @@ import io.sagebus.testing.EchoService;
 import io.sagebus.testing.FailingService;
 import io.sagebus.testing.LatchService;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -22,13 +24,13 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Which calls take the direct path to a service's instances in this JVM, and what they keep of the bus path: the
- * requests on the bus are counted by an outbound interceptor. Core's tests run a second time with every local call
- * direct ({@code -Dsagebus.directCalls=all}, a Surefire execution), so the expectations follow that property.
+ * requests on the bus are counted by an outbound interceptor. Core's tests run a second time with every call on the
+ * bus ({@code -Dsagebus.directCalls=off}, a Surefire execution), so the expectations follow that property.
  */
 @ExtendWith(VertxExtension.class)
 class DirectCallsTest {
 
-  private static final String MODE = System.getProperty("sagebus.directCalls", "operators");
+  private static final String MODE = System.getProperty("sagebus.directCalls", "all");
 
   private LocalEnvironment env;
 
@@ -74,14 +76,50 @@ class DirectCallsTest {
   }
 
   @Test
-  void callsOutsideOperatorsTakeTheBusUnlessEveryCallIsDirect(Vertx vertx) {
+  void callsOutsideOperatorsTakeTheDirectPathToo(Vertx vertx) {
     env = LocalEnvironment.create(vertx, "direct", new EnvironmentOptions());
     env.registerService("echo", EchoService.class);
     env.start().await();
     AtomicInteger onBus = requestsOnTheBus(vertx, "echo");
+    // From this (plain) thread, sync and async, and from an event loop.
     assertThat(env.services().<Integer>call("echo", 7)).isEqualTo(7);
     assertThat(env.services().<Integer>callAsync("echo", 8).await()).isEqualTo(8);
-    assertThat(onBus).hasValue(MODE.equals("all") ? 0 : 2);
+    Promise<Integer> fromLoop = Promise.promise();
+    vertx.runOnContext(v -> env.services().<Integer>callAsync("echo", 9).onComplete(fromLoop));
+    assertThat(fromLoop.future().await()).isEqualTo(9);
+    assertThat(onBus).hasValue(MODE.equals("all") ? 0 : 3);
+  }
+
+  /** Calls its own service from its Future method, {@code n} deep. */
+  public static class Countdown implements ServiceLifecycle {
+    private ServiceClient services;
+
+    @Override
+    public void setup(ServiceContext context) {
+      services = context.services();
+    }
+
+    /**
+     * @param n how deep
+     * @return {@code n}, counted one call at a time
+     */
+    public Future<Integer> process(int n) {
+      return n == 0 ? Future.succeededFuture(0) : services.<Integer>callAsync("countdown", n - 1).map(x -> x + 1);
+    }
+  }
+
+  @Test
+  void aServiceCallingItselfFromItsEventLoopRunsEachCallInATaskOfItsOwn(Vertx vertx) {
+    env = LocalEnvironment.create(vertx, "direct", new EnvironmentOptions());
+    // Each level holds its slot while the next runs.
+    env.registerService("countdown", Countdown::new, new ServiceOptions().setMaxConcurrency(5000));
+    env.start().await();
+    AtomicInteger onBus = requestsOnTheBus(vertx, "countdown");
+    // Run inside the caller's call, 3,000 nested calls would overflow the event loop's stack; as tasks of their own
+    // (as on the bus) they do not.
+    assertThat(env.services().<Integer>callAsync("countdown", CallOptions.create().timeout(Duration.ofSeconds(60)),
+      3000).await()).isEqualTo(3000);
+    assertThat(onBus).hasValue(MODE.equals("all") ? 0 : 3001);
   }
 
   @Test

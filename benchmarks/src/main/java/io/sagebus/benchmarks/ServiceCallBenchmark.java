@@ -374,6 +374,11 @@ public final class ServiceCallBenchmark {
       : TRACING.equals("unsampled") ? " (sampler always off: context in headers, nothing recorded)" : ""));
     System.out.println("  metrics: " + (METRICS ? "on (Micrometer + Prometheus registry, Sagebus and Vert.x meters)"
       : "off (-Dsagebus.bench.metrics=true turns them on)"));
+    String path = System.getProperty("sagebus.directCalls", "all");
+    System.out.println("  Sagebus calls: " + (path.equals("all")
+      ? "the direct path to the instances in this JVM, no event bus (-Dsagebus.directCalls=off sends them on the bus)"
+      : path.equals("off") ? "on the event bus (-Dsagebus.directCalls=off; the default is the direct path)"
+      : "-Dsagebus.directCalls=" + path + " (from a job's operators only: these go on the event bus)"));
     System.out.println("  placement: " + (s.sameThread()
       ? "same (each async case's caller runs on its consumer's event loop: no cross-thread hand-off on the caller side)"
       : "different (each async case's caller runs on another event loop than its consumer)"));

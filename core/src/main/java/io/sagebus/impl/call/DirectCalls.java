@@ -27,15 +27,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * finds it), so the client's code (retries, deadlines, cancellation, cache, throttle, breaker,
  * tracing) sees nothing else.
  * <p>
- * It applies to the calls that {@link #route} accepts: by default those made on a job's operator
- * threads; with the system property {@value #PROPERTY}{@code =all} every call from this JVM, and
- * with {@code off} none (a switch for tests and measurements). Never in a clustered Vertx, and never
- * to a consumer the environment did not deploy (a {@code ServiceTaskVerticle} deployed by hand, a
- * foreign consumer): those calls, and calls to a service with no instance here, go over the bus.
+ * It applies to the calls that {@link #route} accepts: by default every call made in this JVM (from
+ * an operator, a {@code main}, a verticle, a service method); with the system property
+ * {@value #PROPERTY}{@code =operators} only those made on a job's operator threads, and with {@code off}
+ * none (switches for tests and measurements). Never in a clustered Vertx (there the bus spreads calls
+ * over the nodes), and never to a consumer the environment did not deploy (a {@code ServiceTaskVerticle}
+ * deployed by hand, a foreign consumer): those calls, and calls to a service with no instance here, go
+ * over the bus.
  */
 public final class DirectCalls {
 
-  /** The system property choosing which calls take the direct path: {@code operators} (default), {@code all}, {@code off}. */
+  /** The system property choosing which calls take the direct path: {@code all} (default), {@code operators}, {@code off}. */
   public static final String PROPERTY = "sagebus.directCalls";
 
   /** Which calls take the direct path. */
@@ -44,7 +46,7 @@ public final class DirectCalls {
     OFF,
     /** Calls made on a job's operator threads. */
     OPERATORS,
-    /** Every call from this JVM. */
+    /** Every call from this JVM (the default). */
     ALL
   }
 
@@ -74,11 +76,11 @@ public final class DirectCalls {
    */
   public DirectCalls(DeadlineTimer deadlines) {
     this.deadlines = deadlines;
-    String value = System.getProperty(PROPERTY, "operators").trim().toUpperCase(Locale.ROOT);
+    String value = System.getProperty(PROPERTY, "all").trim().toUpperCase(Locale.ROOT);
     try {
       this.mode = Mode.valueOf(value);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("System property " + PROPERTY + " must be operators, all or off, got '"
+      throw new IllegalArgumentException("System property " + PROPERTY + " must be all, operators or off, got '"
         + System.getProperty(PROPERTY) + "'", e);
     }
   }

@@ -20,7 +20,8 @@ import java.lang.invoke.VarHandle;
  * wins: the instance's reply, its failure (a {@link ReplyException} with the failure code and JSON,
  * as {@code message.fail} sends it), or the attempt's timeout (a {@link ReplyFailure#TIMEOUT}, as the
  * bus's reply timer gives it); later ones are dropped, as the bus drops a reply nobody waits for.
- * The outcome is heard on the caller's context when it has one; else on the answering thread, after
+ * The outcome is heard on the caller's context when it has one (in a task of its own when the answer
+ * comes on that context, as a reply would be); else on the answering thread, after
  * the task that answered when that is an event loop's (a {@code Future} method's, a batch's), as a
  * reply would be: the instance has then done with the call (its slot, its counts) before the caller
  * hears of it.
@@ -42,8 +43,8 @@ final class DirectRequest implements Message<Object> {
   private final MultiMap headers;
   private final long timeoutMillis;
   private final Promise<Message<Object>> outcome;
-  /** Whether the outcome is heard on the caller's context (else on the answering thread). */
-  private final boolean onCallerContext;
+  /** The caller's context, where it hears the outcome; {@code null} when it has none (it hears it on the answering thread). */
+  private final ContextInternal callerContext;
   private final DeadlineTimer deadlines;
   private DeadlineTimer.Entry deadline;
   /** Set by the first answer (the instance's, or the timeout). */
@@ -51,13 +52,13 @@ final class DirectRequest implements Message<Object> {
   private volatile boolean answered;
 
   private DirectRequest(String address, CallRequest body, DeliveryOptions delivery, Promise<Message<Object>> outcome,
-                        boolean onCallerContext, DeadlineTimer deadlines) {
+                        ContextInternal callerContext, DeadlineTimer deadlines) {
     this.address = address;
     this.body = body;
     this.headers = delivery.getHeaders();
     this.timeoutMillis = delivery.getSendTimeout();
     this.outcome = outcome;
-    this.onCallerContext = onCallerContext;
+    this.callerContext = callerContext;
     this.deadlines = deadlines;
   }
 
@@ -70,7 +71,7 @@ final class DirectRequest implements Message<Object> {
                                       String address, CallRequest request, DeliveryOptions delivery) {
     ContextInternal caller = ContextInternal.current();
     Promise<Message<Object>> outcome = caller != null ? caller.promise() : Promise.promise();
-    DirectRequest r = new DirectRequest(address, request, delivery, outcome, caller != null, deadlines);
+    DirectRequest r = new DirectRequest(address, request, delivery, outcome, caller, deadlines);
     DeadlineTimer.Entry entry = deadlines.schedule(vertx, deadlineNanos, r::timedOut);
     if (entry == null) {
       return null;
@@ -118,7 +119,18 @@ final class DirectRequest implements Message<Object> {
       return;
     }
     deadlines.cancel(deadline);
-    ContextInternal here = onCallerContext ? null : ContextInternal.current();
+    if (callerContext != null) {
+      if (callerContext.isRunningOnContext()) {
+        // Answered on the caller's own context (a service calling itself from its event loop): heard in a task of its
+        // own, as a reply from the bus is, not inside the answering code, so that a chain of such calls completing
+        // one another does not grow the stack (3,000 of them would overflow it).
+        callerContext.runOnContext(v -> complete(message));
+      } else {
+        complete(message); // the caller's promise hands it to the caller's context
+      }
+      return;
+    }
+    ContextInternal here = ContextInternal.current();
     if (here != null && here.isEventLoopContext() && here.inThread()) {
       here.runOnContext(v -> complete(message)); // after this task, as a reply would be: the same loop, no wake-up
     } else {

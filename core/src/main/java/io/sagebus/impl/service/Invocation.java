@@ -41,12 +41,18 @@ final class Invocation {
   /** 1 once answered (through {@link #ANSWERED}: no object more per call). */
   private volatile int answered;
   /**
-   * Whether it came on the direct path, from a caller in this JVM (a job's operator, a virtual thread),
-   * rather than over the bus. After such a call its runner waits briefly for the caller's next one: the
-   * caller runs again on the runner's carrier as it yields. After a lone bus call it does not (see
-   * {@code ServiceInstance.awaitBriefly}).
+   * Whether it came on the direct path from a caller on a virtual thread in this JVM (a job's operator, a
+   * virtual-thread verticle). After such a call its runner waits briefly for the caller's next one: the
+   * caller runs again on the runner's carrier as it yields. After a lone call from an event loop or over
+   * the bus it does not (see {@code ServiceInstance.awaitBriefly}).
    */
   boolean direct;
+  /**
+   * Whether it is being read and admitted on its caller's thread, inside the caller's call (a direct call to a service
+   * whose methods may block): a method that runs on the event loop then starts in a task of its own, not inside the
+   * caller's call, even when the caller is on that loop.
+   */
+  boolean inCaller;
   /** When its method began, {@code 0} before. */
   long startedNanos;
   /** When its method ended ({@link #end()}), {@code 0} before. */

@@ -259,32 +259,40 @@ public final class ServiceInstance implements DirectCalls.Target {
    * on the caller's thread when a method of the service may block (it then goes to a runner without waking the loop),
    * else on the event loop, where the method runs anyway (reading and admitting it there leaves the caller's thread
    * free for its next call: a mapAsync operator starts 10-13% more calls a second, BENCHMARKS.md), and where the
-   * batcher of a batched method gathers its items.
+   * batcher of a batched method gathers its items. A method never runs inside its caller's own call (as a task of
+   * its own on the loop, as on the bus, even for a caller on this loop): a service calling itself again and again
+   * from its Future method's callbacks does not grow its stack.
    *
    * @param request the request
    */
   @Override
   public void deliver(Message<Object> request) {
-    if (batchers.isEmpty() && (!onLoopOnly || onLoop())) {
-      receive(request, true);
+    // A caller on a virtual thread (a job's operator) sends its next call from the carrier its runner yields to.
+    boolean fromVirtualThread = Thread.currentThread().isVirtual();
+    if (batchers.isEmpty() && !onLoopOnly) {
+      receive(request, fromVirtualThread, true);
     } else {
-      loop.runOnContext(v -> receive(request, true));
+      loop.runOnContext(v -> receive(request, fromVirtualThread, false));
     }
   }
 
   /** The consumer: reads and admits a request. Never throws, and leaves no request unanswered. */
   private void receive(Message<Object> message) {
-    receive(message, false);
+    receive(message, false, false);
   }
 
-  /** Reads and admits a request from the bus or, {@code direct}, from a caller in this JVM. */
-  private void receive(Message<Object> message, boolean direct) {
+  /**
+   * Reads and admits a request: from the bus, or from a caller in this JVM (on the caller's thread, inside its call,
+   * when {@code inCaller}); {@code direct} when that caller is a virtual thread.
+   */
+  private void receive(Message<Object> message, boolean direct, boolean inCaller) {
     long received = System.nanoTime();
     Invocation inv = null;
     try {
       inv = read(message, received);
       if (inv != null) {
         inv.direct = direct;
+        inv.inCaller = inCaller;
         admit(inv);
       }
     } catch (Throwable t) {
@@ -438,7 +446,7 @@ public final class ServiceInstance implements DirectCalls.Target {
       if (spare.get() == 0) {
         spawnRunner();
       }
-    } else if (onLoop()) {
+    } else if (!inv.inCaller && onLoop()) {
       runOnLoop(inv, inv.received); // as it arrives (on the consumer's handler): its arrival's clock reading is now
     } else {
       loop.runOnContext(v -> runOnLoop(inv));
@@ -505,9 +513,10 @@ public final class ServiceInstance implements DirectCalls.Target {
    * invocations one after another (each with the queued ones its slot passes to) and ends when
    * none is left. Whenever it takes one and no other runner is spare while more wait, it starts
    * another, so an invocation never waits behind a method that blocks. Before it ends it may wait
-   * briefly for the next ({@link #awaitBriefly()}): after a call on the direct path, or while calls
-   * come in bursts (within its last {@link #BACKLOG_MEMORY} invocations it found others waiting behind
-   * the one it took). A lone caller over the bus finds none waiting, so its runner ends at once.
+   * briefly for the next ({@link #awaitBriefly()}): after a direct call from a virtual thread, or while
+   * calls come in bursts (within its last {@link #BACKLOG_MEMORY} invocations it found others waiting
+   * behind the one it took). A lone caller on an event loop or over the bus finds none waiting, so its
+   * runner ends at once.
    */
   private void runBlocking() {
     boolean lastDirect = false;
@@ -547,13 +556,13 @@ public final class ServiceInstance implements DirectCalls.Target {
   }
 
   /**
-   * A runner that found no invocation after answering a caller in this JVM on the direct path, or
-   * while calls come in bursts, waits a little for the next call before it ends, as long as no other
+   * A runner that found no invocation after answering a direct call from a virtual thread in this JVM,
+   * or while calls come in bursts, waits a little for the next call before it ends, as long as no other
    * runner does so already: under a steady stream of calls the dispatcher then finds a spare runner and
    * starts no virtual thread (a thread start, and waking a carrier thread for it, is the largest single
-   * cost of a plain-value call). Not after a lone bus call: on two cores a runner waiting on its carrier
-   * would keep the event loop's reply and the caller from running. Bounded: at most one runner per
-   * instance waits, for at most {@link #RUNNER_SPIN_NANOS}.
+   * cost of a plain-value call). Not after a lone call from an event loop or over the bus: on two cores a
+   * runner waiting on its carrier would keep the event loop's reply and the caller from running. Bounded:
+   * at most one runner per instance waits, for at most {@link #RUNNER_SPIN_NANOS}.
    *
    * @return an invocation that arrived meanwhile, or {@code null}
    */
