@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** The deadlines of direct calls: each fires when due, on one Vert.x timer, whatever is added or removed meanwhile. */
+/** The deadlines of direct calls: each fires when due, on a few Vert.x timers, whatever is added or removed meanwhile. */
 @ExtendWith(VertxExtension.class)
 class DeadlineTimerTest {
 
@@ -63,6 +63,48 @@ class DeadlineTimerTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> fired.contains("timed out"));
     assertThat(fired).containsExactly("timed out");
     assertThat(timer.size()).isZero();
+  }
+
+  @Test
+  void deadlinesAddedOnManyThreadsAndRemovedOnOthersFireOnceEachWhenDue(Vertx vertx) throws Exception {
+    DeadlineTimer timer = new DeadlineTimer();
+    int threads = 16;
+    int perThread = 500;
+    java.util.Queue<DeadlineTimer.Entry> answered = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicInteger expired = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger early = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+    List<Thread> started = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      // Each thread (its own stripe, or one shared with another) adds deadlines that expire and others that are answered.
+      started.add(Thread.ofVirtual().start(() -> {
+        for (int i = 0; i < perThread; i++) {
+          if (i % 2 == 0) {
+            long due = in(50 + i % 100);
+            timer.schedule(vertx, due, () -> {
+              if (System.nanoTime() - due < 0) {
+                early.incrementAndGet();
+              }
+              expired.incrementAndGet();
+            });
+          } else {
+            answered.add(timer.schedule(vertx, in(60_000), wrong::incrementAndGet));
+          }
+        }
+      }));
+    }
+    for (Thread t : started) {
+      t.join();
+    }
+    // Removed on this thread, not the ones that added them.
+    answered.forEach(timer::cancel);
+    int dueCount = threads * perThread / 2;
+    await().atMost(Duration.ofSeconds(30)).until(() -> expired.get() == dueCount);
+    assertThat(early).hasValue(0);
+    assertThat(wrong).hasValue(0);
+    assertThat(timer.size()).isZero();
+    timer.close();
+    assertThat(expired).hasValue(dueCount); // each fired once, and closing found none left
   }
 
   @Test
