@@ -189,7 +189,11 @@ final class SagebusCases {
           }
         }, w == Workload.SYNC_CALL_P4 ? 4 : 1);
     };
-    stream.sink(x -> seen.increment());
+    SinkProgress progress = new SinkProgress(n);
+    stream.sink(x -> {
+      seen.increment();
+      progress.record();
+    });
 
     long t0 = System.nanoTime();
     JobResult result = env.submit(new JobOptions().setChaining(Boolean.getBoolean(CHAINING))).await().completion().await();
@@ -205,6 +209,8 @@ final class SagebusCases {
     JsonObject json = new JsonObject()
       .put("jobSeconds", jobSeconds)
       .put("jobClock", "submit() to completion(), services deployed and stopped inside")
+      .put("firstRecordClock", "from submit()")
+      .mergeIn(progress.figures(t0))
       .put("engineReadySeconds", engineReady)
       .put("chaining", Boolean.getBoolean(CHAINING))
       .put("transport", transport)

@@ -1,0 +1,67 @@
+package io.sagebus.benchmarks.flink;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * When the records of a run reach its sink: the clock at the first record and at each tenth of them. From these the
+ * steady-state rate: records per second from the record at a fifth of the run to the last, which leaves out what a
+ * run pays once (JIT compilation of a cold JVM, which on these 2 cores takes about half the CPU of the first second,
+ * the engine deploying the job, services starting). A job-only figure carries that cost, and it weighs more on the
+ * shorter of two jobs of the same records.
+ *
+ * <p>One writer: the sink of every case runs as one instance on one thread (Flink's sink task at parallelism 1,
+ * Sagebus's sink operator), in the JVM of the run. Read once the job has ended.
+ */
+final class SinkProgress {
+
+  /** The run's progress: set before its job starts (Flink's sink writer is made by Flink, so it reaches it here). */
+  static volatile SinkProgress current;
+
+  private final int records;
+  private final long tenth;
+  /** Clock at the first record (index 0) and at records tenth, 2 tenth, ... records (indexes 1..10). */
+  private final long[] marks = new long[11];
+  private long seen;
+  /** Written after each mark: what the reader reads first. */
+  private volatile long lastMark;
+
+  /**
+   * @param records the records the run sends
+   */
+  SinkProgress(int records) {
+    if (records < 10) {
+      throw new IllegalArgumentException("a run needs at least 10 records, got " + records);
+    }
+    this.records = records;
+    this.tenth = records / 10;
+  }
+
+  /** Counts one record at the sink; on the sink's one thread. */
+  void record() {
+    long c = ++seen;
+    if (c == 1 || c % tenth == 0) {
+      int i = (int) Math.min(10, c / tenth);
+      if (marks[i] == 0) {
+        marks[i] = System.nanoTime();
+        lastMark = marks[i];
+      }
+    }
+  }
+
+  /**
+   * @param started the clock reading ({@link System#nanoTime()}) the job was started at
+   * @return the figures: {@code steadyRecordsPerSecond} (records from the second tenth's end to the last, over the
+   * time between), {@code firstRecordSeconds} (job start to the first record at the sink) and
+   * {@code firstTenthSeconds} (job start to a tenth of the records at the sink)
+   */
+  JsonObject figures(long started) {
+    if (lastMark == 0 || marks[10] == 0 || marks[2] == 0) {
+      throw new IllegalStateException("the sink saw " + seen + " of " + records + " records");
+    }
+    long steadyRecords = 10 * tenth - 2 * tenth;
+    return new JsonObject()
+      .put("steadyRecordsPerSecond", steadyRecords / ((marks[10] - marks[2]) / 1e9))
+      .put("firstRecordSeconds", (marks[0] - started) / 1e9)
+      .put("firstTenthSeconds", (marks[1] - started) / 1e9);
+  }
+}
