@@ -229,7 +229,7 @@ final class Report {
       double ofBound = s / (Workload.CAPACITY * 1000.0 / delay);
       target("mapAsync over a 5 ms Future service, capacity 100, " + (w.ordered() ? "ordered" : "unordered")
           + ": >= 0.95x of capacity / latency and >= Flink",
-        String.format(Locale.ROOT, "%.2fx of 100 / %.2f ms (measured delay); %.2fx Flink", ofBound, delay, s / f),
+        String.format(Locale.ROOT, "%.3fx of 100 / %.2f ms (measured delay); %.2fx Flink", ofBound, delay, s / f),
         ofBound >= 0.95 && s >= f);
     }
     if (cases.contains(Workload.ASYNC_NOW)) {
