@@ -15,8 +15,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 @ExtendWith(VertxExtension.class)
 class ServiceCallTest {
@@ -91,5 +95,57 @@ class ServiceCallTest {
     assertThat(api.process("x")).isEqualTo("x");
     assertThat(api.add(4, 5).await()).isEqualTo(9);
     assertThat(api.twice("y")).isEqualTo("yy");
+  }
+
+  /** Holds each call until the test opens it. */
+  public static final class Held {
+    final CountDownLatch open = new CountDownLatch(1);
+    final CountDownLatch entered = new CountDownLatch(1);
+
+    /**
+     * @param v a value
+     * @return {@code v}, once opened
+     */
+    public String process(String v) throws InterruptedException {
+      entered.countDown();
+      open.await(30, TimeUnit.SECONDS);
+      return v;
+    }
+  }
+
+  @Test
+  void syncCallWaitingOnAThreadOfItsOwnEndsWhenThatThreadIsInterrupted() throws Exception {
+    Held held = new Held();
+    env.registerService("held", () -> held, new ServiceOptions());
+    AtomicReference<Object> outcome = new AtomicReference<>();
+    Thread caller = Thread.ofVirtual().start(() -> {
+      try {
+        outcome.set(env.services().call("held", "x"));
+      } catch (Throwable t) {
+        outcome.set(t);
+      }
+    });
+    assertThat(held.entered.await(30, TimeUnit.SECONDS)).isTrue();
+    caller.interrupt();
+    await().atMost(30, TimeUnit.SECONDS).until(() -> outcome.get() != null);
+    assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+    held.open.countDown();
+
+    // A thread interrupted before it calls: the call throws at once, as Future.await does, and clears the flag, so
+    // that its next call waits for its answer as usual.
+    AtomicReference<Object> second = new AtomicReference<>();
+    outcome.set(null);
+    Thread interrupted = Thread.ofVirtual().start(() -> {
+      Thread.currentThread().interrupt();
+      try {
+        outcome.set(env.services().call("echo", "y"));
+      } catch (Throwable t) {
+        outcome.set(t);
+      }
+      second.set(env.services().call("echo", "z"));
+    });
+    interrupted.join();
+    assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+    assertThat(second.get()).isEqualTo("z");
   }
 }

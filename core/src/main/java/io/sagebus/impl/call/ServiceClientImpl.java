@@ -146,7 +146,7 @@ public final class ServiceClientImpl implements ServiceClient {
         + "compose the Future, or call from a virtual thread (a verticle deployed with ThreadingModel.VIRTUAL_THREAD)");
     }
     Future<T> f = this.<T>start(service, options, args, true).future();
-    return f.await();
+    return ThreadWait.await(f);
   }
 
   private <T> CallHandle<T> start(String service, CallOptions options, Object[] args, boolean sync) {
