@@ -51,8 +51,9 @@ final class SinkProgress {
   /**
    * @param started the clock reading ({@link System#nanoTime()}) the job was started at
    * @return the figures: {@code steadyRecordsPerSecond} (records from the second tenth's end to the last, over the
-   * time between), {@code firstRecordSeconds} (job start to the first record at the sink) and
-   * {@code firstTenthSeconds} (job start to a tenth of the records at the sink)
+   * time between), {@code firstRecordSeconds} (job start to the first record at the sink),
+   * {@code firstTenthSeconds} (job start to a tenth of the records at the sink) and {@code lastRecordSeconds} (job
+   * start to the last record at the sink: the job's clock runs on after it while the engine ends the job)
    */
   JsonObject figures(long started) {
     if (lastMark == 0 || marks[10] == 0 || marks[2] == 0) {
@@ -62,6 +63,7 @@ final class SinkProgress {
     return new JsonObject()
       .put("steadyRecordsPerSecond", steadyRecords / ((marks[10] - marks[2]) / 1e9))
       .put("firstRecordSeconds", (marks[0] - started) / 1e9)
-      .put("firstTenthSeconds", (marks[1] - started) / 1e9);
+      .put("firstTenthSeconds", (marks[1] - started) / 1e9)
+      .put("lastRecordSeconds", (marks[10] - started) / 1e9);
   }
 }
