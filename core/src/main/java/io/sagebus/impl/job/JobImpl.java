@@ -79,7 +79,7 @@ public final class JobImpl implements Job {
   private volatile Instant endedAt;
   final InFlightGate gate;
   private final List<LogicalNode> nodes;
-  private final Map<LogicalNode, OperatorTask.NodeStats> stats = new LinkedHashMap<>();
+  private final Map<LogicalNode, NodeStats> stats = new LinkedHashMap<>();
   private final List<OperatorTask> tasks = new ArrayList<>();
   /** The instances with a thread of their own (the others run chained to one of these). */
   private final List<OperatorTask> heads = new ArrayList<>();
@@ -126,7 +126,7 @@ public final class JobImpl implements Job {
     this.gate = new InFlightGate(options.getMaxRecordsInFlight());
     this.total = totalOf(nodes);
     for (LogicalNode n : nodes) {
-      OperatorTask.NodeStats s = new OperatorTask.NodeStats();
+      NodeStats s = new NodeStats(n.parallelism());
       stats.put(n, s);
       boolean chained = options.isChaining() && chainable(n);
       OperatorTask[] instances = new OperatorTask[n.parallelism()];
@@ -188,9 +188,9 @@ public final class JobImpl implements Job {
     long reached = 0;
     long failed = 0;
     List<OperatorStats> ops = new ArrayList<>(stats.size());
-    for (Map.Entry<LogicalNode, OperatorTask.NodeStats> e : stats.entrySet()) {
+    for (Map.Entry<LogicalNode, NodeStats> e : stats.entrySet()) {
       LogicalNode n = e.getKey();
-      OperatorTask.NodeStats s = e.getValue();
+      NodeStats s = e.getValue();
       OperatorStats o = OperatorViews.stats(nodes, n, s, byNode.get(n), endedAt == null);
       ops.add(o);
       if (n.kind().isSource()) {

@@ -37,7 +37,7 @@ final class JobMeters {
   /**
    * {@return the job's meters, registered; or {@code null} when the Vertx records no metrics}
    */
-  static JobMeters bind(Vertx vertx, String environment, String jobId, Map<LogicalNode, OperatorTask.NodeStats> stats,
+  static JobMeters bind(Vertx vertx, String environment, String jobId, Map<LogicalNode, NodeStats> stats,
                         InFlightGate gate) {
     MeterRegistry registry = SagebusMetrics.registry(vertx);
     if (registry == null) {
@@ -49,14 +49,14 @@ final class JobMeters {
       .description("1 while the job runs (its meters are removed when it ends)").tags(job).register(registry));
     m.meters.add(Gauge.builder("sagebus.job.records.inflight", gate, g -> Math.max(0, g.current()))
       .description("Records between the job's sources and its sinks").tags(job).register(registry));
-    for (Map.Entry<LogicalNode, OperatorTask.NodeStats> e : stats.entrySet()) {
+    for (Map.Entry<LogicalNode, NodeStats> e : stats.entrySet()) {
       Tags op = job.and("operator", e.getKey().name());
-      OperatorTask.NodeStats s = e.getValue();
-      m.meters.add(FunctionCounter.builder("sagebus.operator.records.in", s.in, a -> a.sum())
+      NodeStats s = e.getValue();
+      m.meters.add(FunctionCounter.builder("sagebus.operator.records.in", s, NodeStats::in)
         .description("Records that entered the operator").tags(op).register(registry));
-      m.meters.add(FunctionCounter.builder("sagebus.operator.records.out", s.out, a -> a.sum())
+      m.meters.add(FunctionCounter.builder("sagebus.operator.records.out", s, NodeStats::out)
         .description("Records the operator emitted").tags(op).register(registry));
-      m.meters.add(FunctionCounter.builder("sagebus.operator.errors", s.errors, a -> a.sum())
+      m.meters.add(FunctionCounter.builder("sagebus.operator.errors", s, NodeStats::errors)
         .description("Records the operator failed on").tags(op).register(registry));
     }
     return m;

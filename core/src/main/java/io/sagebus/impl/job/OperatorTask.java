@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One instance of an operator: its input queue, its outputs, and the loop that runs its function
@@ -326,7 +325,7 @@ public final class OperatorTask implements TaskContext {
     OperatorTask caller = CURRENT.get();
     CURRENT.set(this);
     try {
-      stats.in.increment();
+      stats.in(index);
       if (results != null) {
         startCall(element);
       } else {
@@ -422,7 +421,7 @@ public final class OperatorTask implements TaskContext {
         // The records of a stopping job are dropped (the queue was cleared; those taken already too).
         throw new InterruptedException("the job is stopping");
       } else {
-        stats.in.increment();
+        stats.in(index);
         return element;
       }
     }
@@ -477,7 +476,7 @@ public final class OperatorTask implements TaskContext {
       // Whatever the function threw, it was most likely our interruption: the job is ending anyway.
       throw new InterruptedException("the job is stopping");
     }
-    stats.errors.increment();
+    stats.error(index);
     OperatorTrace.Record record = trace == null ? null : OperatorTrace.currentRecord();
     if (record != null) {
       record.failed(e);
@@ -661,7 +660,7 @@ public final class OperatorTask implements TaskContext {
         tag.add(copies);
       }
       this.emitted++;
-      stats.out.increment();
+      stats.out(index);
       try {
         for (Output o : targets) {
           o.send(record, tag);
@@ -734,13 +733,6 @@ public final class OperatorTask implements TaskContext {
   int queueCapacity() {
     BlockingQueue<Object> q = inbox;
     return q == null ? 0 : q.size() + q.remainingCapacity();
-  }
-
-  /** Per-operator counters, shared by its instances. */
-  static final class NodeStats {
-    final LongAdder in = new LongAdder();
-    final LongAdder out = new LongAdder();
-    final LongAdder errors = new LongAdder();
   }
 
   /** One edge out of this instance, to the instances of a consuming operator. */

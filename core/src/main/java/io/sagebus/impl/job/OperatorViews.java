@@ -25,7 +25,7 @@ final class OperatorViews {
    * @param instances its instances, or {@code null}
    * @param queues    whether to read its queues (not once the job has ended)
    */
-  static OperatorStats stats(List<LogicalNode> nodes, LogicalNode node, OperatorTask.NodeStats stats,
+  static OperatorStats stats(List<LogicalNode> nodes, LogicalNode node, NodeStats stats,
                              OperatorTask[] instances, boolean queues) {
     List<Integer> inputs = new ArrayList<>(node.inputs().size());
     List<Integer> sideInputs = new ArrayList<>(0);
@@ -52,7 +52,7 @@ final class OperatorViews {
       case CO_MAP -> "coMap";
       default -> kind;
     };
-    return new OperatorStats(node.name(), node.parallelism(), stats.in.sum(), stats.out.sum(), stats.errors.sum(), kind,
+    return new OperatorStats(node.name(), node.parallelism(), stats.in(), stats.out(), stats.errors(), kind,
       inputs, sideInputs, queued, capacity);
   }
 }
