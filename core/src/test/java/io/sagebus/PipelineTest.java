@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -296,6 +297,29 @@ class PipelineTest {
     env.close().await();
     assertThat(job.status()).isEqualTo(JobStatus.CANCELLED);
     assertThat(env.openResources()).isEmpty();
+  }
+
+  @Test
+  void manyInstancesHoldingBackGatePlacesNeitherStallNorLeaveAnyInFlight() throws Exception {
+    // Sinks and filters give their places at the in-flight gate back a few at a time (a sixteenth of the cap here:
+    // 4), and before they wait for input; the source takes a few at once. With sixteen instances of each, what they
+    // could hold back together is more than the cap: the job must still run through, within the cap, and end with
+    // nothing in flight.
+    AtomicInteger seen = new AtomicInteger();
+    env.fromBatch(IntStream.range(0, 20_000).boxed())
+      .map(i -> i + 1, 16)
+      .filter(i -> i % 5 != 0, 16)
+      .sink(new SinkFunction<Integer>() {
+        @Override
+        public void execute(Integer i) {
+          seen.incrementAndGet();
+        }
+      }, 16);
+    Job job = env.submit(new JobOptions().setMaxRecordsInFlight(64).setQueueCapacity(4)).await();
+    JobResult r = job.completion().await(60, TimeUnit.SECONDS);
+    assertThat(seen.get()).isEqualTo(16_000);
+    assertThat(r.peakRecordsInFlight()).isBetween(1L, 64L);
+    assertThat(job.progress().recordsInFlight()).isZero();
   }
 
   @Test

@@ -43,6 +43,28 @@ final class InFlightGate {
     }
   }
 
+  /**
+   * A source admits up to {@code max} records at once (at least one), waiting while the cap is reached; it gives back
+   * those it does not send.
+   *
+   * @param max the most it takes
+   * @return how many it took
+   */
+  int acquireUpTo(int max) throws InterruptedException {
+    while (true) {
+      long n = inFlight.get();
+      if (n < cap) {
+        int k = (int) Math.min(max, cap - n);
+        if (inFlight.compareAndSet(n, n + k)) {
+          raisePeak(n + k);
+          return k;
+        }
+      } else {
+        awaitRoom();
+      }
+    }
+  }
+
   /** Waits until the count is below the cap (then the caller tries again). */
   private void awaitRoom() throws InterruptedException {
     lock.lockInterruptibly();

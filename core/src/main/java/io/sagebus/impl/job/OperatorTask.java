@@ -108,6 +108,17 @@ public final class OperatorTask implements TaskContext {
   private volatile Throwable emitterFailure;
   /** mapAsync: emits one result, for whichever thread holds the emitting role. */
   private final AsyncResults.Emitter resultEmitter = this::emit;
+  /**
+   * Records that ended here (a sink's, a filter's dropped ones) whose places at the in-flight gate it gives back
+   * together, {@link #gateBatch} at a time and whenever it is about to wait for input: one update of the gate's shared
+   * count per batch instead of per record. Only an instance on a thread of its own (not chained, not a mapAsync),
+   * which alone touches it.
+   */
+  private int heldReleases;
+  /** How many releases it holds back at most; 1 (none held) for an instance chained or a mapAsync. */
+  private final int releaseBatch;
+  /** A batch source's places taken at the gate for records it has not sent yet (it takes up to {@link #gateBatch} at once). */
+  private int credit;
 
   OperatorTask(JobImpl job, LogicalNode node, int index, NodeStats stats, int queueCapacity, boolean chained) {
     this.job = job;
@@ -121,6 +132,33 @@ public final class OperatorTask implements TaskContext {
     this.drained = queued ? new ArrayDeque<>(drainBatch) : null;
     this.log = LoggerFactory.getLogger("io.sagebus.operator." + node.name());
     this.callDefaults = node.retry() == null ? CallOptions.create() : CallOptions.create().retry(node.retry());
+    this.releaseBatch = queued && node.kind() != LogicalNode.Kind.MAP_ASYNC ? gateBatch(job.gate.cap()) : 1;
+  }
+
+  /**
+   * {@return how many places at the in-flight gate an instance takes or gives back at once: a sixteenth of the cap, at
+   * most 64, so that what sources hold unused and sinks hold back stays a small part of it}
+   *
+   * @param cap the job's {@code maxRecordsInFlight}
+   */
+  static int gateBatch(long cap) {
+    return (int) Math.max(1, Math.min(64, cap / 16));
+  }
+
+  /** A record ended here: its place at the gate is given back, now or with the next ones. */
+  private void releaseOne() {
+    if (++heldReleases >= releaseBatch) {
+      flushReleases();
+    }
+  }
+
+  /** Gives back the places held back (before it waits for input, and when it ends). */
+  private void flushReleases() {
+    if (heldReleases > 0) {
+      int n = heldReleases;
+      heldReleases = 0;
+      job.gate.release(n);
+    }
   }
 
   /**
@@ -209,6 +247,11 @@ public final class OperatorTask implements TaskContext {
         }
         sendEnd();
       } finally {
+        flushReleases();
+        if (credit > 0) {
+          job.gate.release(credit);
+          credit = 0;
+        }
         closeChain();
       }
     } finally {
@@ -359,7 +402,10 @@ public final class OperatorTask implements TaskContext {
       if (value == null) {
         return;
       }
-      job.gate.acquire();
+      if (credit == 0) {
+        credit = job.gate.acquireUpTo(gateBatch(job.gate.cap()));
+      }
+      credit--;
       Emission out = new Emission(value);
       out.emit(value);
       out.done();
@@ -413,6 +459,7 @@ public final class OperatorTask implements TaskContext {
         if (inbox.drainTo(drained, drainBatch) > 0) {
           continue;
         }
+        flushReleases(); // what it held back goes before it waits: the sources may be waiting for those places
         element = inbox.take();
       }
       if (element == END) {
@@ -672,7 +719,7 @@ public final class OperatorTask implements TaskContext {
 
     void done() {
       if (emitted == 0) {
-        job.gate.release(1);
+        releaseOne();
       }
       if (tag != null) {
         tag.add(-1);
