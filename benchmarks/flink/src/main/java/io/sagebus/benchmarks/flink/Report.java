@@ -229,7 +229,9 @@ final class Report {
       double ofBound = s / (Workload.CAPACITY * 1000.0 / delay);
       target("mapAsync over a 5 ms Future service, capacity 100, " + (w.ordered() ? "ordered" : "unordered")
           + ": >= 0.95x of capacity / latency and >= Flink",
-        String.format(Locale.ROOT, "%.3fx of 100 / %.2f ms (measured delay); %.2fx Flink", ofBound, delay, s / f),
+        // Four decimals where three would round a miss up to the threshold (0.9497 is not 0.950).
+        String.format(Locale.ROOT, (ofBound < 0.95 && ofBound >= 0.9495 ? "%.4f" : "%.3f")
+          + "x of 100 / %.2f ms (measured delay); %.2fx Flink", ofBound, delay, s / f),
         ofBound >= 0.95 && s >= f);
     }
     if (cases.contains(Workload.ASYNC_NOW)) {
