@@ -6,11 +6,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -70,11 +74,11 @@ class DeadlineTimerTest {
     DeadlineTimer timer = new DeadlineTimer();
     int threads = 16;
     int perThread = 500;
-    java.util.Queue<DeadlineTimer.Entry> answered = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    java.util.concurrent.atomic.AtomicInteger expired = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger early = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
-    List<Thread> started = new java.util.ArrayList<>();
+    Queue<DeadlineTimer.Entry> answered = new ConcurrentLinkedQueue<>();
+    AtomicInteger expired = new AtomicInteger();
+    AtomicInteger early = new AtomicInteger();
+    AtomicInteger wrong = new AtomicInteger();
+    List<Thread> started = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       // Each thread (its own stripe, or one shared with another) adds deadlines that expire and others that are answered.
       started.add(Thread.ofVirtual().start(() -> {
