@@ -42,7 +42,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -82,8 +81,6 @@ public final class ServiceInstance implements DirectCalls.Target {
   private final ConcurrentLinkedQueue<Invocation> ready = new ConcurrentLinkedQueue<>();
   /** Runners that will look at {@link #ready} again before they end (started, or between invocations). */
   private final AtomicInteger spare = new AtomicInteger();
-  /** Whether a runner waits briefly for the next invocation now (at most one does). */
-  private final AtomicBoolean spinning = new AtomicBoolean();
 
   private Vertx vertx;
   /** The deployment's virtual-thread context: hooks and blocking methods run there. */
@@ -557,36 +554,32 @@ public final class ServiceInstance implements DirectCalls.Target {
 
   /**
    * A runner that found no invocation after answering a direct call from a virtual thread in this JVM,
-   * or while calls come in bursts, waits a little for the next call before it ends, as long as no other
-   * runner does so already: under a steady stream of calls the dispatcher then finds a spare runner and
-   * starts no virtual thread (a thread start, and waking a carrier thread for it, is the largest single
-   * cost of a plain-value call). Not after a lone call from an event loop or over the bus: on two cores a
-   * runner waiting on its carrier would keep the event loop's reply and the caller from running. Bounded:
-   * at most one runner per instance waits, for at most {@link #RUNNER_SPIN_NANOS}.
+   * or while calls come in bursts, waits a little for the next call before it ends: under a steady
+   * stream of calls the dispatcher then finds a spare runner and starts no virtual thread (a thread
+   * start, and waking a carrier thread for it, is the largest single cost of a plain-value call).
+   * Every runner may wait, each for the callers it serves: with several operator instances calling
+   * at once (parallelism 4 on 2 cores), letting only one wait made the others end and be started
+   * again for the next calls (a {@code sync-p4} job 5% slower, BENCHMARKS.md). Not after a lone call
+   * from an event loop or over the bus: on two cores a runner waiting on its carrier would keep the
+   * event loop's reply and the caller from running. Bounded: a runner waits at most
+   * {@link #RUNNER_SPIN_NANOS}, yielding its carrier meanwhile.
    *
    * @return an invocation that arrived meanwhile, or {@code null}
    */
   private Invocation awaitBriefly() {
-    if (!spinning.compareAndSet(false, true)) {
-      return null;
-    }
-    try {
-      long end = System.nanoTime() + RUNNER_SPIN_NANOS;
-      while (true) {
-        // Yields its carrier rather than spinning on it: the caller it just answered (a job's operator on the direct
-        // path is a virtual thread too) was woken onto this carrier's queue, and runs now, sending its next call here.
-        // A yield takes a microsecond or more: the clock is read after each.
-        Thread.yield();
-        Invocation inv = ready.poll();
-        if (inv != null) {
-          return inv;
-        }
-        if (System.nanoTime() - end > 0) {
-          return null;
-        }
+    long end = System.nanoTime() + RUNNER_SPIN_NANOS;
+    while (true) {
+      // Yields its carrier rather than spinning on it: the caller it just answered (a job's operator on the direct
+      // path is a virtual thread too) was woken onto this carrier's queue, and runs now, sending its next call here.
+      // A yield takes a microsecond or more: the clock is read after each.
+      Thread.yield();
+      Invocation inv = ready.poll();
+      if (inv != null) {
+        return inv;
       }
-    } finally {
-      spinning.set(false);
+      if (System.nanoTime() - end > 0) {
+        return null;
+      }
     }
   }
 
