@@ -14,10 +14,11 @@ import java.util.function.Predicate;
  * ...) or a lambda, and an optional parallelism (default 1). Each operator instance runs on a
  * virtual thread of its own, so functions may call services synchronously. Records move between
  * operator instances over bounded in-JVM queues ({@link JobOptions#getQueueCapacity()}); a full
- * queue holds the upstream operator back, down to the source. With {@link JobOptions#setChaining(boolean)}
- * an operator whose only input comes from an operator of the same parallelism (no key, no rebalance)
- * is chained to it instead: its instance i runs on upstream instance i's thread, handed each record by
- * a method call. Records are handed over, not copied: treat them as immutable.
+ * queue holds the upstream operator back, down to the source. A chained operator ({@link Chaining}: by
+ * default a sink reading a {@code mapAsync}, with {@link JobOptions#setChaining(boolean)} every operator
+ * whose only input comes from an operator of the same parallelism, no key, no rebalance) has no queue
+ * or thread: its instance i runs on upstream instance i's thread, handed each record by a method call.
+ * Records are handed over, not copied: treat them as immutable.
  * <p>
  * The settings methods ({@link #name(String)}, {@link #onError(OnError)}, {@link #uses(String...)},
  * {@link #retry(RetryPolicy)}) apply to the operator that produced this stream.

@@ -4,7 +4,7 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Limits of one job: how many records may be in flight, how deep each operator's input queue is, and
- * whether operators are chained.
+ * which operators are chained.
  * <p>
  * Instances are mutable, like Vert.x options; Sagebus copies them when it is handed them.
  */
@@ -14,12 +14,15 @@ public class JobOptions {
   public static final int DEFAULT_MAX_RECORDS_IN_FLIGHT = 10_000;
   /** Default depth of each operator instance's input queue: 256 records. */
   public static final int DEFAULT_QUEUE_CAPACITY = 256;
-  /** Operators are not chained by default: {@code false} (each instance has a queue and a thread of its own). */
-  public static final boolean DEFAULT_CHAINING = false;
+  /**
+   * By default only a sink reading a {@code mapAsync} is chained to it ({@link Chaining#ASYNC_SINKS}); every other operator
+   * instance has a queue and a thread of its own.
+   */
+  public static final Chaining DEFAULT_CHAINING = Chaining.ASYNC_SINKS;
 
   private int maxRecordsInFlight = DEFAULT_MAX_RECORDS_IN_FLIGHT;
   private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
-  private boolean chaining = DEFAULT_CHAINING;
+  private Chaining chaining = DEFAULT_CHAINING;
 
   /** Options with the defaults. */
   public JobOptions() {
@@ -39,13 +42,14 @@ public class JobOptions {
   /**
    * Reads options from JSON, as written by {@link #toJson()}; absent fields keep their defaults.
    *
-   * @param json the JSON form
+   * @param json the JSON form ({@code chaining} may also be a boolean, as {@link #setChaining(boolean)} takes it)
    * @throws IllegalArgumentException when a value is out of range
    */
   public JobOptions(JsonObject json) {
     setMaxRecordsInFlight(json.getInteger("maxRecordsInFlight", DEFAULT_MAX_RECORDS_IN_FLIGHT));
     setQueueCapacity(json.getInteger("queueCapacity", DEFAULT_QUEUE_CAPACITY));
-    setChaining(json.getBoolean("chaining", DEFAULT_CHAINING));
+    Object mode = json.getValue("chaining");
+    setChaining(mode == null ? DEFAULT_CHAINING : Chaining.fromJson(mode));
   }
 
   /**
@@ -53,7 +57,7 @@ public class JobOptions {
    */
   public JsonObject toJson() {
     return new JsonObject().put("maxRecordsInFlight", maxRecordsInFlight).put("queueCapacity", queueCapacity)
-      .put("chaining", chaining);
+      .put("chaining", chaining.toJson());
   }
 
   /**
@@ -104,30 +108,48 @@ public class JobOptions {
   }
 
   /**
-   * {@return whether operators are chained}
+   * {@return which operators are chained}
    */
-  public boolean isChaining() {
+  public Chaining getChaining() {
     return chaining;
   }
 
   /**
-   * Says whether operators are chained, as Flink chains them by default. A chained operator is one whose
-   * only input comes from an operator of the same parallelism without a key or a rebalance: its instance
-   * i runs on the thread of its upstream's instance i, which hands it each record by a method call, with
-   * no queue and no thread hop between them. A source and the operators after it, down to its sink, then
-   * run on one thread (what a mapAsync emits goes on from its emitter thread, or from the thread that
-   * starts its calls while it waits for a free slot): the cheapest way through, but a function that
-   * blocks (a sync call, I/O) then holds every operator of its chain, up to the source. Unchained (the
-   * default), every operator instance has a queue and a virtual thread of its own: an operator that
-   * blocks holds only itself until its queue is full, and consecutive operators work on different
-   * records at once.
+   * {@return whether every operator that can be is chained ({@link Chaining#ALL})}
+   */
+  public boolean isChaining() {
+    return chaining == Chaining.ALL;
+  }
+
+  /**
+   * Says which operators are chained. A chained operator is one whose only input comes from an operator of the same
+   * parallelism without a key or a rebalance: its instance i runs on the thread of its upstream's instance i, which
+   * hands it each record by a method call, with no queue and no thread hop between them (what a mapAsync emits goes on
+   * from its emitter thread, or from the thread that starts its calls while it waits for a free slot). Each function
+   * still sees its own operator, and fails the job in its own name. Not chained, an operator instance has a queue and a
+   * virtual thread of its own: one that blocks holds only itself until its queue is full, and consecutive operators work
+   * on different records at once. By default ({@link Chaining#ASYNC_SINKS}) only a sink reading a {@code mapAsync} is
+   * chained.
    *
-   * @param chaining {@code true} to chain; {@code false} by default
+   * @param chaining which operators are chained
+   * @return this
+   */
+  public JobOptions setChaining(Chaining chaining) {
+    this.chaining = java.util.Objects.requireNonNull(chaining, "chaining");
+    return this;
+  }
+
+  /**
+   * Chains every operator that can be ({@link Chaining#ALL}, as Flink chains them by default: a source and the operators
+   * after it, down to its sink, then run on one thread, the cheapest way through, but a function that blocks then holds
+   * every operator of its chain, up to the source), or none ({@link Chaining#NONE}).
+   *
+   * @param chaining {@code true} for {@link Chaining#ALL}, {@code false} for {@link Chaining#NONE}; the default is
+   *                 {@link Chaining#ASYNC_SINKS}
    * @return this
    */
   public JobOptions setChaining(boolean chaining) {
-    this.chaining = chaining;
-    return this;
+    return setChaining(chaining ? Chaining.ALL : Chaining.NONE);
   }
 
   @Override
@@ -138,7 +160,7 @@ public class JobOptions {
 
   @Override
   public int hashCode() {
-    return (31 * maxRecordsInFlight + queueCapacity) * 2 + (chaining ? 1 : 0);
+    return (31 * maxRecordsInFlight + queueCapacity) * 3 + chaining.ordinal();
   }
 
   @Override

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -27,8 +28,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Operators chained to their upstream ({@link JobOptions#setChaining(boolean)}, off by default): where they run, what
- * each sees, how they fail and stop, and that a chain keeps what queues kept (order, counts, the cap).
+ * Operators chained to their upstream ({@link JobOptions#setChaining(Chaining)}; by default only a sink reading a
+ * mapAsync): where they run, what each sees, how they fail and stop, and that a chain keeps what queues kept (order,
+ * counts, the cap).
  */
 @ExtendWith(VertxExtension.class)
 class ChainingTest {
@@ -111,12 +113,60 @@ class ChainingTest {
   }
 
   @Test
-  void byDefaultEveryOperatorHasAThreadOfItsOwn() {
+  void byDefaultAnOperatorThatIsNotASinkAfterAMapAsyncHasAThreadOfItsOwn() {
     Seen seen = new Seen();
     List<Integer> out = mapFilterFlatMap(seen, new JobOptions());
     assertThat(out).hasSize(50);
     assertThat(seen.threads.values()).doesNotHaveDuplicates();
     assertThat(seen.contexts).containsEntry("a", "a").containsEntry("b", "b").containsEntry("c", "c");
+  }
+
+  /** Where a mapAsync started its calls and where what came after it ran, by operator. */
+  private Map<String, Set<String>> mapAsyncThenSinks(JobOptions options) {
+    Map<String, Set<String>> threads = new ConcurrentHashMap<>();
+    List<Integer> sunk = new CopyOnWriteArrayList<>();
+    List<Integer> mapped = new CopyOnWriteArrayList<>();
+    DataStream<Integer> results = env.fromBatch(IntStream.range(0, 300).boxed().toList())
+      .mapAsync(v -> {
+        threads.computeIfAbsent("start", k -> ConcurrentHashMap.newKeySet()).add(Thread.currentThread().getName());
+        return v % 3 == 0 ? Future.succeededFuture(v) : vertx.timer(1).map(x -> v);
+      }, 8, AsyncOrder.ORDERED).name("calls");
+    results.sink(v -> {
+      threads.computeIfAbsent("sink", k -> ConcurrentHashMap.newKeySet()).add(Thread.currentThread().getName());
+      sunk.add(v);
+    });
+    env.fromBatch(IntStream.range(0, 300).boxed().toList())
+      .mapAsync(v -> Future.succeededFuture(v + 1), 8, AsyncOrder.UNORDERED).name("more")
+      .map(v -> {
+        threads.computeIfAbsent("map", k -> ConcurrentHashMap.newKeySet()).add(Thread.currentThread().getName());
+        return v;
+      })
+      .sink(mapped::add);
+    JobResult r = env.submit(options).await().completion().await();
+    assertThat(r.status()).isEqualTo(JobStatus.COMPLETED);
+    assertThat(sunk).containsExactlyElementsOf(IntStream.range(0, 300).boxed().toList());
+    assertThat(mapped).hasSize(300);
+    assertThat(r.operators()).filteredOn(o -> o.name().equals("calls"))
+      .extracting(OperatorStats::recordsIn, OperatorStats::recordsOut).containsExactly(org.assertj.core.groups.Tuple.tuple(300L, 300L));
+    return threads;
+  }
+
+  @Test
+  void byDefaultASinkReadingAMapAsyncRunsWhereItsResultsAreEmitted() {
+    Map<String, Set<String>> threads = mapAsyncThenSinks(new JobOptions());
+    assertThat(new JobOptions().getChaining()).isEqualTo(Chaining.ASYNC_SINKS);
+    // The mapAsync's own thread (while it waits for a slot, it emits) or its emitter thread: never one of the sink's own.
+    assertThat(threads.get("sink")).isNotEmpty()
+      .allSatisfy(t -> assertThat(threads.get("start").contains(t) || t.equals("calls#0-emitter")).as(t).isTrue());
+    // A map after a mapAsync is not a sink: it has its queue and thread.
+    assertThat(threads.get("map")).isNotEmpty().noneMatch(t -> t.contains("more#"));
+  }
+
+  @Test
+  void withoutChainingASinkReadingAMapAsyncHasAThreadOfItsOwn() {
+    Map<String, Set<String>> threads = mapAsyncThenSinks(new JobOptions().setChaining(Chaining.NONE));
+    assertThat(threads.get("sink")).isNotEmpty().doesNotContainAnyElementsOf(threads.get("start"))
+      .doesNotContain("calls#0-emitter");
   }
 
   @Test
@@ -261,9 +311,18 @@ class ChainingTest {
 
   @Test
   void chainingIsAnOptionWithAJsonForm() {
-    assertThat(new JobOptions().isChaining()).isEqualTo(JobOptions.DEFAULT_CHAINING).isFalse();
+    assertThat(new JobOptions().getChaining()).isEqualTo(JobOptions.DEFAULT_CHAINING).isEqualTo(Chaining.ASYNC_SINKS);
+    assertThat(new JobOptions().isChaining()).isFalse();
     JobOptions on = new JobOptions().setChaining(true);
-    assertThat(on.toJson().getBoolean("chaining")).isTrue();
+    assertThat(on.getChaining()).isEqualTo(Chaining.ALL);
+    assertThat(on.isChaining()).isTrue();
+    assertThat(on.toJson().getString("chaining")).isEqualTo("all");
+    assertThat(new JobOptions().toJson().getString("chaining")).isEqualTo("async-sinks");
+    assertThat(new JobOptions(new JsonObject().put("chaining", false)).getChaining()).isEqualTo(Chaining.NONE);
+    assertThat(new JobOptions(new JsonObject().put("chaining", true))).isEqualTo(on);
+    assertThat(new JobOptions(new JsonObject().put("chaining", "none")).getChaining()).isEqualTo(Chaining.NONE);
+    assertThat(catchThrowableOfType(IllegalArgumentException.class,
+      () -> new JobOptions(new JsonObject().put("chaining", "sometimes")))).hasMessageContaining("sometimes");
     assertThat(new JobOptions(on.toJson())).isEqualTo(on);
     assertThat(new JobOptions(on)).isEqualTo(on);
     assertThat(new JobOptions(new JsonObject())).isEqualTo(new JobOptions());

@@ -128,7 +128,7 @@ public final class JobImpl implements Job {
     for (LogicalNode n : nodes) {
       NodeStats s = new NodeStats(n.parallelism());
       stats.put(n, s);
-      boolean chained = options.isChaining() && chainable(n);
+      boolean chained = chained(options.getChaining(), n);
       OperatorTask[] instances = new OperatorTask[n.parallelism()];
       for (int i = 0; i < n.parallelism(); i++) {
         instances[i] = new OperatorTask(this, n, i, s, options.getQueueCapacity(), chained);
@@ -154,6 +154,23 @@ public final class JobImpl implements Job {
     }
   }
 
+
+  /**
+   * {@return whether the operator runs chained to its upstream operator under the job's chaining}: every operator that
+   * may be ({@link #chainable}) with {@link io.sagebus.Chaining#ALL}, only a sink reading a mapAsync with
+   * {@link io.sagebus.Chaining#ASYNC_SINKS}, none with {@link io.sagebus.Chaining#NONE}.
+   *
+   * @param mode the job's chaining
+   * @param n    an operator
+   */
+  static boolean chained(io.sagebus.Chaining mode, LogicalNode n) {
+    return switch (mode) {
+      case NONE -> false;
+      case ALL -> chainable(n);
+      case ASYNC_SINKS -> n.kind() == LogicalNode.Kind.SINK && chainable(n)
+        && n.inputs().get(0).from().kind() == LogicalNode.Kind.MAP_ASYNC;
+    };
+  }
 
   /**
    * {@return whether the operator may run chained to its upstream operator (when the job's options chain): instance i

@@ -1,5 +1,6 @@
 package io.sagebus.benchmarks.flink;
 
+import io.sagebus.Chaining;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -37,8 +38,9 @@ public final class FlinkComparison {
       --sagebus-delay D    what completes the Sagebus 5 ms service's calls: 'timer', a Vert.x timer (default; on
                            a 2-core VM it fires after about 5.1 ms on epoll, 5.2-5.6 ms on NIO), or 'scheduler', a
                            ScheduledExecutorService, as on the Flink side
-      --sagebus-chaining   submit the Sagebus jobs with JobOptions.setChaining(true), as Flink chains its operators by
-                           default (Sagebus's default is off: each operator has a queue and a thread of its own)
+      --sagebus-chaining M the Sagebus jobs' JobOptions chaining: 'async-sinks' (default, Sagebus's default: only a
+                           sink reading a mapAsync is chained to it), 'all' (every operator that can be, as Flink
+                           chains by default) or 'none' (a queue and a thread per operator instance)
       --sagebus-transport T
                            the transport the Sagebus side's Vertx uses: 'native' (default: Netty's epoll on Linux
                            x86_64, NIO elsewhere) or 'nio'
@@ -62,7 +64,7 @@ public final class FlinkComparison {
     Set<Workload> cases = new LinkedHashSet<>();
     Path logs = null;
     String delay = "timer";
-    boolean chaining = false;
+    String chaining = "async-sinks";
     String transport = "native";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -74,7 +76,7 @@ public final class FlinkComparison {
           }
         }
         case "--logs" -> logs = Path.of(value(args, ++i));
-        case "--sagebus-chaining" -> chaining = true;
+        case "--sagebus-chaining" -> chaining = Chaining.fromJson(value(args, ++i)).toJson();
         case "--sagebus-transport" -> {
           transport = value(args, ++i);
           if (!transport.equals("native") && !transport.equals("nio")) {
@@ -110,8 +112,12 @@ public final class FlinkComparison {
         + " Flink and Sagebus interleaved; the 5 ms delay: Flink a ScheduledExecutorService, Sagebus %s%n", flinkVersion(),
       Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("java.vm.name"), rounds,
       quick ? ", --quick" : "", delay.equals("timer") ? "a Vert.x timer" : "a ScheduledExecutorService");
-    System.out.println(chaining ? "Sagebus jobs chain their operators (JobOptions.setChaining(true), as Flink does by default)"
-      : "Sagebus jobs use its default JobOptions: no chaining, a queue and a thread per operator instance (Flink chains)");
+    System.out.println(switch (Chaining.fromJson(chaining)) {
+      case ALL -> "Sagebus jobs chain every operator they can (Chaining.ALL, as Flink does by default)";
+      case NONE -> "Sagebus jobs chain no operator: a queue and a thread per operator instance (Chaining.NONE; Flink chains)";
+      case ASYNC_SINKS -> "Sagebus jobs use its default chaining: a sink reading a mapAsync runs on the thread that emits its"
+        + " results, every other operator instance has a queue and a thread (Flink chains every operator)";
+    });
     System.out.println(transport.equals("native")
       ? "Sagebus's Vertx prefers Netty's native transport (epoll on Linux x86_64; --sagebus-transport nio for NIO)"
       : "Sagebus's Vertx uses NIO (--sagebus-transport nio)");
@@ -160,7 +166,7 @@ public final class FlinkComparison {
     return quick ? w.quickRecords : w.records;
   }
 
-  private static JsonObject runChild(String engine, Workload w, boolean quick, String delay, boolean chaining, String transport,
+  private static JsonObject runChild(String engine, Workload w, boolean quick, String delay, String chaining, String transport,
                                      Path logDir,
                                      int round)
     throws IOException, InterruptedException {

@@ -2,6 +2,7 @@ package io.sagebus.benchmarks.flink;
 
 import io.sagebus.AsyncFunction;
 import io.sagebus.AsyncOrder;
+import io.sagebus.Chaining;
 import io.sagebus.DataStream;
 import io.sagebus.EnvironmentOptions;
 import io.sagebus.JobOptions;
@@ -65,7 +66,10 @@ final class SagebusCases {
   /** System property: {@code native} (default) or {@code nio}, the transport the Sagebus side's Vertx prefers. */
   static final String TRANSPORT = "sagebus.bench.transport";
 
-  /** System property: {@code true} submits the job with {@code JobOptions.setChaining(true)} (Sagebus's default is off). */
+  /**
+   * System property: the job's chaining, {@code none}, {@code async-sinks} or {@code all} (or {@code true} / {@code false});
+   * unset, Sagebus's default ({@code async-sinks}).
+   */
   static final String CHAINING = "sagebus.bench.chaining";
 
   /**
@@ -196,7 +200,10 @@ final class SagebusCases {
     });
 
     long t0 = System.nanoTime();
-    JobResult result = env.submit(new JobOptions().setChaining(Boolean.getBoolean(CHAINING))).await().completion().await();
+    String mode = System.getProperty(CHAINING);
+    Chaining chaining = mode == null ? JobOptions.DEFAULT_CHAINING
+      : Chaining.fromJson(mode.equals("true") || mode.equals("false") ? Boolean.valueOf(mode) : mode);
+    JobResult result = env.submit(new JobOptions().setChaining(chaining)).await().completion().await();
     double jobSeconds = (System.nanoTime() - t0) / 1e9;
     if (result.status() != JobStatus.COMPLETED || seen.sum() != n) {
       throw new IllegalStateException("expected " + n + " records at the sink of a COMPLETED job, saw " + seen.sum() + ": "
@@ -212,7 +219,7 @@ final class SagebusCases {
       .put("firstRecordClock", "from submit()")
       .mergeIn(progress.figures(t0))
       .put("engineReadySeconds", engineReady)
-      .put("chaining", Boolean.getBoolean(CHAINING))
+      .put("chaining", chaining.toJson())
       .put("transport", transport)
       .put("peakRecordsInFlight", result.peakRecordsInFlight())
       .put("maxRecordsInFlight", result.maxRecordsInFlight());
