@@ -22,6 +22,8 @@ final class SinkProgress {
   /** Clock at the first record (index 0) and at records tenth, 2 tenth, ... records (indexes 1..10). */
   private final long[] marks = new long[11];
   private long seen;
+  /** The count at which {@link #record()} calls {@link #check} next. */
+  private long nextCheck = 1;
   /** Written after each mark: what the reader reads first. */
   private volatile long lastMark;
 
@@ -39,6 +41,19 @@ final class SinkProgress {
   /** Counts one record at the sink; on the sink's one thread. */
   void record() {
     long c = ++seen;
+    if (c >= nextCheck) {
+      check(c);
+    }
+  }
+
+  /**
+   * Takes a mark at the first record and at each tenth. It is also called at each power of two before the first tenth,
+   * so that the JIT sees {@link #record()}'s branch taken while it profiles the sink: a branch never seen taken is
+   * compiled as a trap, and the first tenth would then send the engine's compiled record path (into which the sink's
+   * function is inlined, shared with the other operators' instances in Sagebus) back to the interpreter until it is
+   * compiled again, a cost of the measurement, not of the engine.
+   */
+  private void check(long c) {
     if (c == 1 || c % tenth == 0) {
       int i = (int) Math.min(10, c / tenth);
       if (marks[i] == 0) {
@@ -46,6 +61,7 @@ final class SinkProgress {
         lastMark = marks[i];
       }
     }
+    nextCheck = c < tenth ? Math.min(2 * c, tenth) : c + tenth;
   }
 
   /**
