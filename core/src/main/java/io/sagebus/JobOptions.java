@@ -2,6 +2,8 @@ package io.sagebus;
 
 import io.vertx.core.json.JsonObject;
 
+import java.util.Objects;
+
 /**
  * Limits of one job: how many records may be in flight, how deep each operator's input queue is, and
  * which operators are chained.
@@ -135,7 +137,7 @@ public class JobOptions {
    * @return this
    */
   public JobOptions setChaining(Chaining chaining) {
-    this.chaining = java.util.Objects.requireNonNull(chaining, "chaining");
+    this.chaining = Objects.requireNonNull(chaining, "chaining");
     return this;
   }
 

@@ -4,6 +4,7 @@ import io.sagebus.impl.pipeline.CollectionBatch;
 import io.sagebus.impl.pipeline.LogicalNode;
 import io.sagebus.impl.pipeline.PipelineCompiler;
 
+import io.sagebus.Chaining;
 import io.sagebus.Job;
 import io.sagebus.JobFailedException;
 import io.sagebus.JobOptions;
@@ -157,13 +158,13 @@ public final class JobImpl implements Job {
 
   /**
    * {@return whether the operator runs chained to its upstream operator under the job's chaining}: every operator that
-   * may be ({@link #chainable}) with {@link io.sagebus.Chaining#ALL}, only a sink reading a mapAsync with
-   * {@link io.sagebus.Chaining#ASYNC_SINKS}, none with {@link io.sagebus.Chaining#NONE}.
+   * may be ({@link #chainable}) with {@link Chaining#ALL}, only a sink reading a mapAsync with
+   * {@link Chaining#ASYNC_SINKS}, none with {@link Chaining#NONE}.
    *
    * @param mode the job's chaining
    * @param n    an operator
    */
-  static boolean chained(io.sagebus.Chaining mode, LogicalNode n) {
+  static boolean chained(Chaining mode, LogicalNode n) {
     return switch (mode) {
       case NONE -> false;
       case ALL -> chainable(n);
