@@ -17,8 +17,8 @@ public enum Chaining {
   /**
    * Only a sink whose input is a {@code mapAsync} (the same parallelism, no key, no rebalance) is chained to it: it runs
    * on the thread that emits the {@code mapAsync}'s results, as Flink's async operator emits into its chain. There a
-   * queue and a thread would only add a wake-up per result (measured: 8-10% of a 5 ms-call pipeline's CPU, and 0.4% of
-   * its throughput, BENCHMARKS.md); a sink that blocks then delays the emission of the next results, and with them the
+   * queue and a thread would only add a wake-up per result (measured: 8-20% of the CPU of a pipeline of 5 ms calls, and up
+   * to a few thousandths of its throughput, BENCHMARKS.md); a sink that blocks then delays the emission of the next results, and with them the
    * slots of new calls, as a full queue in front of it would. The default.
    */
   ASYNC_SINKS,
