@@ -37,8 +37,8 @@ public enum Chaining {
   }
 
   /**
-   * {@return the mode a JSON value names: {@code "none"}, {@code "async-sinks"} or {@code "all"}, or a boolean ({@code
-   * true} is {@link #ALL}, {@code false} {@link #NONE})}
+   * {@return the mode a JSON value names: {@code "none"}, {@code "async-sinks"} or {@code "all"} (in any case, with
+   * {@code _} for {@code -} too), or a boolean ({@code true} is {@link #ALL}, {@code false} {@link #NONE})}
    *
    * @param value the JSON value
    * @throws IllegalArgumentException when it names no mode
@@ -48,8 +48,9 @@ public enum Chaining {
       return b ? ALL : NONE;
     }
     if (value instanceof String s) {
+      String name = s.trim().toLowerCase(Locale.ROOT).replace('_', '-'); // "ASYNC_SINKS", as the constant is spelled, too
       for (Chaining c : values()) {
-        if (c.toJson().equals(s.trim().toLowerCase(Locale.ROOT))) {
+        if (c.toJson().equals(name)) {
           return c;
         }
       }

@@ -321,6 +321,7 @@ class ChainingTest {
     assertThat(new JobOptions(new JsonObject().put("chaining", false)).getChaining()).isEqualTo(Chaining.NONE);
     assertThat(new JobOptions(new JsonObject().put("chaining", true))).isEqualTo(on);
     assertThat(new JobOptions(new JsonObject().put("chaining", "none")).getChaining()).isEqualTo(Chaining.NONE);
+    assertThat(new JobOptions(new JsonObject().put("chaining", "ASYNC_SINKS")).getChaining()).isEqualTo(Chaining.ASYNC_SINKS);
     assertThat(catchThrowableOfType(IllegalArgumentException.class,
       () -> new JobOptions(new JsonObject().put("chaining", "sometimes")))).hasMessageContaining("sometimes");
     assertThat(new JobOptions(on.toJson())).isEqualTo(on);
