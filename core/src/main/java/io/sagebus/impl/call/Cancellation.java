@@ -15,6 +15,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * thread (one added while it cancels, on the adding thread). Thread-safe, and lock-free but for
  * {@link #future()}. A call registers while it is in flight and leaves when it has its outcome, so
  * a long-lived signal (a job's) holds only the calls in flight.
+ * <p>
+ * A listener first takes a free slot of a few, the adding thread's own first (a job's operators each
+ * make one sync call at a time, from threads of their own): one compare-and-set to come in and one to
+ * leave, on a cache line that the other threads' slots do not share. Only when every slot is taken
+ * (many calls in flight from one thread) does it go to a concurrent set, whose shared count every
+ * thread's adds and removes would otherwise all update.
  */
 public final class Cancellation {
 
@@ -33,12 +39,21 @@ public final class Cancellation {
 
   private static final VarHandle LISTENERS;
   private static final VarHandle REASON;
+  private static final VarHandle SLOTS;
+  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Listener[].class);
+  /** Slots, a power of two. */
+  private static final int SLOT_COUNT = 4;
+  /** Array elements between two slots: 64 bytes or more, so that no two share a cache line. */
+  private static final int SPACING = 16;
+  /** What {@link #add} returns for a listener that went to the set. */
+  private static final int IN_SET = -1;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       LISTENERS = lookup.findVarHandle(Cancellation.class, "listeners", Set.class);
       REASON = lookup.findVarHandle(Cancellation.class, "reason", String.class);
+      SLOTS = lookup.findVarHandle(Cancellation.class, "slots", Listener[].class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -51,6 +66,8 @@ public final class Cancellation {
    * after), so it is told exactly once.
    */
   private volatile Set<Listener> listeners;
+  /** The slots ({@code SLOT_COUNT} of them, {@code SPACING} elements apart), made on the first {@link #add}. */
+  private volatile Listener[] slots;
   private volatile String reason;
   private Promise<Void> promise;
 
@@ -85,6 +102,15 @@ public final class Cancellation {
     if (!REASON.compareAndSet(this, (String) null, r)) {
       return false;
     }
+    Listener[] s = slots;
+    if (s != null) {
+      for (int i = 0; i < SLOT_COUNT * SPACING; i += SPACING) {
+        Listener l = (Listener) SLOT.getAndSet(s, i, (Listener) null);
+        if (l != null) {
+          l.cancelled(r);
+        }
+      }
+    }
     Set<Listener> all = listeners;
     if (all != null) {
       for (Listener l : all) {
@@ -117,12 +143,30 @@ public final class Cancellation {
    * Adds a listener, told at once (on this thread) if already cancelled.
    *
    * @param listener the listener
+   * @return where it went, for {@link #remove(Listener, int)}
    */
-  public void add(Listener listener) {
+  public int add(Listener listener) {
     String already = reason;
     if (already != null) {
       listener.cancelled(already);
-      return;
+      return IN_SET;
+    }
+    Listener[] s = slots;
+    if (s == null) {
+      Listener[] made = new Listener[SLOT_COUNT * SPACING];
+      s = SLOTS.compareAndSet(this, (Listener[]) null, made) ? made : slots;
+    }
+    int first = RequestIds.stripe(Thread.currentThread().threadId()); // the thread's, as for its request ids
+    for (int k = 0; k < SLOT_COUNT; k++) {
+      int i = ((first + k) & (SLOT_COUNT - 1)) * SPACING;
+      if (SLOT.getVolatile(s, i) == null && SLOT.compareAndSet(s, i, (Listener) null, listener)) {
+        // Cancelled meanwhile: the canceller may have gone past it. Whoever empties the slot tells it.
+        already = reason;
+        if (already != null && SLOT.compareAndSet(s, i, listener, (Listener) null)) {
+          listener.cancelled(already);
+        }
+        return i;
+      }
     }
     Set<Listener> all = listeners;
     if (all == null) {
@@ -135,6 +179,7 @@ public final class Cancellation {
     if (already != null && all.remove(listener)) {
       listener.cancelled(already);
     }
+    return IN_SET;
   }
 
   /**
@@ -143,16 +188,50 @@ public final class Cancellation {
    * @param listener the listener
    */
   public void remove(Listener listener) {
+    Listener[] s = slots;
+    if (s != null) {
+      for (int i = 0; i < SLOT_COUNT * SPACING; i += SPACING) {
+        if (SLOT.getVolatile(s, i) == listener && SLOT.compareAndSet(s, i, listener, (Listener) null)) {
+          return;
+        }
+      }
+    }
     Set<Listener> all = listeners;
     if (all != null) {
       all.remove(listener);
     }
   }
 
+  /**
+   * Removes a listener from where {@link #add} put it.
+   *
+   * @param listener the listener
+   * @param where    what {@link #add} returned for it
+   */
+  public void remove(Listener listener, int where) {
+    if (where == IN_SET) {
+      Set<Listener> all = listeners;
+      if (all != null) {
+        all.remove(listener);
+      }
+    } else {
+      SLOT.compareAndSet(slots, where, listener, (Listener) null); // else the canceller took it, and tells it
+    }
+  }
+
   /** {@return the listeners in it now} */
   int listening() {
+    int n = 0;
+    Listener[] s = slots;
+    if (s != null) {
+      for (int i = 0; i < SLOT_COUNT * SPACING; i += SPACING) {
+        if (SLOT.getVolatile(s, i) != null) {
+          n++;
+        }
+      }
+    }
     Set<Listener> all = listeners;
-    return all == null ? 0 : all.size();
+    return n + (all == null ? 0 : all.size());
   }
 
   /** {@return a future completed once cancelled} */

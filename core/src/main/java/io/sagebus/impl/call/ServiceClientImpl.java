@@ -26,6 +26,7 @@ import io.sagebus.ServiceOptions;
 import io.sagebus.ServiceStats;
 import io.sagebus.ServiceThrottledException;
 import io.sagebus.ServiceTimeoutException;
+import io.vertx.core.Completable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -57,9 +58,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -77,9 +76,7 @@ public final class ServiceClientImpl implements ServiceClient {
   private final String environment;
   private final ServiceRegistry ownRegistry;
   private final String caller;
-  /** Request ids are this prefix, a dash and a sequence number. */
-  private final String idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + "-";
-  private final AtomicLong sequence = new AtomicLong();
+  private final RequestIds requestIds = new RequestIds();
 
   private ServiceClientImpl(Vertx vertx, String environment, ServiceRegistry ownRegistry, String caller) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -164,7 +161,7 @@ public final class ServiceClientImpl implements ServiceClient {
       : sync ? eo.getSyncTimeout() : eo.getAsyncTimeout();
     long budget = timeout.toMillis();
     CallScope scope = CallScope.current();
-    String requestId = idPrefix + sequence.incrementAndGet();
+    String requestId = requestIds.next();
     String from = caller;
     if (scope != null) {
       from = scope.service();
@@ -249,8 +246,15 @@ public final class ServiceClientImpl implements ServiceClient {
     }
     if (parent != null && !handle.future().isComplete()) {
       Cancellation.Listener listener = (Cancellation.Listener) handle;
-      parent.add(listener);
-      handle.future().onComplete(ar -> parent.remove(listener));
+      int where = parent.add(listener);
+      if (handle == call) {
+        call.ends().leave(parent, where);
+      } else {
+        handle.future().onComplete((r, e) -> parent.remove(listener, where));
+      }
+    }
+    if (call.end != null) {
+      call.promise.future().onComplete(call.end);
     }
     if (call.trace != null) {
       handle.future().onComplete(call.trace::ended);
@@ -408,8 +412,12 @@ public final class ServiceClientImpl implements ServiceClient {
     Throttle throttle = registration.throttle();
     Future<T> outcome = throttle == null ? send.get() : permit(throttle, ops, call).compose(v -> send.get());
     if (metered) {
-      long t0 = started;
-      outcome.onComplete(ar -> ops.callEnded(call.method, t0, call.attempts, ar.failed() ? ar.cause() : null));
+      if (outcome == call.promise.future()) {
+        call.ends().meter(ops, started); // with the call's other end-of-call work, in one listener
+      } else {
+        long t0 = started;
+        outcome.onComplete((r, e) -> ops.callEnded(call.method, t0, call.attempts, e));
+      }
     }
     return outcome;
   }
@@ -539,6 +547,43 @@ public final class ServiceClientImpl implements ServiceClient {
     return new ServiceNotFoundException(service, environment, reg == null ? List.of() : reg.names());
   }
 
+  /**
+   * What a call does once it has its outcome, as one listener of its future instead of one per task (each listener of
+   * a Vert.x future is an object or two more per call, and a sync call's path is short enough for them to show): the
+   * caller-side meters, and leaving the cancellation it followed. Set up before the listener is added.
+   */
+  private static final class End<T> implements Completable<T> {
+    private final Call<T> call;
+    private ServiceOps ops;
+    private long started;
+    private Cancellation followed;
+    private int where;
+
+    End(Call<T> call) {
+      this.call = call;
+    }
+
+    void meter(ServiceOps ops, long started) {
+      this.ops = ops;
+      this.started = started;
+    }
+
+    void leave(Cancellation followed, int where) {
+      this.followed = followed;
+      this.where = where;
+    }
+
+    @Override
+    public void complete(T result, Throwable failure) {
+      if (ops != null) {
+        ops.callEnded(call.method, started, call.attempts, failure);
+      }
+      if (followed != null) {
+        followed.remove(call, where);
+      }
+    }
+  }
+
   /** One call: its attempts, backoff and single outcome; its own handle when nothing stands between it and its caller. */
   private final class Call<T> implements CallHandle<T>, Cancellation.Listener {
     final String service;
@@ -569,6 +614,8 @@ public final class ServiceClientImpl implements ServiceClient {
     Tracing.CallTrace trace;
     /** Its service's direct path when the call may take it, else {@code null} (the bus). */
     DirectCalls direct;
+    /** What is done once it has its outcome (caller-side meters, leaving its cancellation), or {@code null}: none. */
+    End<T> end;
 
     Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
          RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker, String address) {
@@ -588,6 +635,14 @@ public final class ServiceClientImpl implements ServiceClient {
 
     long remainingMillis() {
       return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    }
+
+    /** {@return its end-of-call work, made on first use} */
+    End<T> ends() {
+      if (end == null) {
+        end = new End<>(this);
+      }
+      return end;
     }
 
     /**
@@ -654,14 +709,14 @@ public final class ServiceClientImpl implements ServiceClient {
       // Passed by reference locally: a retryable call keeps its own arguments and sends a copy per attempt.
       CallRequest request = new CallRequest(method, policy == null ? args : args.copy(), requestId, remaining, from);
       (direct == null ? vertx.eventBus().request(address, request, delivery)
-        : direct.request(vertx, address, request, delivery)).onComplete(ar -> {
+        : direct.request(vertx, address, request, delivery)).onComplete((Message<Object> reply, Throwable failure) -> {
         if (attempt != null) {
-          attempt.ended(ar);
+          attempt.ended(failure == null ? Future.succeededFuture(reply) : Future.failedFuture(failure));
         }
-        if (ar.succeeded()) {
-          replied(ar.result());
+        if (failure == null) {
+          replied(reply);
         } else {
-          failed(ar.cause(), wholeBudget);
+          failed(failure, wholeBudget);
         }
       });
     }

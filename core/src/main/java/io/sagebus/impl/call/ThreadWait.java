@@ -1,8 +1,7 @@
 package io.sagebus.impl.call;
 
-import io.vertx.core.AsyncResult;
+import io.vertx.core.Completable;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.internal.ContextInternal;
 
 import java.util.concurrent.locks.LockSupport;
@@ -15,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@code await} throws it) when the thread is interrupted before or while it waits. On a thread with a context (a
  * Vert.x virtual-thread verticle) it is {@code await} itself, which lets the context run other tasks meanwhile.
  */
-final class ThreadWait implements Handler<AsyncResult<Object>> {
+final class ThreadWait implements Completable<Object> {
 
   private final Thread thread = Thread.currentThread();
   private volatile boolean done;
@@ -54,7 +53,7 @@ final class ThreadWait implements Handler<AsyncResult<Object>> {
   }
 
   @Override
-  public void handle(AsyncResult<Object> ar) {
+  public void complete(Object result, Throwable failure) {
     done = true;
     LockSupport.unpark(thread);
   }

@@ -84,7 +84,7 @@ class CancellationSignalTest {
   @Test
   void listenersAddedAndRemovedOnSeveralThreadsWhileItIsCancelledAreEachToldAtMostOnceAndTheOnesInItExactlyOnce()
     throws Exception {
-    int threads = 4;
+    int threads = 6; // more than its slots: some listeners go to the set
     int perThread = 20_000;
     for (int round = 0; round < 20; round++) {
       Cancellation c = new Cancellation();
@@ -104,10 +104,13 @@ class CancellationSignalTest {
             go.await();
             for (int i = 0; i < perThread; i++) {
               Counting l = new Counting();
-              c.add(l);
+              int where = c.add(l);
               added.incrementAndGet();
-              if (i % 2 == 0) {
+              if (i % 4 == 0) {
                 c.remove(l); // a call that had its outcome
+                mineLeft.add(l);
+              } else if (i % 4 == 2) {
+                c.remove(l, where); // the same, from where it went
                 mineLeft.add(l);
               } else {
                 mineKept.add(l);
@@ -139,6 +142,25 @@ class CancellationSignalTest {
         }
       }
     }
+  }
+
+  @Test
+  void manyListenersFromOneThreadOutgrowItsSlotsAndEachIsToldOnceOrRemovedFromWhereItWent() {
+    Cancellation c = new Cancellation();
+    List<Counting> in = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      Counting l = new Counting();
+      int where = c.add(l);
+      if (i % 3 == 0) {
+        c.remove(l, where);
+      } else {
+        in.add(l);
+      }
+    }
+    assertThat(c.listening()).isEqualTo(in.size());
+    c.cancel("stop");
+    assertThat(in).allSatisfy(l -> assertThat(l.told).hasValue(1));
+    assertThat(c.listening()).isZero();
   }
 
   @Test
