@@ -1,6 +1,7 @@
 package io.sagebus.impl.call;
 
 import io.netty.util.concurrent.FastThreadLocal;
+import io.sagebus.impl.ThreadStripes;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 
@@ -41,8 +42,9 @@ public final class Cancellation {
   private static final VarHandle REASON;
   private static final VarHandle SLOTS;
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Listener[].class);
-  /** Slots, a power of two. */
-  private static final int SLOT_COUNT = 4;
+  private static final int SLOT_BITS = 2;
+  /** Slots. */
+  private static final int SLOT_COUNT = 1 << SLOT_BITS;
   /** Array elements between two slots: 64 bytes or more, so that no two share a cache line. */
   private static final int SPACING = 16;
   /** What {@link #add} returns for a listener that went to the set. */
@@ -156,7 +158,7 @@ public final class Cancellation {
       Listener[] made = new Listener[SLOT_COUNT * SPACING];
       s = SLOTS.compareAndSet(this, (Listener[]) null, made) ? made : slots;
     }
-    int first = RequestIds.stripe(Thread.currentThread().threadId()); // the thread's, as for its request ids
+    int first = ThreadStripes.current(SLOT_BITS);
     for (int k = 0; k < SLOT_COUNT; k++) {
       int i = ((first + k) & (SLOT_COUNT - 1)) * SPACING;
       if (SLOT.getVolatile(s, i) == null && SLOT.compareAndSet(s, i, (Listener) null, listener)) {

@@ -1,5 +1,7 @@
 package io.sagebus.impl.call;
 
+import io.sagebus.impl.ThreadStripes;
+
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -11,8 +13,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 final class RequestIds {
 
-  /** Counters, a power of two. */
-  private static final int STRIPES = 8;
+  private static final int STRIPE_BITS = 3;
+  /** Counters. */
+  private static final int STRIPES = 1 << STRIPE_BITS;
   /** Longs per counter: 128 bytes, so that no two counters share a cache line (or a prefetched pair of lines). */
   private static final int SPACING = 16;
 
@@ -21,19 +24,8 @@ final class RequestIds {
 
   /** {@return a new request id} */
   String next() {
-    int stripe = stripe(Thread.currentThread().threadId());
+    int stripe = ThreadStripes.current(STRIPE_BITS);
     long count = counters.incrementAndGet(stripe * SPACING);
     return prefix + (count * STRIPES + stripe);
-  }
-
-  /**
-   * {@return the counter of a thread, 0 to 7: its id, mixed, so that threads made one after another spread (also the
-   * first slot a thread tries in a {@link Cancellation})}
-   *
-   * @param threadId the thread's id
-   */
-  static int stripe(long threadId) {
-    long h = threadId * 0x9E3779B97F4A7C15L;
-    return (int) (h >>> 61) & (STRIPES - 1);
   }
 }

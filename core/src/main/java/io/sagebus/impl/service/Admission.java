@@ -1,18 +1,31 @@
 package io.sagebus.impl.service;
 
+import io.sagebus.impl.ThreadStripes;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The admission part of a service instance: at most {@code maxConcurrency} calls hold a slot and
  * at most {@code maxQueued} wait for one; beyond that a call is refused (OVERLOADED), and once the
- * instance stops every call is (STOPPING). Thread-safe: the consumer admits on its event loop,
- * runners hand slots on from their own threads.
+ * instance stops every call is (STOPPING). Thread-safe: callers admit on their own threads (the consumer's
+ * event loop, or a caller in this JVM on the direct path), runners hand slots on from theirs.
+ * <p>
+ * While a slot is free and nobody waits, a call takes one with a compare-and-set of the slot count, and
+ * gives it back with one, without the lock: with a job's operator instances calling on several threads at
+ * once, every call taking and giving back the instance's lock (twice a call, with its runner's thread) was
+ * a visible part of the call. The lock guards the queue, the batched items and stopping. Whoever writes one
+ * of the counts another side reads writes first and reads after (a caller queueing: the waiting count, then
+ * the slots; a slot given back: the slots, then the waiting count), so that of two racing sides at least
+ * one sees the other: no call waits while a slot is free, no slot is taken past the limit or after the
+ * instance stopped, and the instance is idle only once no call holds a slot.
  */
 final class Admission {
 
@@ -28,21 +41,55 @@ final class Admission {
     STOPPING
   }
 
+  private static final VarHandle ACTIVE;
+  /** Lists of the calls holding a slot, by the thread that admitted them: 2^this of them. */
+  private static final int STRIPE_BITS = 2;
+
+  static {
+    try {
+      ACTIVE = MethodHandles.lookup().findVarHandle(Admission.class, "active", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final int maxConcurrency;
   private final int maxQueued;
+  private final Consumer<Invocation> handOn;
   private final ReentrantLock lock = new ReentrantLock();
+  /** Under the lock. */
   private final ArrayDeque<Invocation> queue = new ArrayDeque<>();
-  /** Invocations holding a slot: an intrusive list (no hashing per call), read when a drain times out. */
-  private final Invocation executing = Invocation.sentinel();
-  private int active;
-  /** Items of batched methods admitted and not yet answered: they take a place each, but no slot. */
-  private int items;
-  private boolean stopping;
+  /**
+   * Invocations holding a slot: intrusive lists (no hashing per call), each guarded by its own monitor, read
+   * when a cancel looks for a request id and when a drain times out.
+   */
+  private final Invocation[] executing = new Invocation[1 << STRIPE_BITS];
+  /** Calls holding a slot: changed by compare-and-set only. */
+  @SuppressWarnings("unused")
+  private volatile int active;
+  /** The queue's size: written under the lock, read without it. */
+  private volatile int waiting;
+  /** Items of batched methods admitted and not yet answered: they take a place each, but no slot. Written under the lock. */
+  private volatile int items;
+  /** Written under the lock. */
+  private volatile boolean stopping;
+  /** Under the lock. */
   private Promise<Void> idle;
 
-  Admission(int maxConcurrency, int maxQueued) {
+  /**
+   * @param maxConcurrency the slots
+   * @param maxQueued      the queue places
+   * @param handOn         runs a queued call that a slot was handed to outside {@link #next(Invocation)} (when a call
+   *                       that took a slot without the lock gives it back because the instance began to stop or a
+   *                       batched item came meanwhile): it holds the slot, as a call {@code next} returns does
+   */
+  Admission(int maxConcurrency, int maxQueued, Consumer<Invocation> handOn) {
     this.maxConcurrency = maxConcurrency;
     this.maxQueued = maxQueued;
+    this.handOn = handOn;
+    for (int i = 0; i < executing.length; i++) {
+      executing[i] = Invocation.sentinel();
+    }
   }
 
   int maxConcurrency() {
@@ -55,21 +102,97 @@ final class Admission {
 
   /** {@return what becomes of the call} */
   Outcome admit(Invocation inv) {
+    if (waiting == 0 && items == 0 && !stopping && takeSlot()) {
+      // Read after the slot was taken: a stop, a batched item or a queued call that came meanwhile saw it, or is seen.
+      if (!stopping && items == 0) {
+        link(inv);
+        return Outcome.RUN;
+      }
+      // A stop or a batched item came meanwhile: give the slot back (to a call that queued meanwhile, if one did)
+      // and decide under the lock, as any call then is.
+      Invocation handedOn = giveBack();
+      if (handedOn != null) {
+        handOn.accept(handedOn);
+      }
+    }
     lock.lock();
     try {
-      Outcome refused = refusal();
-      if (refused != null) {
-        return refused;
+      if (stopping) {
+        return Outcome.STOPPING;
       }
-      if (active < maxConcurrency) {
-        active++;
-        executing.link(inv);
+      int w = waiting;
+      if (active + w + items >= maxConcurrency + maxQueued) {
+        return Outcome.FULL;
+      }
+      waiting = w + 1; // first: a slot given back from now on looks at the queue
+      if (w == 0 && takeSlot()) {
+        waiting = w;
+        link(inv);
         return Outcome.RUN;
+      }
+      if (w + 1 + items > maxQueued) {
+        // Every slot taken after all (one was taken without the lock since the check above), and no queue place.
+        waiting = w;
+        return Outcome.FULL;
       }
       queue.add(inv);
       return Outcome.QUEUED;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** {@return whether this took a free slot} */
+  private boolean takeSlot() {
+    int a;
+    while ((a = active) < maxConcurrency) {
+      if (ACTIVE.compareAndSet(this, a, a + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Gives a slot back: to the first queued call, which now holds it, when one waits.
+   *
+   * @return that call, or {@code null}
+   */
+  private Invocation giveBack() {
+    ACTIVE.getAndAdd(this, -1);
+    if (waiting == 0 && !stopping) {
+      return null; // read after the slot was given back: a call queueing meanwhile finds it free
+    }
+    lock.lock();
+    try {
+      Invocation next = null;
+      if (!queue.isEmpty() && takeSlot()) {
+        next = queue.poll();
+        waiting = queue.size();
+        link(next);
+      }
+      idleIfDone();
+      return next;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Adds a call that took a slot to the list of its admitting thread. */
+  private void link(Invocation inv) {
+    int stripe = ThreadStripes.current(STRIPE_BITS);
+    Invocation list = executing[stripe];
+    synchronized (list) {
+      inv.stripe = stripe;
+      list.link(inv);
+    }
+  }
+
+  /** Removes a call from the list of calls holding a slot, if it is in it. */
+  private void unlink(Invocation inv) {
+    Invocation list = executing[inv.stripe];
+    synchronized (list) {
+      inv.unlink();
     }
   }
 
@@ -83,12 +206,16 @@ final class Admission {
   Outcome hold(Invocation inv) {
     lock.lock();
     try {
-      Outcome refused = refusal();
-      if (refused != null) {
-        return refused;
+      if (stopping) {
+        return Outcome.STOPPING;
       }
-      items++;
-      executing.link(inv);
+      int i = items;
+      items = i + 1; // first: a call taking a slot without the lock from now on takes the lock instead
+      if (active + waiting + i >= maxConcurrency + maxQueued) {
+        items = i;
+        return Outcome.FULL;
+      }
+      link(inv);
       return Outcome.RUN;
     } finally {
       lock.unlock();
@@ -101,9 +228,9 @@ final class Admission {
    * @param inv the item's call
    */
   void released(Invocation inv) {
+    unlink(inv);
     lock.lock();
     try {
-      inv.unlink();
       items--;
       idleIfDone();
     } finally {
@@ -111,14 +238,7 @@ final class Admission {
     }
   }
 
-  /** Under the lock: {@return STOPPING or FULL when a call is refused now, else {@code null}} */
-  private Outcome refusal() {
-    if (stopping) {
-      return Outcome.STOPPING;
-    }
-    return active + queue.size() + items >= maxConcurrency + maxQueued ? Outcome.FULL : null;
-  }
-
+  /** Under the lock: completes {@link #idle()} once stopped and no call holds a slot or a place. */
   private void idleIfDone() {
     if (stopping && active == 0 && items == 0 && idle != null) {
       idle.tryComplete();
@@ -132,20 +252,8 @@ final class Admission {
    * @return the call that now holds the slot, or {@code null}
    */
   Invocation next(Invocation done) {
-    lock.lock();
-    try {
-      done.unlink();
-      Invocation next = queue.poll();
-      if (next == null) {
-        active--;
-        idleIfDone();
-      } else {
-        executing.link(next);
-      }
-      return next;
-    } finally {
-      lock.unlock();
-    }
+    unlink(done);
+    return giveBack();
   }
 
   /**
@@ -156,9 +264,10 @@ final class Admission {
   List<Invocation> stop() {
     lock.lock();
     try {
-      stopping = true;
+      stopping = true; // first: a slot taken without the lock from now on is given back
       List<Invocation> dropped = new ArrayList<>(queue);
       queue.clear();
+      waiting = 0;
       idle = Promise.promise();
       idleIfDone();
       return dropped;
@@ -197,16 +306,16 @@ final class Admission {
           queued.add(inv);
         }
       }
-      for (Invocation inv : executing.linked()) {
-        if (requestId.equals(inv.requestId)) {
-          running = running.isEmpty() ? new ArrayList<>(1) : running;
-          running.add(inv);
-        }
-      }
-      return new Found(queued, running);
     } finally {
       lock.unlock();
     }
+    for (Invocation inv : executing()) {
+      if (requestId.equals(inv.requestId)) {
+        running = running.isEmpty() ? new ArrayList<>(1) : running;
+        running.add(inv);
+      }
+    }
+    return new Found(queued, running);
   }
 
   /**
@@ -220,32 +329,23 @@ final class Admission {
 
   /** {@return the calls holding a slot now} */
   List<Invocation> executing() {
-    lock.lock();
-    try {
-      return executing.linked();
-    } finally {
-      lock.unlock();
+    List<Invocation> all = new ArrayList<>();
+    for (Invocation list : executing) {
+      synchronized (list) {
+        all.addAll(list.linked());
+      }
     }
+    return all;
   }
 
   /** {@return calls holding a slot now} */
   int active() {
-    lock.lock();
-    try {
-      return active;
-    } finally {
-      lock.unlock();
-    }
+    return active;
   }
 
   /** {@return items of batched methods held now (waiting for their batch or in it)} */
   int items() {
-    lock.lock();
-    try {
-      return items;
-    } finally {
-      lock.unlock();
-    }
+    return items;
   }
 
   /** {@return calls waiting for a slot now} */

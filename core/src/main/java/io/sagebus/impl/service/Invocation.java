@@ -74,6 +74,8 @@ final class Invocation {
   private Scope traceScope;
   private Invocation prev;
   private Invocation next;
+  /** The list of calls holding a slot it is in: the admission's stripe (guarded as the list is). */
+  int stripe;
 
   Invocation(Message<Object> message, String service, String method, ServiceMethods.Bound bound, long received,
              long deadline, String requestId, boolean sagebusCaller, ServiceOps.ServerMeters meter, Recorder recorder) {

@@ -135,7 +135,7 @@ public final class ServiceInstance implements DirectCalls.Target {
     this.registry = registry;
     this.address = Protocol.serviceAddress(environment, definition.name());
     ServiceOptions opts = definition.options();
-    this.admission = new Admission(opts.getMaxConcurrency(), opts.getMaxQueued());
+    this.admission = new Admission(opts.getMaxConcurrency(), opts.getMaxQueued(), this::handedOn);
   }
 
   /** {@return the address it consumes} */
@@ -689,11 +689,16 @@ public final class ServiceInstance implements DirectCalls.Target {
   private void release(Invocation done) {
     Invocation next = admission.next(done);
     if (next != null) {
-      if (next.blocking()) {
-        dispatch(next);
-      } else {
-        loop.runOnContext(v -> runOnLoop(next));
-      }
+      handedOn(next);
+    }
+  }
+
+  /** Runs a queued invocation a slot was handed to. */
+  private void handedOn(Invocation next) {
+    if (next.blocking()) {
+      dispatch(next);
+    } else {
+      loop.runOnContext(v -> runOnLoop(next));
     }
   }
 
