@@ -253,7 +253,7 @@ public final class ServiceClientImpl implements ServiceClient {
         handle.future().onComplete((r, e) -> parent.remove(listener, where));
       }
     }
-    if (call.end != null) {
+    if (call.end != null && !call.endAdded) {
       call.promise.future().onComplete(call.end);
     }
     if (call.trace != null) {
@@ -319,7 +319,12 @@ public final class ServiceClientImpl implements ServiceClient {
       case HIT -> metrics.cacheHit();
       case MISS -> {
         metrics.cacheMiss();
-        guardedAndMetered(registration, call).onComplete(ar -> {
+        Future<T> sent = guardedAndMetered(registration, call);
+        if (call.end != null) {
+          sent.onComplete(call.end); // the meters first, then the callers sharing it, as without a cache
+          call.endAdded = true;
+        }
+        sent.onComplete(ar -> {
           if (ar.succeeded()) {
             lookup.succeeded(ar.result());
           } else {
@@ -616,6 +621,8 @@ public final class ServiceClientImpl implements ServiceClient {
     DirectCalls direct;
     /** What is done once it has its outcome (caller-side meters, leaving its cancellation), or {@code null}: none. */
     End<T> end;
+    /** Whether {@link #end} listens to its outcome already. */
+    boolean endAdded;
 
     Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
          RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker, String address) {

@@ -121,7 +121,7 @@ final class Admission {
         return Outcome.STOPPING;
       }
       int w = waiting;
-      if (active + w + items >= maxConcurrency + maxQueued) {
+      if (places(active, w, items)) {
         return Outcome.FULL;
       }
       waiting = w + 1; // first: a slot given back from now on looks at the queue
@@ -130,7 +130,7 @@ final class Admission {
         link(inv);
         return Outcome.RUN;
       }
-      if (w + 1 + items > maxQueued) {
+      if ((long) w + 1 + items > maxQueued) {
         // Every slot taken after all (one was taken without the lock since the check above), and no queue place.
         waiting = w;
         return Outcome.FULL;
@@ -140,6 +140,14 @@ final class Admission {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * {@return whether calls holding a slot, waiting and batched items fill every place (slots and queue), in long
+   * arithmetic: limits near {@code Integer.MAX_VALUE} mean "no limit" to a user, not an overflow}
+   */
+  private boolean places(int holding, int queued, int held) {
+    return (long) holding + queued + held >= (long) maxConcurrency + maxQueued;
   }
 
   /** {@return whether this took a free slot} */
@@ -211,7 +219,7 @@ final class Admission {
       }
       int i = items;
       items = i + 1; // first: a call taking a slot without the lock from now on takes the lock instead
-      if (active + waiting + i >= maxConcurrency + maxQueued) {
+      if (places(active, waiting, i)) {
         items = i;
         return Outcome.FULL;
       }

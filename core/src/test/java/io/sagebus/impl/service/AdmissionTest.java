@@ -138,6 +138,19 @@ class AdmissionTest {
   }
 
   @Test
+  void limitsAsLargeAsAnIntMeanNoLimitRatherThanOverflowing() {
+    Admission admission = new Admission(Integer.MAX_VALUE, 1000, inv -> {
+    });
+    for (int i = 0; i < 100; i++) {
+      assertThat(admission.admit(call("c" + i))).isEqualTo(Admission.Outcome.RUN);
+    }
+    Admission queueing = new Admission(1, Integer.MAX_VALUE, inv -> {
+    });
+    assertThat(queueing.admit(call("a"))).isEqualTo(Admission.Outcome.RUN);
+    assertThat(queueing.admit(call("b"))).isEqualTo(Admission.Outcome.QUEUED);
+  }
+
+  @Test
   void afterAStopItAdmitsNothingAndIsIdleOnceTheLastSlotIsGivenBack() throws Exception {
     Admission admission = new Admission(2, 2, inv -> {
     });
