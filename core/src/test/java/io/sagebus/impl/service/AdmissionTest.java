@@ -109,6 +109,76 @@ class AdmissionTest {
   }
 
   @Test
+  void batchedItemsHeldAndReleasedMeanwhileLeaveNoCallWaitingAndEveryAdmittedCallRunsOnce() throws Exception {
+    int callers = 4;
+    int holders = 2;
+    int perThread = 20_000;
+    for (int round = 0; round < 5; round++) {
+      Runner runner = new Runner();
+      Admission admission = new Admission(2, 4, runner.handedOn::add);
+      AtomicInteger admitted = new AtomicInteger();
+      AtomicInteger held = new AtomicInteger();
+      CountDownLatch go = new CountDownLatch(1);
+      ExecutorService pool = Executors.newFixedThreadPool(callers + holders);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < callers; t++) {
+          int thread = t;
+          done.add(pool.submit(() -> {
+            go.await();
+            for (int i = 0; i < perThread; i++) {
+              Invocation inv = call(thread + "-" + i);
+              Admission.Outcome outcome = admission.admit(inv);
+              if (outcome == Admission.Outcome.RUN || outcome == Admission.Outcome.QUEUED) {
+                admitted.incrementAndGet();
+              }
+              if (outcome == Admission.Outcome.RUN) {
+                runner.run(admission, inv);
+              }
+              Invocation h;
+              while ((h = runner.handedOn.poll()) != null) {
+                runner.run(admission, h);
+              }
+            }
+            return null;
+          }));
+        }
+        for (int t = 0; t < holders; t++) {
+          int thread = t;
+          done.add(pool.submit(() -> {
+            go.await();
+            for (int i = 0; i < perThread; i++) {
+              Invocation item = call("item-" + thread + "-" + i);
+              if (admission.hold(item) == Admission.Outcome.RUN) {
+                held.incrementAndGet();
+                admission.released(item);
+              }
+            }
+            return null;
+          }));
+        }
+        go.countDown();
+        for (Future<?> f : done) {
+          f.get(120, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      Invocation h;
+      while ((h = runner.handedOn.poll()) != null) {
+        runner.run(admission, h);
+      }
+      assertThat(held.get()).as("batched items held").isPositive();
+      assertThat(runner.mostRunning.get()).as("calls holding a slot at once").isLessThanOrEqualTo(2);
+      assertThat(runner.ran.get()).as("every admitted call ran once").isEqualTo(admitted.get());
+      assertThat(admission.active()).isZero();
+      assertThat(admission.items()).isZero();
+      assertThat(admission.queued()).isZero();
+      assertThat(admission.executing()).isEmpty();
+    }
+  }
+
+  @Test
   void callsHoldingASlotAreFoundByRequestIdAndListedWhateverThreadAdmittedThem() throws Exception {
     Admission admission = new Admission(4, 1, inv -> {
     });
