@@ -172,6 +172,31 @@ class CancellationTest {
     assertAllStopped("job.cancel()", cancelledAt);
   }
 
+  @Test
+  void anOperatorInterruptedWhileItWaitsForASyncCallStillHasTheCallCancelledWithItsJob() throws Exception {
+    // A cancelled job interrupts its operators' threads first and cancels their calls a moment later: a sync call
+    // whose caller stopped waiting must still be in the job's signal then.
+    io.sagebus.impl.call.Cancellation jobCalls = new io.sagebus.impl.call.Cancellation();
+    java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread operator = Thread.ofVirtual().start(() -> {
+      io.sagebus.impl.call.Cancellation.setAmbient(jobCalls);
+      try {
+        env.services().call("top", CallOptions.create().timeout(Duration.ofSeconds(60)), "o");
+      } catch (Throwable t) {
+        ended.set(t);
+      } finally {
+        io.sagebus.impl.call.Cancellation.setAmbient(null);
+      }
+    });
+    awaitAllStarted();
+    operator.interrupt();
+    operator.join(GENEROUS.toMillis());
+    assertThat(ended.get()).as("the interrupted wait").isInstanceOf(InterruptedException.class);
+    long cancelledAt = System.nanoTime();
+    jobCalls.cancel("job j was cancelled");
+    assertAllStopped("interrupted operator, then its job's cancel", cancelledAt);
+  }
+
   /** A service whose Future method ends only when its call is cancelled, and a blocking one that counts its runs. */
   public static final class Holding {
     final AtomicInteger told = new AtomicInteger();

@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A cancellation signal that calls listen to: a service invocation's (the calls it makes), a job's
@@ -36,7 +37,16 @@ public final class Cancellation {
   }
 
   /** The signal of the operator running on this thread (its job's), for calls made without a service scope. */
-  private static final FastThreadLocal<Cancellation> AMBIENT = new FastThreadLocal<>();
+  private static final FastThreadLocal<Ambient> AMBIENT = new FastThreadLocal<>();
+
+  /**
+   * An operator thread's signal, and the slot its calls take first: handed out in turn as operator threads start,
+   * so that a job's instances calling at once each have a slot of their own. (By thread id alone, two of four often
+   * shared one; a call then found it taken, and that branch, unseen while the JIT profiled the first calls, sent the
+   * whole compiled call path back to the interpreter to be compiled again.)
+   */
+  private record Ambient(Cancellation signal, int slot) {
+  }
 
   private static final VarHandle LISTENERS;
   private static final VarHandle REASON;
@@ -72,6 +82,8 @@ public final class Cancellation {
   private volatile Listener[] slots;
   private volatile String reason;
   private Promise<Void> promise;
+  /** Operator threads that took this signal as theirs: the next one's first slot. */
+  private final AtomicInteger ambientThreads = new AtomicInteger();
 
   /** A signal not cancelled yet. */
   public Cancellation() {
@@ -81,7 +93,8 @@ public final class Cancellation {
    * {@return the signal calls made on this thread outside a service method follow, or {@code null}}
    */
   public static Cancellation ambient() {
-    return AMBIENT.get();
+    Ambient a = AMBIENT.get();
+    return a == null ? null : a.signal;
   }
 
   /**
@@ -90,7 +103,8 @@ public final class Cancellation {
    * @param cancellation the signal, or {@code null} to clear it
    */
   public static void setAmbient(Cancellation cancellation) {
-    AMBIENT.set(cancellation);
+    AMBIENT.set(cancellation == null ? null
+      : new Ambient(cancellation, cancellation.ambientThreads.getAndIncrement() & (SLOT_COUNT - 1)));
   }
 
   /**
@@ -158,10 +172,13 @@ public final class Cancellation {
       Listener[] made = new Listener[SLOT_COUNT * SPACING];
       s = SLOTS.compareAndSet(this, (Listener[]) null, made) ? made : slots;
     }
-    int first = ThreadStripes.current(SLOT_BITS);
+    Ambient a = AMBIENT.get();
+    int first = a != null && a.signal == this ? a.slot : ThreadStripes.current(SLOT_BITS);
     for (int k = 0; k < SLOT_COUNT; k++) {
       int i = ((first + k) & (SLOT_COUNT - 1)) * SPACING;
-      if (SLOT.getVolatile(s, i) == null && SLOT.compareAndSet(s, i, (Listener) null, listener)) {
+      // A compare-and-set alone: reading the slot first made the JIT assume it always empty, and the first taken
+      // slot threw away the compiled call path it is inlined into (ServiceClientImpl.start).
+      if (SLOT.compareAndSet(s, i, (Listener) null, listener)) {
         // Cancelled meanwhile: the canceller may have gone past it. Whoever empties the slot tells it.
         already = reason;
         if (already != null && SLOT.compareAndSet(s, i, listener, (Listener) null)) {

@@ -142,8 +142,24 @@ public final class ServiceClientImpl implements ServiceClient {
         + Thread.currentThread().getName() + " (a Vert.x event-loop or worker thread): use callAsync(...) and "
         + "compose the Future, or call from a virtual thread (a verticle deployed with ThreadingModel.VIRTUAL_THREAD)");
     }
-    Future<T> f = this.<T>start(service, options, args, true).future();
-    return ThreadWait.await(f);
+    CallHandle<T> handle = this.<T>start(service, options, args, true);
+    try {
+      return ThreadWait.await(handle.future());
+    } finally {
+      if (handle instanceof Call<T> call && call.followed != null) {
+        Cancellation followed = call.followed;
+        int where = call.where;
+        if (call.promise.future().isComplete()) {
+          // Left on the caller's thread, before its next call takes the same slot: the thread completing the call
+          // may still be running the call's listeners when this thread, finding the outcome there, goes on.
+          followed.remove(call, where);
+        } else {
+          // The wait ended without the outcome (this thread was interrupted, as a cancelled job's operators are):
+          // the call still follows the cancellation (the job's cancel reaches it after the interrupt) until it ends.
+          call.promise.future().onComplete((r, e) -> followed.remove(call, where));
+        }
+      }
+    }
   }
 
   private <T> CallHandle<T> start(String service, CallOptions options, Object[] args, boolean sync) {
@@ -247,7 +263,10 @@ public final class ServiceClientImpl implements ServiceClient {
     if (parent != null && !handle.future().isComplete()) {
       Cancellation.Listener listener = (Cancellation.Listener) handle;
       int where = parent.add(listener);
-      if (handle == call) {
+      if (handle == call && sync) {
+        call.followed = parent; // call() leaves it once the outcome is there
+        call.where = where;
+      } else if (handle == call) {
         call.ends().leave(parent, where);
       } else {
         handle.future().onComplete((r, e) -> parent.remove(listener, where));
@@ -623,6 +642,10 @@ public final class ServiceClientImpl implements ServiceClient {
     End<T> end;
     /** Whether {@link #end} listens to its outcome already. */
     boolean endAdded;
+    /** For a sync call: the cancellation it follows, which its caller leaves once it has the outcome; else null. */
+    Cancellation followed;
+    /** Where {@link #followed} holds it. */
+    int where;
 
     Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
          RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker, String address) {
