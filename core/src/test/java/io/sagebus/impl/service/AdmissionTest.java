@@ -34,6 +34,14 @@ class AdmissionTest {
     final ConcurrentLinkedQueue<Invocation> handedOn = new ConcurrentLinkedQueue<>();
     final List<Invocation> seen = java.util.Collections.synchronizedList(new ArrayList<>());
 
+    /** Runs the queued calls a slot was handed to outside {@code next}. */
+    void runHandedOn(Admission admission) {
+      Invocation h;
+      while ((h = handedOn.poll()) != null) {
+        run(admission, h);
+      }
+    }
+
     void run(Admission admission, Invocation inv) {
       while (inv != null) {
         int now = running.incrementAndGet();
@@ -43,6 +51,14 @@ class AdmissionTest {
         running.decrementAndGet();
         inv = admission.next(inv);
       }
+    }
+  }
+
+  /** Lets the threads go at once, and waits for them all. */
+  private static void startAndAwait(CountDownLatch go, List<Future<?>> done) throws Exception {
+    go.countDown();
+    for (Future<?> f : done) {
+      f.get(120, TimeUnit.SECONDS);
     }
   }
 
@@ -78,25 +94,16 @@ class AdmissionTest {
                 case FULL -> full.incrementAndGet();
                 case STOPPING -> throw new AssertionError("not stopping");
               }
-              Invocation h;
-              while ((h = runner.handedOn.poll()) != null) {
-                runner.run(admission, h);
-              }
+              runner.runHandedOn(admission);
             }
             return null;
           }));
         }
-        go.countDown();
-        for (Future<?> f : done) {
-          f.get(120, TimeUnit.SECONDS);
-        }
+        startAndAwait(go, done);
       } finally {
         pool.shutdownNow();
       }
-      Invocation h;
-      while ((h = runner.handedOn.poll()) != null) {
-        runner.run(admission, h);
-      }
+      runner.runHandedOn(admission);
       assertThat(runner.mostRunning.get()).as("calls holding a slot at once").isLessThanOrEqualTo(2);
       assertThat(mostQueued.get()).as("calls waiting at once").isLessThanOrEqualTo(3);
       assertThat(runner.ran.get()).as("every admitted call ran once").isEqualTo(admitted.get());
@@ -135,10 +142,7 @@ class AdmissionTest {
               if (outcome == Admission.Outcome.RUN) {
                 runner.run(admission, inv);
               }
-              Invocation h;
-              while ((h = runner.handedOn.poll()) != null) {
-                runner.run(admission, h);
-              }
+              runner.runHandedOn(admission);
             }
             return null;
           }));
@@ -157,17 +161,11 @@ class AdmissionTest {
             return null;
           }));
         }
-        go.countDown();
-        for (Future<?> f : done) {
-          f.get(120, TimeUnit.SECONDS);
-        }
+        startAndAwait(go, done);
       } finally {
         pool.shutdownNow();
       }
-      Invocation h;
-      while ((h = runner.handedOn.poll()) != null) {
-        runner.run(admission, h);
-      }
+      runner.runHandedOn(admission);
       assertThat(held.get()).as("batched items held").isPositive();
       assertThat(runner.mostRunning.get()).as("calls holding a slot at once").isLessThanOrEqualTo(2);
       assertThat(runner.ran.get()).as("every admitted call ran once").isEqualTo(admitted.get());
