@@ -24,8 +24,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Cancellation that reaches nested calls, in one JVM: three services, each calling the next and then
- * sleeping 30 s; a cancel at the top (by the caller's handle, by the caller's deadline, by
- * {@code job.cancel()}) stops all three: their threads are interrupted, no code after the sleep runs,
+ * blocking 30 s (a wait for an event that never comes); a cancel at the top (by the caller's handle, by the caller's deadline, by
+ * {@code job.cancel()}) stops all three: their threads are interrupted, no code after the wait runs,
  * and no instance has a call in flight or queued.
  */
 @ExtendWith(VertxExtension.class)
@@ -41,14 +41,14 @@ class CancellationTest {
   static final class Probe {
     final Map<String, AtomicInteger> started = new ConcurrentHashMap<>();
     final Map<String, Long> interruptedAt = new ConcurrentHashMap<>();
-    final AtomicInteger afterSleep = new AtomicInteger();
+    final AtomicInteger afterWait = new AtomicInteger();
 
     int started(String service) {
       return started.computeIfAbsent(service, s -> new AtomicInteger()).get();
     }
   }
 
-  /** Calls the next service of the chain (if any), then sleeps 30 s. */
+  /** Calls the next service of the chain (if any), then blocks 30 s waiting for an event that never comes. */
   public static final class Chained implements ServiceLifecycle {
     private final String next;
     private final Probe probe;
@@ -66,21 +66,22 @@ class CancellationTest {
 
     /**
      * @param token anything
-     * @return never, unless the sleep ends
+     * @return never, unless the wait times out
      * @throws InterruptedException when cancelled
      */
     public String process(String token) throws InterruptedException {
       probe.started.computeIfAbsent(context.name(), s -> new AtomicInteger()).incrementAndGet();
       if (next != null) {
-        context.services().callAsync(next, token); // a nested call in flight while this one sleeps
+        context.services().callAsync(next, token); // a nested call in flight while this one waits
       }
       try {
-        Thread.sleep(30_000);
+        // Blocking work that only a cancel (an interrupt) ends: nothing ever releases this latch.
+        new CountDownLatch(1).await(30, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         probe.interruptedAt.put(context.name(), System.nanoTime());
         throw e;
       }
-      probe.afterSleep.incrementAndGet();
+      probe.afterWait.incrementAndGet();
       return token;
     }
   }
@@ -106,7 +107,7 @@ class CancellationTest {
     await("all three started").atMost(GENEROUS).until(() -> CHAIN.stream().allMatch(s -> probe.started(s) == 1));
   }
 
-  /** All three interrupted, nothing after the sleep, nothing in flight or queued: prints how long it took. */
+  /** All three interrupted, nothing after the wait, nothing in flight or queued: prints how long it took. */
   private void assertAllStopped(String how, long cancelledAt) {
     await("all three interrupted").atMost(GENEROUS).until(() -> probe.interruptedAt.size() == CHAIN.size());
     long last = probe.interruptedAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
@@ -116,7 +117,7 @@ class CancellationTest {
       ServiceStats stats = env.services().stats(s).await();
       return stats.inFlight() == 0 && stats.queued() == 0;
     }));
-    assertThat(probe.afterSleep.get()).as("code after the sleep ran").isZero();
+    assertThat(probe.afterWait.get()).as("code after the wait ran").isZero();
     for (String s : CHAIN) {
       ServiceStats stats = env.services().stats(s).await();
       // A caller that gave up at its deadline has its call counted DEADLINE_EXCEEDED; one cancelled by its
@@ -163,7 +164,7 @@ class CancellationTest {
           return callService("top", CallOptions.create().timeout(Duration.ofSeconds(60)), value);
         }
       })
-      .sink(v -> probe.afterSleep.incrementAndGet());
+      .sink(v -> probe.afterWait.incrementAndGet());
     Job job = env.submit().await();
     awaitAllStarted();
     long cancelledAt = System.nanoTime();
