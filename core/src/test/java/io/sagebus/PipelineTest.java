@@ -366,6 +366,52 @@ class PipelineTest {
     assertThat(calls.get()).isBetween(2, 5);
   }
 
+  /** Answers on its event loop: at once for an even number, after a 1 ms timer for an odd one. */
+  public static class LoopAnswers implements ServiceLifecycle {
+    private Vertx vertx;
+
+    @Override
+    public void setup(ServiceContext context) {
+      vertx = context.vertx();
+    }
+
+    /**
+     * @param i a number
+     * @return {@code i}, answered on the service's event loop
+     */
+    public Future<Integer> process(Integer i) {
+      return i % 2 == 0 ? Future.succeededFuture(i) : vertx.timer(1).map(x -> i);
+    }
+  }
+
+  @Test
+  void mapAsyncHearsEveryCompletionOfCallsAnsweredOnSeveralEventLoops() {
+    // Completions on an event loop wake the operator once the loop's run of tasks is over; two services answer on
+    // loops of their own, often several at once, while the operator's thread keeps waiting for a free slot.
+    env.registerService("left", LoopAnswers.class, new ServiceOptions().setMaxConcurrency(64));
+    env.registerService("right", LoopAnswers.class, new ServiceOptions().setMaxConcurrency(64));
+    int n = 4_000;
+    List<Integer> expected = IntStream.range(0, n).boxed().toList();
+    List<Integer> ordered = new CopyOnWriteArrayList<>();
+    List<Integer> unordered = new CopyOnWriteArrayList<>();
+    AsyncFunction<Integer, Integer> either = new AsyncFunction<>() {
+      @Override
+      public Future<Integer> execute(Integer i) {
+        return callServiceAsync(i % 3 == 0 ? "left" : "right", i);
+      }
+    };
+    env.fromBatch(expected).mapAsync(either, 3, AsyncOrder.ORDERED).sink(ordered::add);
+    env.fromBatch(expected).mapAsync(either, 16, AsyncOrder.UNORDERED).sink(unordered::add);
+    try {
+      env.submit().await().completion().await(2, TimeUnit.MINUTES);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("the job did not end: " + ordered.size() + " and " + unordered.size() + " of " + n
+        + " records came out", e);
+    }
+    assertThat(ordered).containsExactlyElementsOf(expected);
+    assertThat(unordered).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
   @Test
   void mapAsyncKeepsOrderWhenAskedAndBoundsItsCalls() {
     env.registerService("echo", EchoService.class, new ServiceOptions().setMaxConcurrency(16));

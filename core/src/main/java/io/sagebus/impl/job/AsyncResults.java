@@ -1,7 +1,11 @@
 package io.sagebus.impl.job;
 
+import io.netty.channel.SingleThreadEventLoop;
 import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -20,6 +24,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * async operator yields to its mailbox: then a completion wakes that thread alone, instead of the
  * emitter thread, which would wake the starter in turn. A completion wakes whoever waits in the role
  * only then: results that complete together are emitted in one go.
+ * <p>
+ * A completion on an event loop (a service's {@code Future} method answering there) wakes that thread once the
+ * loop's current run of tasks is over, not at once: the calls whose timers or replies the loop handles in one run
+ * wake it once, instead of one wake-up each as the thread keeps catching up with the loop (on this machine a wake-up
+ * costs the waking loop about 25 µs, time the loop's other completions and the calls it runs wait behind; measured:
+ * 0.926 to 0.946 of a 5 ms service's bound, BENCHMARKS.md).
  */
 abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
 
@@ -55,6 +65,19 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
   private volatile Thread waiter;
   /** The operator's emitter thread, once started. */
   private volatile Thread emitterThread;
+  /** Whether a wake-up is queued on an event loop to run after its current run of tasks ({@link #wake()}). */
+  private volatile boolean wakeQueued;
+  private final Runnable queuedWake = this::queuedWake;
+
+  private static final VarHandle WAKE_QUEUED;
+
+  static {
+    try {
+      WAKE_QUEUED = MethodHandles.lookup().findVarHandle(AsyncResults.class, "wakeQueued", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   AsyncResults(int capacity) {
     this.capacity = capacity;
@@ -200,8 +223,31 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
   void beforePark() {
   }
 
-  /** Wakes the thread waiting for a result, if any. */
+  /**
+   * Wakes the thread waiting for a result: at once, or on an event loop's thread once that loop's current run of
+   * tasks is over (one wake-up for every completion of that run; see the class comment).
+   */
   final void wake() {
+    ContextInternal context = ContextInternal.current();
+    if (context != null && context.isEventLoopContext() && context.inThread()
+      && context.nettyEventLoop() instanceof SingleThreadEventLoop loop) {
+      // A wake-up already queued (here or by another loop) runs after this completion and finds it.
+      if (!wakeQueued && WAKE_QUEUED.compareAndSet(this, false, true)) {
+        loop.executeAfterEventLoopIteration(queuedWake);
+      }
+      return;
+    }
+    wakeNow();
+  }
+
+  /** A queued wake-up: completions from now on queue another, then the waiting thread is woken. */
+  private void queuedWake() {
+    wakeQueued = false;
+    wakeNow();
+  }
+
+  /** Wakes the thread waiting for a result, if any, now. */
+  private void wakeNow() {
     Thread w = waiter;
     if (w != null) {
       LockSupport.unpark(w);
