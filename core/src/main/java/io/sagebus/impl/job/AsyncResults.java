@@ -6,6 +6,7 @@ import io.vertx.core.internal.ContextInternal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -233,7 +234,11 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
       && context.nettyEventLoop() instanceof SingleThreadEventLoop loop) {
       // A wake-up already queued (here or by another loop) runs after this completion and finds it.
       if (!wakeQueued && WAKE_QUEUED.compareAndSet(this, false, true)) {
-        loop.executeAfterEventLoopIteration(queuedWake);
+        try {
+          loop.executeAfterEventLoopIteration(queuedWake);
+        } catch (RejectedExecutionException e) {
+          queuedWake(); // the loop is shutting down: now, and the next completion queues again
+        }
       }
       return;
     }
