@@ -13,19 +13,16 @@ import java.util.concurrent.TimeUnit;
  * two hops to an event loop per call, which wake it when it sleeps. Here a deadline is an entry in a
  * list, added and removed under a lock, and one Vert.x timer is armed for the earliest deadline the
  * list knows. A deadline later than the armed one arms nothing, and an entry whose call was answered is
- * only marked, without the lock or the timer: when the timer fires, it expires the entries that are due and
- * not marked, drops the marked ones and arms itself again for the earliest one left. As the calls of one
- * environment mostly have the same budget, the timer fires about once per budget, however many calls come
- * and go; yet every deadline fires when it is due, as the bus's own timer would.
+ * unlinked without touching the timer: when the timer fires, it expires the entries that are due and
+ * arms itself again for the earliest one left. As the calls of one environment mostly have the same
+ * budget, the timer fires about once per budget, however many calls come and go; yet every deadline
+ * fires when it is due, as the bus's own timer would.
  * <p>
- * Every call in the JVM adds an entry, from whichever thread makes it (event loops, operators, virtual
- * threads): so that they do not all take one lock, the entries are spread over stripes by the calling
- * thread, each stripe a list with its own lock and its own timer (twice as many stripes as processors,
- * rounded up to a power of two, at most 64). The thread that answers a call (usually another one, an event
- * loop) only marks its entry: the stripe's lock and list stay with the threads that add to it, which
- * unlink marked entries as they add, a few each time, so that a list holds about twice the calls waiting at
- * most (an answered entry removed under the lock by the answering thread moved the lock between two cores
- * every call: 5.7% of a {@code mapAsync} operator's time, BENCHMARKS.md).
+ * Every call in the JVM adds and removes an entry, from whichever thread makes it (event loops,
+ * operators, virtual threads): so that they do not all take one lock, the entries are spread over
+ * stripes by the calling thread, each stripe a list with its own lock and its own timer (twice as many
+ * stripes as processors, rounded up to a power of two, at most 64). An entry is removed from its own
+ * stripe, from any thread.
  */
 public final class DeadlineTimer {
 
@@ -36,8 +33,6 @@ public final class DeadlineTimer {
     private final long deadline;
     private final Runnable onExpiry;
     private final Stripe stripe;
-    /** Set when its call was answered: it never fires, and is unlinked by the next thread that passes it. */
-    private volatile boolean cancelled;
     private Entry prev;
     private Entry next;
 
@@ -78,30 +73,19 @@ public final class DeadlineTimer {
   }
 
   /**
-   * Drops a deadline whose call was answered, from any thread, without a lock: it will not fire unless it fires as
-   * it is dropped (its expiry must then find the call answered and do nothing, as a direct request's does). Nothing
-   * happens if it fired or was dropped already.
+   * Removes a deadline whose call was answered (nothing happens if it fired or was removed already), from any thread.
    *
    * @param e what {@link #schedule} returned
    */
   public void cancel(Entry e) {
-    e.cancelled = true;
+    e.stripe.cancel(e);
   }
 
-  /** {@return deadlines waiting now (not dropped, not fired)} */
+  /** {@return deadlines waiting now} */
   public int size() {
     int n = 0;
     for (Stripe stripe : stripes) {
       n += stripe.size();
-    }
-    return n;
-  }
-
-  /** {@return entries in the stripes' lists, dropped ones not unlinked yet included (for tests)} */
-  int linked() {
-    int n = 0;
-    for (Stripe stripe : stripes) {
-      n += stripe.linked();
     }
     return n;
   }
@@ -119,17 +103,14 @@ public final class DeadlineTimer {
 
   /** A list of deadlines under one lock, with one Vert.x timer armed for the earliest. */
   private static final class Stripe {
-    /** How many entries an {@link #schedule} looks at for dropped ones to unlink. */
-    private static final int SWEEP = 2;
-    /** The sentinel of a circular list of the entries waiting, and of dropped ones not unlinked yet. */
+    /** The sentinel of a circular list of the entries waiting. */
     private final Entry head = new Entry(0, null, null);
-    /** Where the sweep for dropped entries goes on from: the last entry it kept, or the head. */
-    private Entry cursor = head;
     private Vertx vertx;
     private boolean armed;
     /** The deadline the armed timer fires for, {@link System#nanoTime()} based. */
     private long armedAt;
     private long timerId = -1;
+    private int size;
     private boolean closed;
 
     Stripe() {
@@ -143,11 +124,11 @@ public final class DeadlineTimer {
         if (closed) {
           return null;
         }
-        sweep();
         e.prev = head.prev;
         e.next = head;
         head.prev.next = e;
         head.prev = e;
+        size++;
         if (!armed || deadline - armedAt < 0) {
           arm(vertx, deadline);
         }
@@ -155,38 +136,14 @@ public final class DeadlineTimer {
       return e;
     }
 
-    /** Under the lock: looks at the next {@link #SWEEP} entries after the cursor, unlinking the dropped ones. */
-    private void sweep() {
-      for (int i = 0; i < SWEEP; i++) {
-        Entry e = cursor.next;
-        if (e == head) {
-          cursor = head; // a lap done: from the start again next time
-          return;
-        }
-        if (e.cancelled) {
-          unlink(e);
-        } else {
-          cursor = e;
-        }
+    synchronized void cancel(Entry e) {
+      if (e.next != null) {
+        unlink(e);
       }
-    }
-
-    synchronized int linked() {
-      int n = 0;
-      for (Entry e = head.next; e != head; e = e.next) {
-        n++;
-      }
-      return n;
     }
 
     synchronized int size() {
-      int n = 0;
-      for (Entry e = head.next; e != head; e = e.next) {
-        if (!e.cancelled) {
-          n++;
-        }
-      }
-      return n;
+      return size;
     }
 
     /** Under the lock: arms the Vert.x timer for {@code deadline}, in place of the one armed. */
@@ -214,9 +171,7 @@ public final class DeadlineTimer {
         long earliest = 0;
         for (Entry e = head.next; e != head; ) {
           Entry next = e.next;
-          if (e.cancelled) {
-            unlink(e);
-          } else if (e.deadline - now <= 0) {
+          if (e.deadline - now <= 0) {
             unlink(e);
             due.add(e.onExpiry);
           } else if (!left || e.deadline - earliest < 0) {
@@ -235,13 +190,11 @@ public final class DeadlineTimer {
     }
 
     private void unlink(Entry e) {
-      if (e == cursor) {
-        cursor = e.prev;
-      }
       e.prev.next = e.next;
       e.next.prev = e.prev;
       e.prev = null;
       e.next = null;
+      size--;
     }
 
     void close() {
@@ -258,9 +211,7 @@ public final class DeadlineTimer {
         while (head.next != head) {
           Entry e = head.next;
           unlink(e);
-          if (!e.cancelled) {
-            left.add(e.onExpiry);
-          }
+          left.add(e.onExpiry);
         }
       }
       for (Runnable r : left) {
