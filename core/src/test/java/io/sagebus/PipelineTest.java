@@ -387,7 +387,8 @@ class PipelineTest {
   @Test
   void mapAsyncHearsEveryCompletionOfCallsAnsweredOnSeveralEventLoops() {
     // Completions on an event loop wake the operator once the loop's run of tasks is over; two services answer on
-    // loops of their own, often several at once, while the operator's thread keeps waiting for a free slot.
+    // event-loop contexts of their own (usually two different loops), often several at once, while the operator's
+    // thread keeps waiting for a free slot.
     env.registerService("left", LoopAnswers.class, new ServiceOptions().setMaxConcurrency(64));
     env.registerService("right", LoopAnswers.class, new ServiceOptions().setMaxConcurrency(64));
     int n = 4_000;

@@ -28,9 +28,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>
  * A completion on an event loop (a service's {@code Future} method answering there) wakes that thread once the
  * loop's current run of tasks is over, not at once: the calls whose timers or replies the loop handles in one run
- * wake it once, instead of one wake-up each as the thread keeps catching up with the loop (on this machine a wake-up
- * costs the waking loop about 25 µs, time the loop's other completions and the calls it runs wait behind; measured:
- * 0.926 to 0.946 of a 5 ms service's bound, BENCHMARKS.md).
+ * wake it once, instead of one wake-up each as the thread keeps catching up with the loop (on the project's 2-core VM
+ * a wake-up costs the waking loop about 25 µs, time the loop's other completions and the calls it runs wait behind;
+ * measured: 0.926 to 0.946 of a 5 ms service's bound, BENCHMARKS.md).
  */
 abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
 
