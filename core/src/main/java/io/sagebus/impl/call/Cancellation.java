@@ -7,6 +7,7 @@ import io.vertx.core.Promise;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,9 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>
  * A listener first takes a free slot of a few, the adding thread's own first (a job's operators each
  * make one sync call at a time, from threads of their own): one compare-and-set to come in and one to
- * leave, on a cache line that the other threads' slots do not share. Only when every slot is taken
- * (many calls in flight from one thread) does it go to a concurrent set, whose shared count every
- * thread's adds and removes would otherwise all update.
+ * leave, on a cache line that the other threads' slots do not share. An operator thread whose slot is
+ * taken (a {@code mapAsync}'s, with many calls in flight) puts the rest in a block of places of its own,
+ * emptied by whichever thread ends the call (the loop that answers it). Only what no slot or block holds
+ * goes to a concurrent set, whose shared count every thread's adds and removes all update (with a
+ * hundred calls in flight from one operator thread, a tenth of its time and of the answering loop's).
  */
 public final class Cancellation {
 
@@ -40,12 +43,40 @@ public final class Cancellation {
   private static final FastThreadLocal<Ambient> AMBIENT = new FastThreadLocal<>();
 
   /**
-   * An operator thread's signal, and the slot its calls take first: handed out in turn as operator threads start,
-   * so that a job's instances calling at once each have a slot of their own. (By thread id alone, two of four often
-   * shared one; a call then found it taken, and that branch, unseen while the JIT profiled the first calls, sent the
-   * whole compiled call path back to the interpreter to be compiled again.)
+   * An operator thread's signal, the slot its calls take first and its {@link Block}. Slots are handed out in turn
+   * as operator threads start, so that a job's instances calling at once each have a slot of their own. (By thread id
+   * alone, two of four often shared one; a call then found it taken, and that branch, unseen while the JIT profiled
+   * the first calls, sent the whole compiled call path back to the interpreter to be compiled again.)
    */
-  private record Ambient(Cancellation signal, int slot) {
+  private static final class Ambient {
+    final Cancellation signal;
+    final int slot;
+    /** Made when its thread first has more than one call in flight (its thread's alone). */
+    Block block;
+
+    Ambient(Cancellation signal, int slot) {
+      this.signal = signal;
+      this.slot = slot;
+    }
+  }
+
+  /**
+   * An operator thread's own listeners, for its many calls in flight at once (a {@code mapAsync}'s): only that thread
+   * puts listeners in, into the next free place after the last it took (calls mostly end in the order they start, so
+   * that place is usually free); whoever removes one, or the canceller, empties its place. The thread's adds and the
+   * answering threads' removes touch places a line or more apart, and no count is shared.
+   */
+  private static final class Block {
+    /** Its places, after a cache line of padding (and followed by one). */
+    final Listener[] places = new Listener[BLOCK_SIZE + 2 * SPACING];
+    /** Its number in the signal, for {@link #add}'s answer. */
+    final int number;
+    /** Where its owner looks first for a free place (the owner's alone). */
+    int next;
+
+    Block(int number) {
+      this.number = number;
+    }
   }
 
   private static final VarHandle LISTENERS;
@@ -59,6 +90,11 @@ public final class Cancellation {
   private static final int SPACING = 16;
   /** What {@link #add} returns for a listener that went to the set. */
   private static final int IN_SET = -1;
+  /** Places of a {@link Block}: a power of two. */
+  private static final int BLOCK_BITS = 8;
+  private static final int BLOCK_SIZE = 1 << BLOCK_BITS;
+  /** Set in what {@link #add} returns for a listener in a block, with the block's number and the place below it. */
+  private static final int IN_BLOCK = 1 << 30;
 
   static {
     try {
@@ -84,6 +120,8 @@ public final class Cancellation {
   private Promise<Void> promise;
   /** Operator threads that took this signal as theirs: the next one's first slot. */
   private final AtomicInteger ambientThreads = new AtomicInteger();
+  /** The blocks of the operator threads that took this signal as theirs, by number (grows under this signal's lock). */
+  private volatile Block[] blocks = new Block[0];
 
   /** A signal not cancelled yet. */
   public Cancellation() {
@@ -107,6 +145,16 @@ public final class Cancellation {
       : new Ambient(cancellation, cancellation.ambientThreads.getAndIncrement() & (SLOT_COUNT - 1)));
   }
 
+  /** {@return a new block of this signal's, for an operator thread that takes it as its own} */
+  private synchronized Block newBlock() {
+    Block[] b = blocks;
+    Block made = new Block(b.length);
+    Block[] more = Arrays.copyOf(b, b.length + 1);
+    more[b.length] = made;
+    blocks = more;
+    return made;
+  }
+
   /**
    * Cancels: tells every listener once.
    *
@@ -122,6 +170,14 @@ public final class Cancellation {
     if (s != null) {
       for (int i = 0; i < SLOT_COUNT * SPACING; i += SPACING) {
         Listener l = (Listener) SLOT.getAndSet(s, i, (Listener) null);
+        if (l != null) {
+          l.cancelled(r);
+        }
+      }
+    }
+    for (Block b : blocks) {
+      for (int i = SPACING; i < SPACING + BLOCK_SIZE; i++) {
+        Listener l = (Listener) SLOT.getAndSet(b.places, i, (Listener) null);
         if (l != null) {
           l.cancelled(r);
         }
@@ -173,7 +229,8 @@ public final class Cancellation {
       s = SLOTS.compareAndSet(this, (Listener[]) null, made) ? made : slots;
     }
     Ambient a = AMBIENT.get();
-    int first = a != null && a.signal == this ? a.slot : ThreadStripes.current(SLOT_BITS);
+    boolean own = a != null && a.signal == this;
+    int first = own ? a.slot : ThreadStripes.current(SLOT_BITS);
     for (int k = 0; k < SLOT_COUNT; k++) {
       int i = ((first + k) & (SLOT_COUNT - 1)) * SPACING;
       // A compare-and-set alone: reading the slot first made the JIT assume it always empty, and the first taken
@@ -185,6 +242,17 @@ public final class Cancellation {
           listener.cancelled(already);
         }
         return i;
+      }
+      if (own) {
+        // Its own slot taken: its thread has calls in flight (a mapAsync's); the others' slots are theirs.
+        if (a.block == null) {
+          a.block = newBlock();
+        }
+        int where = addToBlock(a.block, listener);
+        if (where >= 0) {
+          return where;
+        }
+        own = false;
       }
     }
     Set<Listener> all = listeners;
@@ -201,6 +269,25 @@ public final class Cancellation {
     return IN_SET;
   }
 
+  /** {@return where the listener went in its thread's block, or -1 when the block is full} */
+  private int addToBlock(Block b, Listener listener) {
+    Listener[] places = b.places;
+    int start = b.next;
+    for (int k = 0; k < BLOCK_SIZE; k++) {
+      int i = SPACING + ((start + k) & (BLOCK_SIZE - 1));
+      if (SLOT.compareAndSet(places, i, (Listener) null, listener)) {
+        b.next = i - SPACING + 1;
+        // Cancelled meanwhile: the canceller may have gone past it. Whoever empties the place tells it.
+        String already = reason;
+        if (already != null && SLOT.compareAndSet(places, i, listener, (Listener) null)) {
+          listener.cancelled(already);
+        }
+        return IN_BLOCK | (b.number << BLOCK_BITS) | (i - SPACING);
+      }
+    }
+    return -1;
+  }
+
   /**
    * Removes a listener (a call that has its outcome).
    *
@@ -211,6 +298,13 @@ public final class Cancellation {
     if (s != null) {
       for (int i = 0; i < SLOT_COUNT * SPACING; i += SPACING) {
         if (SLOT.getVolatile(s, i) == listener && SLOT.compareAndSet(s, i, listener, (Listener) null)) {
+          return;
+        }
+      }
+    }
+    for (Block b : blocks) {
+      for (int i = SPACING; i < SPACING + BLOCK_SIZE; i++) {
+        if (SLOT.getVolatile(b.places, i) == listener && SLOT.compareAndSet(b.places, i, listener, (Listener) null)) {
           return;
         }
       }
@@ -226,15 +320,18 @@ public final class Cancellation {
    *
    * @param listener the listener
    * @param where    what {@link #add} returned for it
+   * @return whether it was still in it (else it is told, or was told, that the signal was cancelled)
    */
-  public void remove(Listener listener, int where) {
+  public boolean remove(Listener listener, int where) {
+    // Not in it any more: whoever took it out (the canceller, or an add that found the signal cancelled) tells it.
     if (where == IN_SET) {
       Set<Listener> all = listeners;
-      if (all != null) {
-        all.remove(listener);
-      }
+      return all != null && all.remove(listener);
+    } else if ((where & IN_BLOCK) != 0) {
+      Block b = blocks[(where & ~IN_BLOCK) >>> BLOCK_BITS];
+      return SLOT.compareAndSet(b.places, SPACING + (where & (BLOCK_SIZE - 1)), listener, (Listener) null);
     } else {
-      SLOT.compareAndSet(slots, where, listener, (Listener) null); // else the canceller took it, and tells it
+      return SLOT.compareAndSet(slots, where, listener, (Listener) null);
     }
   }
 
@@ -245,6 +342,13 @@ public final class Cancellation {
     if (s != null) {
       for (int i = 0; i < SLOT_COUNT * SPACING; i += SPACING) {
         if (SLOT.getVolatile(s, i) != null) {
+          n++;
+        }
+      }
+    }
+    for (Block b : blocks) {
+      for (int i = SPACING; i < SPACING + BLOCK_SIZE; i++) {
+        if (SLOT.getVolatile(b.places, i) != null) {
           n++;
         }
       }

@@ -179,4 +179,132 @@ class CancellationSignalTest {
     assertThat(first.told).hasValue(1);
     assertThat(c.listening()).isZero();
   }
+
+  @Test
+  void anOperatorThreadsManyListenersOutgrowItsBlockAndEachIsToldOnceOrRemovedFromWhereItWentOrByItself() {
+    Cancellation c = new Cancellation();
+    Cancellation.setAmbient(c);
+    try {
+      List<Counting> in = new ArrayList<>();
+      List<Counting> out = new ArrayList<>();
+      List<Counting> pending = new ArrayList<>();
+      List<Integer> pendingWhere = new ArrayList<>();
+      // More at once than a block holds (256): the rest go to the set; removed out of order, by where or by listener.
+      for (int i = 0; i < 700; i++) {
+        Counting l = new Counting();
+        pending.add(l);
+        pendingWhere.add(c.add(l));
+        if (i % 5 == 4) {
+          int k = (i * 7) % pending.size();
+          Counting gone = pending.remove(k);
+          int where = pendingWhere.remove(k);
+          if (i % 10 == 4) {
+            c.remove(gone, where);
+          } else {
+            c.remove(gone);
+          }
+          out.add(gone);
+        }
+      }
+      in.addAll(pending);
+      assertThat(c.listening()).isEqualTo(in.size());
+      c.cancel("stop");
+      assertThat(in).allSatisfy(l -> assertThat(l.told).hasValue(1));
+      assertThat(out).allSatisfy(l -> assertThat(l.told).hasValue(0));
+      assertThat(c.listening()).isZero();
+      Counting late = new Counting();
+      c.add(late);
+      assertThat(late.told).hasValue(1);
+      assertThat(c.listening()).isZero();
+    } finally {
+      Cancellation.setAmbient(null);
+    }
+  }
+
+  @Test
+  void operatorThreadsWithManyCallsInFlightEndedOnOtherThreadsWhileItIsCancelledAreEachToldOnceIfStillIn()
+    throws Exception {
+    int adders = 3;
+    int perThread = 30_000;
+    for (int round = 0; round < 10; round++) {
+      Cancellation c = new Cancellation();
+      CountDownLatch go = new CountDownLatch(1);
+      AtomicInteger added = new AtomicInteger();
+      List<List<Counting>> stillIn = new ArrayList<>();
+      java.util.Queue<Counting> removed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.Queue<Counting> notRemoved = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.concurrent.atomic.AtomicBoolean cancelReturned = new java.util.concurrent.atomic.AtomicBoolean();
+      AtomicInteger foundAfterCancel = new AtomicInteger();
+      List<java.util.concurrent.BlockingQueue<Object[]>> toEnd = new ArrayList<>();
+      ExecutorService pool = Executors.newFixedThreadPool(2 * adders);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < adders; t++) {
+          List<Counting> mine = new ArrayList<>();
+          stillIn.add(mine);
+          java.util.concurrent.BlockingQueue<Object[]> ends = new java.util.concurrent.LinkedBlockingQueue<>();
+          toEnd.add(ends);
+          int window = 50 + 150 * t; // calls in flight at once: within a block, and beyond it
+          done.add(pool.submit(() -> {
+            // An operator thread: its calls follow the job's signal, and another thread (the loop answering them)
+            // ends each once the operator is `window` calls further.
+            Cancellation.setAmbient(c);
+            try {
+              go.await();
+              java.util.ArrayDeque<Object[]> inFlight = new java.util.ArrayDeque<>();
+              for (int i = 0; i < perThread; i++) {
+                Counting l = new Counting();
+                inFlight.add(new Object[] {l, c.add(l)});
+                added.incrementAndGet();
+                if (inFlight.size() > window) {
+                  ends.put(inFlight.poll());
+                }
+              }
+              for (Object[] e : inFlight) {
+                mine.add((Counting) e[0]);
+              }
+              ends.put(new Object[0]);
+            } finally {
+              Cancellation.setAmbient(null);
+            }
+            return null;
+          }));
+          done.add(pool.submit(() -> {
+            while (true) {
+              Object[] e = ends.take();
+              if (e.length == 0) {
+                return null;
+              }
+              boolean after = cancelReturned.get();
+              boolean took = c.remove((Counting) e[0], (Integer) e[1]);
+              (took ? removed : notRemoved).add((Counting) e[0]);
+              if (after && took) {
+                foundAfterCancel.incrementAndGet(); // the cancel left it in
+              }
+            }
+          }));
+        }
+        go.countDown();
+        while (added.get() < adders * perThread / 3) {
+          Thread.onSpinWait();
+        }
+        c.cancel("mid-way");
+        cancelReturned.set(true);
+        for (Future<?> f : done) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(foundAfterCancel).as("calls still in it after the cancel returned").hasValue(0);
+      for (List<Counting> ls : stillIn) {
+        assertThat(ls).allSatisfy(l -> assertThat(l.told.get()).as("a call still in flight").isEqualTo(1));
+      }
+      // Each call that ended was either taken out by its end (never told) or by the cancel (told once).
+      assertThat(removed).allSatisfy(l -> assertThat(l.told.get()).as("a call ended before the cancel").isZero());
+      assertThat(notRemoved).allSatisfy(l -> assertThat(l.told.get()).as("a call the cancel reached").isEqualTo(1));
+      assertThat(notRemoved).as("calls in flight when it was cancelled").isNotEmpty();
+      assertThat(c.listening()).isZero();
+    }
+  }
 }
