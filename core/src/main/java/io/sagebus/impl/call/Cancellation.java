@@ -95,12 +95,15 @@ public final class Cancellation {
   private static final int BLOCK_SIZE = 1 << BLOCK_BITS;
   /** Set in what {@link #add} returns for a listener in a block, with the block's number and the place below it. */
   private static final int IN_BLOCK = 1 << 30;
+  private static final Block[] NO_BLOCKS = new Block[0];
+  private static final VarHandle AMBIENT_THREADS;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       LISTENERS = lookup.findVarHandle(Cancellation.class, "listeners", Set.class);
       REASON = lookup.findVarHandle(Cancellation.class, "reason", String.class);
+      AMBIENT_THREADS = lookup.findVarHandle(Cancellation.class, "ambientThreads", int.class);
       SLOTS = lookup.findVarHandle(Cancellation.class, "slots", Listener[].class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
@@ -119,9 +122,9 @@ public final class Cancellation {
   private volatile String reason;
   private Promise<Void> promise;
   /** Operator threads that took this signal as theirs: the next one's first slot. */
-  private final AtomicInteger ambientThreads = new AtomicInteger();
+  private volatile int ambientThreads; // an int, not an AtomicInteger: every invocation makes a signal
   /** The blocks of the operator threads that took this signal as theirs, by number (grows under this signal's lock). */
-  private volatile Block[] blocks = new Block[0];
+  private volatile Block[] blocks = NO_BLOCKS;
 
   /** A signal not cancelled yet. */
   public Cancellation() {
@@ -142,7 +145,7 @@ public final class Cancellation {
    */
   public static void setAmbient(Cancellation cancellation) {
     AMBIENT.set(cancellation == null ? null
-      : new Ambient(cancellation, cancellation.ambientThreads.getAndIncrement() & (SLOT_COUNT - 1)));
+      : new Ambient(cancellation, (int) AMBIENT_THREADS.getAndAdd(cancellation, 1) & (SLOT_COUNT - 1)));
   }
 
   /** {@return a new block of this signal's, for an operator thread that takes it as its own} */
