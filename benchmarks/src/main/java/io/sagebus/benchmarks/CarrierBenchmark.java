@@ -45,7 +45,9 @@ public final class CarrierBenchmark {
     SYNC_P4("sync call, p4", 4, true, false, false),
     /** A {@code map} that adds one, parallelism 1. */
     MAP("map v + 1, p1", 1, false, false, false),
-    /** A {@code map} that loops {@value #ITERATIONS} times per record, parallelism 4. */
+    /** A {@code map} that loops {@value #ITERATIONS} times per record, parallelism 1. */
+    COMPUTE_MAP_P1("map computing, p1", 1, false, true, false),
+    /** The same at parallelism 4. */
     COMPUTE_MAP_P4("map computing, p4", 4, false, true, false),
     /** A sync call to a plain-value service that loops {@value #ITERATIONS} times per call, parallelism 4. */
     COMPUTE_SERVICE_P4("sync call, service computing, p4", 4, true, false, true);
