@@ -174,10 +174,11 @@ final class Report {
     System.out.println();
     System.out.println("Steady state: records / s at the sink from the record at a fifth of the run to the last, " + of
       + ". What a run pays once is left out: the JIT compiling a cold JVM's code (about half the CPU of its first second"
-      + " on 2 cores), the engine deploying the job, services starting. Longer runs tend to these figures.");
+      + " on 2 cores), the engine deploying the job, services starting. Longer runs tend to these figures. Heap per"
+      + " record: what the whole process allocated over the same records, all threads, divided by their number.");
     System.out.println();
-    System.out.println("| workload | Flink | Sagebus | Sagebus / Flink |");
-    System.out.println("| --- | --- | --- | --- |");
+    System.out.println("| workload | Flink | Sagebus | Sagebus / Flink | heap per record, Flink | heap per record, Sagebus |");
+    System.out.println("| --- | --- | --- | --- | ---: | ---: |");
     for (Workload w : cases) {
       String flink = runs("flink", w).isEmpty() ? "-" : rate(median("flink", w, Report::steadyRate));
       String sagebus = runs("sagebus", w).isEmpty() ? "-" : rate(median("sagebus", w, Report::steadyRate));
@@ -186,8 +187,19 @@ final class Report {
       }
       String ratio = runs("flink", w).isEmpty() || runs("sagebus", w).isEmpty() ? "-" : String.format(Locale.ROOT, "%.2fx",
         steadyAgainstFlink(w));
-      System.out.printf("| %s | %s | %s | %s |%n", w.title(records(w)), flink, sagebus, ratio);
+      System.out.printf("| %s | %s | %s | %s | %s | %s |%n", w.title(records(w)), flink, sagebus, ratio,
+        heapPerRecord("flink", w), heapPerRecord("sagebus", w));
     }
+  }
+
+  /** {@return the median heap one engine's runs of a case allocated per steady-state record, or "-" when not measured} */
+  private String heapPerRecord(String engine, Workload w) {
+    List<JsonObject> measured = runs(engine, w).stream().filter(j -> j.containsKey("steadyAllocatedBytesPerRecord")).toList();
+    if (measured.isEmpty()) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%,.0f B", FlinkComparison.median(measured,
+      j -> j.getDouble("steadyAllocatedBytesPerRecord")));
   }
 
   private double steadyAgainstFlink(Workload w) {

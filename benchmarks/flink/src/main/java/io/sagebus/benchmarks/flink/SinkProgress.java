@@ -2,9 +2,12 @@ package io.sagebus.benchmarks.flink;
 
 import io.vertx.core.json.JsonObject;
 
+import java.lang.management.ManagementFactory;
+
 /**
  * When the records of a run reach its sink: the clock at the first record and at each tenth of them. From these the
- * steady-state rate: records per second from the record at a fifth of the run to the last, which leaves out what a
+ * steady-state rate: records per second from the record at a fifth of the run to the last, and the heap the whole process
+ * allocated per record over the same records (all threads: the engine's own included), which leaves out what a
  * run pays once (JIT compilation of a cold JVM, which on these 2 cores takes about half the CPU of the first second,
  * the engine deploying the job, services starting). A job-only figure carries that cost, and it weighs more on the
  * shorter of two jobs of the same records.
@@ -24,6 +27,9 @@ final class SinkProgress {
   private long seen;
   /** The count at which {@link #record()} calls {@link #check} next. */
   private long nextCheck = 1;
+  /** The process's heap allocation so far (all threads) at the marks of indexes 2 and 10; -1 when the JVM cannot say. */
+  private long allocatedAtFifth = -1;
+  private long allocatedAtEnd = -1;
   /** Written after each mark: what the reader reads first. */
   private volatile long lastMark;
 
@@ -58,6 +64,11 @@ final class SinkProgress {
       int i = (int) Math.min(10, c / tenth);
       if (marks[i] == 0) {
         marks[i] = System.nanoTime();
+        if (i == 2) {
+          allocatedAtFifth = allocatedBytes();
+        } else if (i == 10) {
+          allocatedAtEnd = allocatedBytes();
+        }
         lastMark = marks[i];
       }
     }
@@ -68,18 +79,37 @@ final class SinkProgress {
    * @param started the clock reading ({@link System#nanoTime()}) the job was started at
    * @return the figures: {@code steadyRecordsPerSecond} (records from the second tenth's end to the last, over the
    * time between), {@code firstRecordSeconds} (job start to the first record at the sink),
-   * {@code firstTenthSeconds} (job start to a tenth of the records at the sink) and {@code lastRecordSeconds} (job
-   * start to the last record at the sink: the job's clock runs on after it while the engine ends the job)
+   * {@code firstTenthSeconds} (job start to a tenth of the records at the sink), {@code lastRecordSeconds} (job
+   * start to the last record at the sink: the job's clock runs on after it while the engine ends the job) and
+   * {@code steadyAllocatedBytesPerRecord} (heap the process allocated, all threads, over the steady-state records,
+   * per record; absent when the JVM does not measure allocation)
    */
   JsonObject figures(long started) {
     if (lastMark == 0 || marks[10] == 0 || marks[2] == 0) {
       throw new IllegalStateException("the sink saw " + seen + " of " + records + " records");
     }
     long steadyRecords = 10 * tenth - 2 * tenth;
-    return new JsonObject()
+    JsonObject json = new JsonObject();
+    if (allocatedAtFifth >= 0 && allocatedAtEnd >= allocatedAtFifth) {
+      json.put("steadyAllocatedBytesPerRecord", (allocatedAtEnd - allocatedAtFifth) / (double) steadyRecords);
+    }
+    return json
       .put("steadyRecordsPerSecond", steadyRecords / ((marks[10] - marks[2]) / 1e9))
       .put("firstRecordSeconds", (marks[0] - started) / 1e9)
       .put("firstTenthSeconds", (marks[1] - started) / 1e9)
       .put("lastRecordSeconds", (marks[10] - started) / 1e9);
+  }
+
+  /**
+   * {@return the heap this process has allocated since it started, all threads (a virtual thread's allocation counts
+   * for its carrier), or -1 when the JVM does not measure it}
+   */
+  private static long allocatedBytes() {
+    try {
+      return ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads
+        && threads.isThreadAllocatedMemoryEnabled() ? threads.getTotalThreadAllocatedBytes() : -1;
+    } catch (UnsupportedOperationException e) {
+      return -1;
+    }
   }
 }
