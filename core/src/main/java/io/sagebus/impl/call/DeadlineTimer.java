@@ -28,18 +28,35 @@ public final class DeadlineTimer {
 
   private static final long NANOS_PER_MILLI = TimeUnit.MILLISECONDS.toNanos(1);
 
-  /** One deadline, in its stripe's list while its call waits. */
-  public static final class Entry {
-    private final long deadline;
-    private final Runnable onExpiry;
-    private final Stripe stripe;
+  /**
+   * One deadline, in its stripe's list while its call waits. A call's own object may be its entry (a subclass), so that
+   * a deadline costs no object of its own.
+   */
+  public abstract static class Entry {
+    private long deadline;
+    private Stripe stripe;
     private Entry prev;
     private Entry next;
 
-    private Entry(long deadline, Runnable onExpiry, Stripe stripe) {
-      this.deadline = deadline;
+    /** An entry not scheduled yet. */
+    protected Entry() {
+    }
+
+    /** Runs when the deadline is due and the entry was not {@link #cancel(Entry) cancelled}, on an event loop. */
+    protected abstract void expired();
+  }
+
+  /** The entry of a {@link #schedule(Vertx, long, Runnable)}: runs its task. */
+  private static final class TaskEntry extends Entry {
+    private final Runnable onExpiry;
+
+    TaskEntry(Runnable onExpiry) {
       this.onExpiry = onExpiry;
-      this.stripe = stripe;
+    }
+
+    @Override
+    protected void expired() {
+      onExpiry.run();
     }
   }
 
@@ -67,9 +84,23 @@ public final class DeadlineTimer {
    * @return the entry, to cancel; {@code null} once the timer is closed
    */
   public Entry schedule(Vertx vertx, long deadline, Runnable onExpiry) {
+    Entry e = new TaskEntry(onExpiry);
+    return schedule(vertx, deadline, e) ? e : null;
+  }
+
+  /**
+   * Adds a deadline as an entry of the caller's making: its {@link Entry#expired()} runs when it is due, unless it was
+   * {@link #cancel(Entry) cancelled} first. An entry is scheduled once.
+   *
+   * @param vertx    the Vertx whose timers it uses
+   * @param deadline when it is due, {@link System#nanoTime()} based
+   * @param entry    the entry, not scheduled before
+   * @return whether it was added; {@code false} once the timer is closed
+   */
+  public boolean schedule(Vertx vertx, long deadline, Entry entry) {
     // Fibonacci hashing of the thread id: consecutive ids (threads started one after another) land on different stripes.
     long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
-    return stripes[(int) (h >>> shift)].schedule(vertx, deadline, onExpiry);
+    return stripes[(int) (h >>> shift)].schedule(vertx, deadline, entry);
   }
 
   /**
@@ -104,7 +135,7 @@ public final class DeadlineTimer {
   /** A list of deadlines under one lock, with one Vert.x timer armed for the earliest. */
   private static final class Stripe {
     /** The sentinel of a circular list of the entries waiting. */
-    private final Entry head = new Entry(0, null, null);
+    private final Entry head = new TaskEntry(null);
     private Vertx vertx;
     private boolean armed;
     /** The deadline the armed timer fires for, {@link System#nanoTime()} based. */
@@ -118,11 +149,12 @@ public final class DeadlineTimer {
       head.next = head;
     }
 
-    Entry schedule(Vertx vertx, long deadline, Runnable onExpiry) {
-      Entry e = new Entry(deadline, onExpiry, this);
+    boolean schedule(Vertx vertx, long deadline, Entry e) {
+      e.deadline = deadline;
+      e.stripe = this;
       synchronized (this) {
         if (closed) {
-          return null;
+          return false;
         }
         e.prev = head.prev;
         e.next = head;
@@ -133,7 +165,7 @@ public final class DeadlineTimer {
           arm(vertx, deadline);
         }
       }
-      return e;
+      return true;
     }
 
     synchronized void cancel(Entry e) {
@@ -160,7 +192,7 @@ public final class DeadlineTimer {
     }
 
     private void fire(long id) {
-      List<Runnable> due = new ArrayList<>();
+      List<Entry> due = new ArrayList<>();
       synchronized (this) {
         if (!armed || id != timerId) {
           return; // replaced by an earlier one
@@ -173,7 +205,7 @@ public final class DeadlineTimer {
           Entry next = e.next;
           if (e.deadline - now <= 0) {
             unlink(e);
-            due.add(e.onExpiry);
+            due.add(e);
           } else if (!left || e.deadline - earliest < 0) {
             left = true;
             earliest = e.deadline;
@@ -184,8 +216,8 @@ public final class DeadlineTimer {
           arm(vertx, earliest);
         }
       }
-      for (Runnable r : due) {
-        r.run();
+      for (Entry e : due) {
+        e.expired();
       }
     }
 
@@ -198,7 +230,7 @@ public final class DeadlineTimer {
     }
 
     void close() {
-      List<Runnable> left = new ArrayList<>();
+      List<Entry> left = new ArrayList<>();
       synchronized (this) {
         if (closed) {
           return;
@@ -211,11 +243,11 @@ public final class DeadlineTimer {
         while (head.next != head) {
           Entry e = head.next;
           unlink(e);
-          left.add(e.onExpiry);
+          left.add(e);
         }
       }
-      for (Runnable r : left) {
-        r.run();
+      for (Entry e : left) {
+        e.expired();
       }
     }
   }

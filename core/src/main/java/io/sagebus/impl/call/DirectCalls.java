@@ -1,7 +1,7 @@
 package io.sagebus.impl.call;
 
 import io.sagebus.impl.wire.CallRequest;
-import io.vertx.core.Future;
+import io.vertx.core.Completable;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -139,18 +139,19 @@ public final class DirectCalls {
    * @param address  the service's address
    * @param request  the request
    * @param delivery the attempt's delivery options: its send timeout and its headers (trace context)
-   * @return the reply, or its failure as the bus would give it ({@code ReplyException})
+   * @param outcome  hears the reply, or its failure as the bus would give it ({@code ReplyException}), once, as a
+   *                 listener of the bus's reply future would
    */
-  Future<Message<Object>> request(Vertx vertx, String address, CallRequest request, DeliveryOptions delivery) {
+  void request(Vertx vertx, String address, CallRequest request, DeliveryOptions delivery,
+               Completable<Message<Object>> outcome) {
     Target[] t = targets;
     if (t.length > 0) {
       Target target = t.length == 1 ? t[0] : t[Math.floorMod(next.getAndIncrement(), t.length)];
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delivery.getSendTimeout());
-      Future<Message<Object>> sent = DirectRequest.send(vertx, target, deadlines, deadline, address, request, delivery);
-      if (sent != null) {
-        return sent;
+      if (DirectRequest.send(vertx, target, deadlines, deadline, address, request, delivery, outcome)) {
+        return;
       }
     }
-    return vertx.eventBus().request(address, request, delivery);
+    vertx.eventBus().request(address, request, delivery).onComplete(outcome);
   }
 }

@@ -1,9 +1,10 @@
 package io.sagebus.impl.call;
 
 import io.sagebus.impl.wire.CallRequest;
+import io.vertx.core.Completable;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -25,8 +26,11 @@ import java.lang.invoke.VarHandle;
  * the task that answered when that is an event loop's (a {@code Future} method's, a batch's), as a
  * reply would be: the instance has then done with the call (its slot, its counts) before the caller
  * hears of it.
+ * <p>
+ * It is also the attempt's entry in the {@link DeadlineTimer} and the task that hands the answer to the caller's
+ * context: an attempt costs no object for either.
  */
-final class DirectRequest implements Message<Object> {
+final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>, Handler<Void> {
 
   private static final VarHandle ANSWERED;
 
@@ -42,16 +46,18 @@ final class DirectRequest implements Message<Object> {
   private final CallRequest body;
   private final MultiMap headers;
   private final long timeoutMillis;
-  private final Promise<Message<Object>> outcome;
+  /** Hears the outcome, once: the caller's attempt. */
+  private final Completable<Message<Object>> outcome;
   /** The caller's context, where it hears the outcome; {@code null} when it has none (it hears it on the answering thread). */
   private final ContextInternal callerContext;
   private final DeadlineTimer deadlines;
-  private DeadlineTimer.Entry deadline;
+  /** The outcome, while a task of the caller's or the answering context hands it on ({@link #handle}). */
+  private Object answer;
   /** Set by the first answer (the instance's, or the timeout). */
   @SuppressWarnings("unused")
   private volatile boolean answered;
 
-  private DirectRequest(String address, CallRequest body, DeliveryOptions delivery, Promise<Message<Object>> outcome,
+  private DirectRequest(String address, CallRequest body, DeliveryOptions delivery, Completable<Message<Object>> outcome,
                         ContextInternal callerContext, DeadlineTimer deadlines) {
     this.address = address;
     this.body = body;
@@ -65,25 +71,26 @@ final class DirectRequest implements Message<Object> {
   /**
    * Hands an attempt to an instance.
    *
-   * @return its outcome; {@code null} when the deadline timer is closed (the environment is), and the attempt was not sent
+   * @param outcome hears the attempt's outcome once, as a listener of the bus's reply future would: on the caller's
+   *                context when it has one; it may hear it before this returns (a request refused at once)
+   * @return whether it was sent; {@code false} when the deadline timer is closed (the environment is)
    */
-  static Future<Message<Object>> send(Vertx vertx, DirectCalls.Target target, DeadlineTimer deadlines, long deadlineNanos,
-                                      String address, CallRequest request, DeliveryOptions delivery) {
-    ContextInternal caller = ContextInternal.current();
-    Promise<Message<Object>> outcome = caller != null ? caller.promise() : Promise.promise();
-    DirectRequest r = new DirectRequest(address, request, delivery, outcome, caller, deadlines);
-    DeadlineTimer.Entry entry = deadlines.schedule(vertx, deadlineNanos, r::timedOut);
-    if (entry == null) {
-      return null;
+  static boolean send(Vertx vertx, DirectCalls.Target target, DeadlineTimer deadlines, long deadlineNanos,
+                      String address, CallRequest request, DeliveryOptions delivery,
+                      Completable<Message<Object>> outcome) {
+    DirectRequest r = new DirectRequest(address, request, delivery, outcome, ContextInternal.current(), deadlines);
+    if (!deadlines.schedule(vertx, deadlineNanos, r)) {
+      return false;
     }
-    r.deadline = entry;
     target.deliver(r);
-    return outcome.future();
+    return true;
   }
 
-  private void timedOut() {
+  /** The attempt's deadline came before an answer (the {@link DeadlineTimer} calls it). */
+  @Override
+  protected void expired() {
     if (ANSWERED.compareAndSet(this, false, true)) {
-      outcome.fail(new ReplyException(ReplyFailure.TIMEOUT, "Timed out after waiting " + timeoutMillis
+      complete(new ReplyException(ReplyFailure.TIMEOUT, "Timed out after waiting " + timeoutMillis
         + "(ms) for a reply. address: " + address + " (direct)"));
     }
   }
@@ -118,31 +125,61 @@ final class DirectRequest implements Message<Object> {
     if (!ANSWERED.compareAndSet(this, false, true)) {
       return;
     }
-    deadlines.cancel(deadline);
+    deadlines.cancel(this);
     if (callerContext != null) {
       if (callerContext.isRunningOnContext()) {
         // Answered on the caller's own context (a service calling itself from its event loop): heard in a task of its
         // own, as a reply from the bus is, not inside the answering code, so that a chain of such calls completing
         // one another does not grow the stack (3,000 of them would overflow it).
-        callerContext.runOnContext(v -> complete(message));
+        answer = message;
+        callerContext.runOnContext(this);
       } else {
-        complete(message); // the caller's promise hands it to the caller's context
+        complete(message); // handed to the caller's context
       }
       return;
     }
     ContextInternal here = ContextInternal.current();
     if (here != null && here.isEventLoopContext() && here.inThread()) {
-      here.runOnContext(v -> complete(message)); // after this task, as a reply would be: the same loop, no wake-up
+      answer = message;
+      here.runOnContext(this); // after this task, as a reply would be: the same loop, no wake-up
     } else {
       complete(message);
     }
   }
 
+  /**
+   * The task that hands the outcome on, on the caller's context or after the task that answered: it runs once, as only
+   * the first answer gets here.
+   *
+   * @param ignored nothing
+   */
+  @Override
+  public void handle(Void ignored) {
+    Object message = answer;
+    answer = null;
+    hear(message);
+  }
+
+  /**
+   * Gives the outcome (the reply's body, or a {@link ReplyException}) to the caller's attempt, as a listener of a
+   * promise of the caller's context hears it: at once when this thread runs that context (or the caller has none),
+   * else in a task of that context.
+   */
   private void complete(Object message) {
-    if (message instanceof ReplyException failure) {
-      outcome.fail(failure);
+    ContextInternal context = callerContext;
+    if (context == null || context.isRunningOnContext()) {
+      hear(message);
     } else {
-      outcome.complete(new Reply(address, message));
+      answer = message;
+      context.emit(null, this); // handle() then finds this thread on the caller's context
+    }
+  }
+
+  private void hear(Object message) {
+    if (message instanceof ReplyException failure) {
+      outcome.complete(null, failure);
+    } else {
+      outcome.complete(new Reply(address, message), null);
     }
   }
 

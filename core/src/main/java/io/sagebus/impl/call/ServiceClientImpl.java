@@ -609,7 +609,7 @@ public final class ServiceClientImpl implements ServiceClient {
   }
 
   /** One call: its attempts, backoff and single outcome; its own handle when nothing stands between it and its caller. */
-  private final class Call<T> implements CallHandle<T>, Cancellation.Listener {
+  private final class Call<T> implements CallHandle<T>, Cancellation.Listener, Completable<Message<Object>> {
     final String service;
     final String method;
     final JsonArray args;
@@ -646,6 +646,10 @@ public final class ServiceClientImpl implements ServiceClient {
     Cancellation followed;
     /** Where {@link #followed} holds it. */
     int where;
+    /** The attempt in flight's span, or {@code null} (tracing off); attempts are sent one after another. */
+    Tracing.Attempt attemptTrace;
+    /** Whether the attempt in flight was given the call's whole budget. */
+    boolean wholeBudget;
 
     Call(String service, String method, JsonArray args, String requestId, String from, long budgetMillis,
          RetryPolicy policy, JavaType resultType, ServiceMetrics metrics, ResourceTracker tracker, String address) {
@@ -733,22 +737,35 @@ public final class ServiceClientImpl implements ServiceClient {
         && !policy.getAttemptTimeout().isZero()) {
         attemptTimeout = Math.min(remaining, policy.getAttemptTimeout().toMillis());
       }
-      boolean wholeBudget = attemptTimeout == remaining;
+      wholeBudget = attemptTimeout == remaining;
       DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(attemptTimeout);
-      Tracing.Attempt attempt = trace == null ? null : trace.attempt(attempts, delivery);
+      attemptTrace = trace == null ? null : trace.attempt(attempts, delivery);
       // Passed by reference locally: a retryable call keeps its own arguments and sends a copy per attempt.
       CallRequest request = new CallRequest(method, policy == null ? args : args.copy(), requestId, remaining, from);
-      (direct == null ? vertx.eventBus().request(address, request, delivery)
-        : direct.request(vertx, address, request, delivery)).onComplete((Message<Object> reply, Throwable failure) -> {
-        if (attempt != null) {
-          attempt.ended(failure == null ? Future.succeededFuture(reply) : Future.failedFuture(failure));
-        }
-        if (failure == null) {
-          replied(reply);
-        } else {
-          failed(failure, wholeBudget);
-        }
-      });
+      if (direct == null) {
+        vertx.eventBus().request(address, request, delivery).onComplete(this);
+      } else {
+        direct.request(vertx, address, request, delivery, this);
+      }
+    }
+
+    /**
+     * The outcome of the attempt in flight (the next is sent only after it, so the fields it reads are its own).
+     *
+     * @param reply   the reply, or {@code null} when it failed
+     * @param failure why it failed, or {@code null}
+     */
+    @Override
+    public void complete(Message<Object> reply, Throwable failure) {
+      Tracing.Attempt attempt = attemptTrace;
+      if (attempt != null) {
+        attempt.ended(failure == null ? Future.succeededFuture(reply) : Future.failedFuture(failure));
+      }
+      if (failure == null) {
+        replied(reply);
+      } else {
+        failed(failure, wholeBudget);
+      }
     }
 
     void replied(Message<Object> reply) {

@@ -24,6 +24,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.Handler;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.ContextInternal;
@@ -106,6 +107,10 @@ public final class ServiceInstance implements DirectCalls.Target {
   private ServiceOps ops;
   /** The batchers of its batched methods, by method name (empty for none). */
   private Map<String, Batcher> batchers = Map.of();
+  /** Reads a request handed over by a caller on a virtual thread, in a task of the event loop. */
+  private final Handler<Message<Object>> receiveFromVirtualThread = m -> receive(m, true, false);
+  /** Reads a request handed over by a caller on a platform thread, in a task of the event loop. */
+  private final Handler<Message<Object>> receiveFromPlatformThread = m -> receive(m, false, false);
   /** Set by {@link #leave()}: from then on every call that reaches it is refused LEAVING (it never runs). */
   private volatile boolean leaving;
   /** Calls refused LEAVING so far. */
@@ -268,8 +273,11 @@ public final class ServiceInstance implements DirectCalls.Target {
     boolean fromVirtualThread = Thread.currentThread().isVirtual();
     if (batchers.isEmpty() && !onLoopOnly) {
       receive(request, fromVirtualThread, true);
+    } else if (!loop.inThread()) {
+      // From another thread emit queues one task, run as runOnContext runs it (the context current, a failure reported).
+      loop.emit(request, fromVirtualThread ? receiveFromVirtualThread : receiveFromPlatformThread);
     } else {
-      loop.runOnContext(v -> receive(request, fromVirtualThread, false));
+      loop.runOnContext(v -> receive(request, fromVirtualThread, false)); // on the loop: after this task, not inside it
     }
   }
 
