@@ -1,7 +1,6 @@
 package io.sagebus.impl.call;
 
 import io.sagebus.impl.wire.CallRequest;
-import io.vertx.core.Completable;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -59,6 +58,17 @@ public final class DirectCalls {
      * @param request the request
      */
     void deliver(Message<Object> request);
+  }
+
+  /** An attempt of a call, which hears its outcome. */
+  interface Attempt {
+    /**
+     * The attempt's outcome, heard once, as a listener of the bus's reply future hears it.
+     *
+     * @param reply   the reply, or {@code null} when it failed
+     * @param failure why it failed (a {@code ReplyException} as the bus gives it), or {@code null}
+     */
+    void attemptEnded(Message<Object> reply, Throwable failure);
   }
 
   private static final Target[] NONE = new Target[0];
@@ -142,8 +152,7 @@ public final class DirectCalls {
    * @param outcome  hears the reply, or its failure as the bus would give it ({@code ReplyException}), once, as a
    *                 listener of the bus's reply future would
    */
-  void request(Vertx vertx, String address, CallRequest request, DeliveryOptions delivery,
-               Completable<Message<Object>> outcome) {
+  void request(Vertx vertx, String address, CallRequest request, DeliveryOptions delivery, Attempt outcome) {
     Target[] t = targets;
     if (t.length > 0) {
       Target target = t.length == 1 ? t[0] : t[Math.floorMod(next.getAndIncrement(), t.length)];
@@ -152,6 +161,6 @@ public final class DirectCalls {
         return;
       }
     }
-    vertx.eventBus().request(address, request, delivery).onComplete(outcome);
+    vertx.eventBus().request(address, request, delivery).onComplete(outcome::attemptEnded);
   }
 }

@@ -1,7 +1,6 @@
 package io.sagebus.impl.call;
 
 import io.sagebus.impl.wire.CallRequest;
-import io.vertx.core.Completable;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -47,7 +46,7 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
   private final MultiMap headers;
   private final long timeoutMillis;
   /** Hears the outcome, once: the caller's attempt. */
-  private final Completable<Message<Object>> outcome;
+  private final DirectCalls.Attempt outcome;
   /** The caller's context, where it hears the outcome; {@code null} when it has none (it hears it on the answering thread). */
   private final ContextInternal callerContext;
   private final DeadlineTimer deadlines;
@@ -57,7 +56,7 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
   @SuppressWarnings("unused")
   private volatile boolean answered;
 
-  private DirectRequest(String address, CallRequest body, DeliveryOptions delivery, Completable<Message<Object>> outcome,
+  private DirectRequest(String address, CallRequest body, DeliveryOptions delivery, DirectCalls.Attempt outcome,
                         ContextInternal callerContext, DeadlineTimer deadlines) {
     this.address = address;
     this.body = body;
@@ -77,7 +76,7 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
    */
   static boolean send(Vertx vertx, DirectCalls.Target target, DeadlineTimer deadlines, long deadlineNanos,
                       String address, CallRequest request, DeliveryOptions delivery,
-                      Completable<Message<Object>> outcome) {
+                      DirectCalls.Attempt outcome) {
     DirectRequest r = new DirectRequest(address, request, delivery, outcome, ContextInternal.current(), deadlines);
     if (!deadlines.schedule(vertx, deadlineNanos, r)) {
       return false;
@@ -177,9 +176,9 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
 
   private void hear(Object message) {
     if (message instanceof ReplyException failure) {
-      outcome.complete(null, failure);
+      outcome.attemptEnded(null, failure);
     } else {
-      outcome.complete(new Reply(address, message), null);
+      outcome.attemptEnded(new Reply(address, message), null);
     }
   }
 

@@ -267,13 +267,13 @@ public final class ServiceClientImpl implements ServiceClient {
         call.followed = parent; // call() leaves it once the outcome is there
         call.where = where;
       } else if (handle == call) {
-        call.ends().leave(parent, where);
+        call.leaveAtEnd(parent, where);
       } else {
         handle.future().onComplete((r, e) -> parent.remove(listener, where));
       }
     }
-    if (call.end != null && !call.endAdded) {
-      call.promise.future().onComplete(call.end);
+    if (call.ending && !call.endAdded) {
+      call.promise.future().onComplete(call);
     }
     if (call.trace != null) {
       handle.future().onComplete(call.trace::ended);
@@ -339,8 +339,8 @@ public final class ServiceClientImpl implements ServiceClient {
       case MISS -> {
         metrics.cacheMiss();
         Future<T> sent = guardedAndMetered(registration, call);
-        if (call.end != null) {
-          sent.onComplete(call.end); // the meters first, then the callers sharing it, as without a cache
+        if (call.ending) {
+          sent.onComplete(call); // the meters first, then the callers sharing it, as without a cache
           call.endAdded = true;
         }
         sent.onComplete(ar -> {
@@ -437,7 +437,7 @@ public final class ServiceClientImpl implements ServiceClient {
     Future<T> outcome = throttle == null ? send.get() : permit(throttle, ops, call).compose(v -> send.get());
     if (metered) {
       if (outcome == call.promise.future()) {
-        call.ends().meter(ops, started); // with the call's other end-of-call work, in one listener
+        call.meterAtEnd(ops, started); // with the call's other end-of-call work, in one listener
       } else {
         long t0 = started;
         outcome.onComplete((r, e) -> ops.callEnded(call.method, t0, call.attempts, e));
@@ -571,45 +571,8 @@ public final class ServiceClientImpl implements ServiceClient {
     return new ServiceNotFoundException(service, environment, reg == null ? List.of() : reg.names());
   }
 
-  /**
-   * What a call does once it has its outcome, as one listener of its future instead of one per task (each listener of
-   * a Vert.x future is an object or two more per call, and a sync call's path is short enough for them to show): the
-   * caller-side meters, and leaving the cancellation it followed. Set up before the listener is added.
-   */
-  private static final class End<T> implements Completable<T> {
-    private final Call<T> call;
-    private ServiceOps ops;
-    private long started;
-    private Cancellation followed;
-    private int where;
-
-    End(Call<T> call) {
-      this.call = call;
-    }
-
-    void meter(ServiceOps ops, long started) {
-      this.ops = ops;
-      this.started = started;
-    }
-
-    void leave(Cancellation followed, int where) {
-      this.followed = followed;
-      this.where = where;
-    }
-
-    @Override
-    public void complete(T result, Throwable failure) {
-      if (ops != null) {
-        ops.callEnded(call.method, started, call.attempts, failure);
-      }
-      if (followed != null) {
-        followed.remove(call, where);
-      }
-    }
-  }
-
   /** One call: its attempts, backoff and single outcome; its own handle when nothing stands between it and its caller. */
-  private final class Call<T> implements CallHandle<T>, Cancellation.Listener, Completable<Message<Object>> {
+  private final class Call<T> implements CallHandle<T>, Cancellation.Listener, Completable<T>, DirectCalls.Attempt {
     final String service;
     final String method;
     final JsonArray args;
@@ -638,10 +601,21 @@ public final class ServiceClientImpl implements ServiceClient {
     Tracing.CallTrace trace;
     /** Its service's direct path when the call may take it, else {@code null} (the bus). */
     DirectCalls direct;
-    /** What is done once it has its outcome (caller-side meters, leaving its cancellation), or {@code null}: none. */
-    End<T> end;
-    /** Whether {@link #end} listens to its outcome already. */
+    /**
+     * Whether something is done once it has its outcome (the caller-side meters, leaving the cancellation it follows):
+     * then the call itself listens to its outcome ({@link #complete(Object, Throwable)}), one listener for both.
+     */
+    boolean ending;
+    /** Whether it listens to its outcome already. */
     boolean endAdded;
+    /** The meters that count it when it ends, or {@code null}. */
+    ServiceOps endMeters;
+    /** When it started, for {@link #endMeters}. */
+    long endStarted;
+    /** The cancellation it leaves when it ends (an async call's), or {@code null}. */
+    Cancellation endLeaves;
+    /** Where {@link #endLeaves} holds it. */
+    int endWhere;
     /** For a sync call: the cancellation it follows, which its caller leaves once it has the outcome; else null. */
     Cancellation followed;
     /** Where {@link #followed} holds it. */
@@ -671,12 +645,34 @@ public final class ServiceClientImpl implements ServiceClient {
       return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
     }
 
-    /** {@return its end-of-call work, made on first use} */
-    End<T> ends() {
-      if (end == null) {
-        end = new End<>(this);
+    /** When it ends, it is counted in the caller-side meters, as started at {@code started}. */
+    void meterAtEnd(ServiceOps ops, long started) {
+      ending = true;
+      endMeters = ops;
+      endStarted = started;
+    }
+
+    /** When it ends, it leaves the cancellation it follows, where that holds it. */
+    void leaveAtEnd(Cancellation followed, int where) {
+      ending = true;
+      endLeaves = followed;
+      endWhere = where;
+    }
+
+    /**
+     * Its end-of-call work, once its outcome is there: the caller-side meters, leaving the cancellation it followed.
+     *
+     * @param result  its result
+     * @param failure its failure, or {@code null}
+     */
+    @Override
+    public void complete(T result, Throwable failure) {
+      if (endMeters != null) {
+        endMeters.callEnded(method, endStarted, attempts, failure);
       }
-      return end;
+      if (endLeaves != null) {
+        endLeaves.remove(this, endWhere);
+      }
     }
 
     /**
@@ -743,7 +739,7 @@ public final class ServiceClientImpl implements ServiceClient {
       // Passed by reference locally: a retryable call keeps its own arguments and sends a copy per attempt.
       CallRequest request = new CallRequest(method, policy == null ? args : args.copy(), requestId, remaining, from);
       if (direct == null) {
-        vertx.eventBus().request(address, request, delivery).onComplete(this);
+        vertx.eventBus().request(address, request, delivery).onComplete(this::attemptEnded);
       } else {
         direct.request(vertx, address, request, delivery, this);
       }
@@ -756,7 +752,7 @@ public final class ServiceClientImpl implements ServiceClient {
      * @param failure why it failed, or {@code null}
      */
     @Override
-    public void complete(Message<Object> reply, Throwable failure) {
+    public void attemptEnded(Message<Object> reply, Throwable failure) {
       Tracing.Attempt attempt = attemptTrace;
       if (attempt != null) {
         attempt.ended(failure == null ? Future.succeededFuture(reply) : Future.failedFuture(failure));
