@@ -476,7 +476,7 @@ final class Batcher {
           if (element instanceof Throwable t) {
             members.get(i).failWith(t); // a per-item failure: this call alone
           } else {
-            members.get(i).succeed(element);
+            members.get(i).succeedWith(element);
           }
         }
       }

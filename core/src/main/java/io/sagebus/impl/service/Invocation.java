@@ -9,6 +9,7 @@ import io.sagebus.impl.ops.ServiceOps;
 import io.sagebus.impl.wire.CallReply;
 import io.sagebus.impl.trace.Tracing;
 import io.opentelemetry.context.Scope;
+import io.vertx.core.Completable;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 
@@ -18,10 +19,10 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * The invocation part of a service instance: one admitted call. It is answered exactly once,
- * whoever gets there first (its method, the deadline, a drain), through {@link #succeed} or
+ * whoever gets there first (its method, the deadline, a drain), through {@link #succeedWith} or
  * {@link #fail}: the only places a call is claimed, recorded and answered.
  */
-final class Invocation {
+final class Invocation implements Completable<Object> {
 
   final Message<Object> message;
   final String service;
@@ -76,6 +77,8 @@ final class Invocation {
   private Invocation next;
   /** The list of calls holding a slot it is in: the admission's stripe (guarded as the list is). */
   int stripe;
+  /** The instance whose loop runs its Future method, which it tells when that Future completes; else {@code null}. */
+  ServiceInstance runningOn;
 
   Invocation(Message<Object> message, String service, String method, ServiceMethods.Bound bound, long received,
              long deadline, String requestId, boolean sagebusCaller, ServiceOps.ServerMeters meter, Recorder recorder) {
@@ -97,6 +100,18 @@ final class Invocation {
     head.prev = head;
     head.next = head;
     return head;
+  }
+
+  /**
+   * The Future its method returned on the loop completed: its instance answers it and frees its slot. It is that
+   * Future's listener itself, so that a Future method's call costs no listener object.
+   *
+   * @param result  the method's result
+   * @param failure its failure, or {@code null}
+   */
+  @Override
+  public void complete(Object result, Throwable failure) {
+    runningOn.loopMethodEnded(this, result, failure);
   }
 
   /** {@return whether its method runs on a virtual thread (it returns a plain value)} */
@@ -156,7 +171,7 @@ final class Invocation {
    *
    * @param result what the method returned
    */
-  void succeed(Object result) {
+  void succeedWith(Object result) {
     long micros = executedMicros();
     Object wire;
     try {

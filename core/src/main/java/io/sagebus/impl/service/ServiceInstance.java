@@ -613,7 +613,7 @@ public final class ServiceInstance implements DirectCalls.Target {
     }
     inv.end();
     if (error == null) {
-      inv.succeed(result);
+      inv.succeedWith(result);
     } else {
       inv.failWith(error);
     }
@@ -625,6 +625,7 @@ public final class ServiceInstance implements DirectCalls.Target {
   }
 
   /** On the event loop at {@code now}: runs a method returning a Future or CompletionStage, or a @NonBlocking one. */
+  @SuppressWarnings("unchecked")
   private void runOnLoop(Invocation inv, long now) {
     // Answered already (cancelled, or STOPPING) while it waited for the loop: it must not run.
     if (!inv.open() || expired(inv, now)) {
@@ -641,18 +642,29 @@ public final class ServiceInstance implements DirectCalls.Target {
     } finally {
       leave(inv, previous);
     }
-    future.onComplete(ar -> {
-      try {
-        inv.end();
-        if (ar.succeeded()) {
-          inv.succeed(ar.result());
-        } else {
-          inv.failWith(ar.cause());
-        }
-      } finally {
-        release(inv);
+    inv.runningOn = this;
+    ((Future<Object>) future).onComplete(inv); // the invocation is the listener: calls loopMethodEnded
+  }
+
+  /**
+   * The Future of an invocation's method run on the loop ({@link #runOnLoop}) completed: it is answered, and its slot
+   * goes to the next call.
+   *
+   * @param inv     the invocation
+   * @param result  the method's result
+   * @param failure its failure, or {@code null}
+   */
+  void loopMethodEnded(Invocation inv, Object result, Throwable failure) {
+    try {
+      inv.end();
+      if (failure == null) {
+        inv.succeedWith(result);
+      } else {
+        inv.failWith(failure);
       }
-    });
+    } finally {
+      release(inv);
+    }
   }
 
   /** Starts an invocation's method on this thread: the meters, its scope and its request id in the MDC. */
