@@ -272,7 +272,7 @@ public final class ServiceClientImpl implements ServiceClient {
         handle.future().onComplete((r, e) -> parent.remove(listener, where));
       }
     }
-    if (call.ending && !call.endAdded) {
+    if (call.ending() && !call.endAdded) {
       call.promise.future().onComplete(call);
     }
     if (call.trace != null) {
@@ -339,7 +339,7 @@ public final class ServiceClientImpl implements ServiceClient {
       case MISS -> {
         metrics.cacheMiss();
         Future<T> sent = guardedAndMetered(registration, call);
-        if (call.ending) {
+        if (call.ending()) {
           sent.onComplete(call); // the meters first, then the callers sharing it, as without a cache
           call.endAdded = true;
         }
@@ -601,12 +601,7 @@ public final class ServiceClientImpl implements ServiceClient {
     Tracing.CallTrace trace;
     /** Its service's direct path when the call may take it, else {@code null} (the bus). */
     DirectCalls direct;
-    /**
-     * Whether something is done once it has its outcome (the caller-side meters, leaving the cancellation it follows):
-     * then the call itself listens to its outcome ({@link #complete(Object, Throwable)}), one listener for both.
-     */
-    boolean ending;
-    /** Whether it listens to its outcome already. */
+    /** Whether it listens to its own outcome already ({@link #ending()}). */
     boolean endAdded;
     /** The meters that count it when it ends, or {@code null}. */
     ServiceOps endMeters;
@@ -645,16 +640,22 @@ public final class ServiceClientImpl implements ServiceClient {
       return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
     }
 
+    /**
+     * {@return whether something is done once it has its outcome (the caller-side meters, leaving the cancellation it
+     * follows): then the call itself listens to its outcome ({@link #complete(Object, Throwable)}), one listener for both}
+     */
+    boolean ending() {
+      return endMeters != null || endLeaves != null;
+    }
+
     /** When it ends, it is counted in the caller-side meters, as started at {@code started}. */
     void meterAtEnd(ServiceOps ops, long started) {
-      ending = true;
       endMeters = ops;
       endStarted = started;
     }
 
     /** When it ends, it leaves the cancellation it follows, where that holds it. */
     void leaveAtEnd(Cancellation followed, int where) {
-      ending = true;
       endLeaves = followed;
       endWhere = where;
     }
