@@ -9,9 +9,17 @@ import io.netty.util.concurrent.FastThreadLocal;
  * @param service       the service being executed
  * @param requestId     the request id of the executing call
  * @param deadlineNanos {@link System#nanoTime()} at which the budget is spent, or 0 for none
- * @param cancellation  the executing call's cancellation: the calls it makes follow it
+ * @param cancellations where the executing call's cancellation comes from (the calls it makes follow it), or
+ *                      {@code null} for none
  */
-public record CallScope(String service, String requestId, long deadlineNanos, Cancellation cancellation) {
+public record CallScope(String service, String requestId, long deadlineNanos, CancellationSource cancellations) {
+
+  /**
+   * {@return the executing call's cancellation: the calls it makes follow it; {@code null} when it has none}
+   */
+  public Cancellation cancellation() {
+    return cancellations == null ? null : cancellations.cancellation();
+  }
 
   /**
    * Netty's thread local: an array slot on Vert.x's event-loop threads, where Future-returning

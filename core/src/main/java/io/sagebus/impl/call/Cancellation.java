@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * goes to a concurrent set, whose shared count every thread's adds and removes all update (with a
  * hundred calls in flight from one operator thread, a tenth of its time and of the answering loop's).
  */
-public final class Cancellation {
+public final class Cancellation implements CancellationSource {
 
   /** What a listener is told. */
   public interface Listener {
@@ -128,6 +128,12 @@ public final class Cancellation {
 
   /** A signal not cancelled yet. */
   public Cancellation() {
+  }
+
+  /** {@return this signal itself} */
+  @Override
+  public Cancellation cancellation() {
+    return this;
   }
 
   /**

@@ -3,6 +3,7 @@ package io.sagebus.impl.service;
 import io.sagebus.FailureCode;
 import io.sagebus.impl.Json;
 import io.sagebus.impl.call.Cancellation;
+import io.sagebus.impl.call.CancellationSource;
 import io.sagebus.impl.wire.Protocol;
 import io.sagebus.impl.registry.ServiceMethods;
 import io.sagebus.impl.ops.ServiceOps;
@@ -16,13 +17,14 @@ import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
  * The invocation part of a service instance: one admitted call. It is answered exactly once,
  * whoever gets there first (its method, the deadline, a drain), through {@link #succeedWith} or
  * {@link #fail}: the only places a call is claimed, recorded and answered.
  */
-final class Invocation implements Completable<Object> {
+final class Invocation implements Completable<Object>, CancellationSource {
 
   final Message<Object> message;
   final String service;
@@ -67,8 +69,15 @@ final class Invocation implements Completable<Object> {
   private Thread thread;
   /** For a member of a running batch: what it shares with the others (the method's thread, the calls' signal). */
   private Batcher.BatchRun shared;
-  /** Its cancellation: the calls its method makes follow it, and a Future method hears it through its CallContext. */
-  final Cancellation cancellation = new Cancellation();
+  private static final AtomicReferenceFieldUpdater<Invocation, Cancellation> CANCELLATION =
+    AtomicReferenceFieldUpdater.newUpdater(Invocation.class, Cancellation.class, "cancellation");
+  /**
+   * Its cancellation, made on first use ({@link #cancellation()}): the calls its method makes follow it, and a Future
+   * method hears it through its CallContext. Most calls make no nested call: they make no signal.
+   */
+  private volatile Cancellation cancellation;
+  /** Why the calls it makes were cancelled, once they were ({@link #cancelCalls}); {@code null} before. */
+  private volatile String callsCancelled;
   /** Its server span, or {@code null} when tracing is off. */
   Tracing.ServerTrace trace;
   /** Its span's scope on the thread running its method, while it runs. */
@@ -290,8 +299,44 @@ final class Invocation implements Completable<Object> {
     if (answered) {
       interrupt();
     }
-    cancellation.cancel(reason);
+    cancelCalls(reason);
     return answered;
+  }
+
+  /**
+   * Cancels the calls its method made and makes: its signal, now or as it is made.
+   *
+   * @param reason why
+   */
+  void cancelCalls(String reason) {
+    if (callsCancelled == null) {
+      callsCancelled = reason;
+    }
+    Cancellation c = cancellation;
+    if (c != null) {
+      c.cancel(reason);
+    }
+  }
+
+  /**
+   * {@return its cancellation, made on first use; cancelled at once when {@link #cancelCalls} came first} Both read
+   * what the other wrote (volatile fields): a cancel that finds no signal is seen by whoever makes it.
+   */
+  @Override
+  public Cancellation cancellation() {
+    Cancellation c = cancellation;
+    if (c != null) {
+      return c;
+    }
+    Cancellation made = new Cancellation();
+    if (!CANCELLATION.compareAndSet(this, null, made)) {
+      return cancellation;
+    }
+    String reason = callsCancelled;
+    if (reason != null) {
+      made.cancel(reason);
+    }
+    return made;
   }
 
   /** {@return whether nobody answered it yet} */

@@ -675,7 +675,7 @@ public final class ServiceInstance implements DirectCalls.Target {
   /** As {@link #enter(Invocation)}, at {@code now}. */
   private CallScope enter(Invocation inv, long now) {
     inv.begin(now);
-    CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline, inv.cancellation));
+    CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline, inv));
     if (inv.requestId != null) {
       MDC.put(Protocol.REQUEST_ID, inv.requestId); // for what the method logs (before it returns its Future)
     }
@@ -817,7 +817,7 @@ public final class ServiceInstance implements DirectCalls.Target {
       // Every call answered before any thread is interrupted: the items of one batch share a thread.
       for (Invocation inv : late) {
         inv.interrupt();
-        inv.cancellation.cancel("the service is stopping");
+        inv.cancelCalls("the service is stopping");
       }
     }
     // A runner answers its last call (or is interrupted) a moment before its thread ends: wait for that, so
