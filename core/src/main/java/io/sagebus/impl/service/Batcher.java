@@ -377,13 +377,13 @@ final class Batcher {
     long latest = members.get(0).deadline;
     for (Invocation inv : members) {
       if (inv.deadline == 0) {
-        return new CallScope(owner.serviceName(), null, 0, calls);
+        return CallScope.of(owner.serviceName(), null, 0, calls);
       }
       if (inv.deadline - latest > 0) {
         latest = inv.deadline;
       }
     }
-    return new CallScope(owner.serviceName(), null, latest, calls);
+    return CallScope.of(owner.serviceName(), null, latest, calls);
   }
 
   private static List<Object> itemsOf(List<Invocation> members) {

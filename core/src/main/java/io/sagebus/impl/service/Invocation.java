@@ -3,7 +3,7 @@ package io.sagebus.impl.service;
 import io.sagebus.FailureCode;
 import io.sagebus.impl.Json;
 import io.sagebus.impl.call.Cancellation;
-import io.sagebus.impl.call.CancellationSource;
+import io.sagebus.impl.call.CallScope;
 import io.sagebus.impl.wire.Protocol;
 import io.sagebus.impl.registry.ServiceMethods;
 import io.sagebus.impl.ops.ServiceOps;
@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
  * whoever gets there first (its method, the deadline, a drain), through {@link #succeedWith} or
  * {@link #fail}: the only places a call is claimed, recorded and answered.
  */
-final class Invocation implements Completable<Object>, CancellationSource {
+final class Invocation implements Completable<Object>, CallScope {
 
   final Message<Object> message;
   final String service;
@@ -316,6 +316,24 @@ final class Invocation implements Completable<Object>, CancellationSource {
     if (c != null) {
       c.cancel(reason);
     }
+  }
+
+  /** {@return the service it calls} */
+  @Override
+  public String service() {
+    return service;
+  }
+
+  /** {@return its request id, or {@code null} (a foreign sender gave none)} */
+  @Override
+  public String requestId() {
+    return requestId;
+  }
+
+  /** {@return {@link System#nanoTime()} at which its caller's budget is spent, or 0 for none} */
+  @Override
+  public long deadlineNanos() {
+    return deadline;
   }
 
   /**

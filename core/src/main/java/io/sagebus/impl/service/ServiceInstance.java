@@ -675,7 +675,7 @@ public final class ServiceInstance implements DirectCalls.Target {
   /** As {@link #enter(Invocation)}, at {@code now}. */
   private CallScope enter(Invocation inv, long now) {
     inv.begin(now);
-    CallScope previous = CallScope.enter(new CallScope(definition.name(), inv.requestId, inv.deadline, inv));
+    CallScope previous = CallScope.enter(inv); // the invocation is its own scope
     if (inv.requestId != null) {
       MDC.put(Protocol.REQUEST_ID, inv.requestId); // for what the method logs (before it returns its Future)
     }
