@@ -69,6 +69,13 @@ public final class DirectCalls {
      * @param failure why it failed (a {@code ReplyException} as the bus gives it), or {@code null}
      */
     void attemptEnded(Message<Object> reply, Throwable failure);
+
+    /**
+     * A direct attempt's answer, heard once in place of {@link #attemptEnded} (no reply message is made for it).
+     *
+     * @param body the body a reply would carry
+     */
+    void attemptAnswered(Object body);
   }
 
   private static final Target[] NONE = new Target[0];

@@ -178,7 +178,7 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
     if (message instanceof ReplyException failure) {
       outcome.attemptEnded(null, failure);
     } else {
-      outcome.attemptEnded(new Reply(address, message), null);
+      outcome.attemptAnswered(message);
     }
   }
 
@@ -191,6 +191,16 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
   public <R> Future<Message<R>> replyAndRequest(Object message, DeliveryOptions options) {
     reply(message);
     return Future.failedFuture(new UnsupportedOperationException("A direct call's reply takes no reply"));
+  }
+
+  /**
+   * {@return a direct attempt's answer as a reply message (for what reads one: an attempt's span)}
+   *
+   * @param address the service's address
+   * @param body    the answer
+   */
+  static Message<Object> replyOf(String address, Object body) {
+    return new Reply(address, body);
   }
 
   /** The instance's answer, as the caller reads a reply. */

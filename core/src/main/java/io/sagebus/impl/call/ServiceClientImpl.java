@@ -774,6 +774,25 @@ public final class ServiceClientImpl implements ServiceClient {
           "The reply cannot be read: " + e.getMessage(), List.of()));
         return;
       }
+      repliedWith(body);
+    }
+
+    /**
+     * The answer of a direct attempt: its body, as the bus would have carried it in a reply.
+     *
+     * @param body the reply's body
+     */
+    @Override
+    public void attemptAnswered(Object body) {
+      Tracing.Attempt attempt = attemptTrace;
+      if (attempt != null) {
+        attempt.ended(Future.succeededFuture(DirectRequest.replyOf(address, body)));
+      }
+      repliedWith(body);
+    }
+
+    /** Completes the call with a reply's body: its result, converted to the type asked for. */
+    private void repliedWith(Object body) {
       Object result = body instanceof CallReply r ? r.result()
         : body instanceof JsonObject json ? json.getValue(CallReply.RESULT) : body;
       if (resultType != null) {
