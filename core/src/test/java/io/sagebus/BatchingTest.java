@@ -1,6 +1,7 @@
 package io.sagebus;
 
 import io.sagebus.ops.SagebusMetrics;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -12,11 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
@@ -204,6 +207,44 @@ class BatchingTest {
     assertThat(stats.inFlight()).isZero();
     assertThat(stats.queued()).isZero();
     assertThat(ServiceStats.fromJson(stats.toJson())).isEqualTo(stats);
+  }
+
+  @Test
+  void aCallerThatHearsItsAnswerNoLongerFindsItsCallInFlight() throws Exception {
+    start(BatchPolicy.create(4, Duration.ofSeconds(20)));
+    List<Future<String>> calls = callUpper("a", "b", "c", "d");
+    // The first caller to hear its answer asks for the stats at once. On the direct path its listener runs on the
+    // thread answering the batch (the caller has no context), which waits for them before it answers the others; over
+    // the bus it runs on the event loop the reply came to, which must not wait: there the stats come after it.
+    CompletableFuture<ServiceStats> atFirstAnswer = new CompletableFuture<>();
+    AtomicBoolean asked = new AtomicBoolean();
+    for (Future<String> call : calls) {
+      call.onComplete(ar -> {
+        if (!asked.compareAndSet(false, true)) {
+          return;
+        }
+        Future<ServiceStats> stats = env.services().stats("upper");
+        if (Context.isOnEventLoopThread()) {
+          stats.onComplete((r, e) -> {
+            if (e == null) {
+              atFirstAnswer.complete(r);
+            } else {
+              atFirstAnswer.completeExceptionally(e);
+            }
+          });
+          return;
+        }
+        try {
+          atFirstAnswer.complete(stats.await(10, TimeUnit.SECONDS));
+        } catch (Exception e) {
+          atFirstAnswer.completeExceptionally(e);
+        }
+      });
+    }
+    assertThat(results(calls)).containsExactly("A", "B", "C", "D");
+    ServiceStats stats = atFirstAnswer.get(30, TimeUnit.SECONDS);
+    assertThat(stats.inFlight()).isZero();
+    assertThat(stats.queued()).isZero();
   }
 
   @Test

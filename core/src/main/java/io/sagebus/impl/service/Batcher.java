@@ -418,8 +418,9 @@ final class Batcher {
       }
       long ran = System.nanoTime() - start;
       returned();
+      answering(members.size());
       answer(members, result, error);
-      ended(members.size(), ran);
+      ended(ran);
       members = take();
     }
     startReady(); // more may have become ready while this thread answered (maxConcurrentBatches > 1)
@@ -446,8 +447,9 @@ final class Batcher {
       long ran = System.nanoTime() - start;
       members.forEach(Invocation::leftThread); // answered now: a cancel from here on leaves the batch's calls alone
       returned();
+      answering(members.size());
       answer(members, ar.result(), ar.cause());
-      ended(members.size(), ran);
+      ended(ran);
       startReady();
     });
   }
@@ -510,12 +512,25 @@ final class Batcher {
     }
   }
 
+  /**
+   * A batch's members are about to be answered: they no longer count as running items, so that a caller who hears
+   * its answer and then asks for the service's stats does not find its call still in flight (an answer from a
+   * virtual thread reaches its caller at once, before this thread ends the batch).
+   */
+  private void answering(int size) {
+    lock.lock();
+    try {
+      runningItems -= size;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** A batch ended: another may start. */
-  private void ended(int size, long ranNanos) {
+  private void ended(long ranNanos) {
     lock.lock();
     try {
       running--;
-      runningItems -= size;
       ewmaNanos = ewmaNanos == 0 ? ranNanos : (long) (EWMA_WEIGHT * ranNanos + (1 - EWMA_WEIGHT) * ewmaNanos);
     } finally {
       lock.unlock();
