@@ -56,10 +56,16 @@ class LeavingReplicaTest {
     }
   }
 
+  /**
+   * One call at a time, and a queue with room for every call of a test: the 200 calls sent at once all end up at the
+   * replica that stays, and one that found its queue full would fail OVERLOADED (no retry policy), which is not
+   * what these tests are about. With 100 places that happened on a loaded machine, where the replica drained its
+   * queue slower than the refused calls came back.
+   */
   private static ServiceTaskVerticle task(int index, Map<Integer, AtomicInteger> runs, AtomicInteger[] perInstance,
                                           CountDownLatch hold) {
     return new ServiceTaskVerticle("leave", "counted", ctx -> new Counted(ctx.instanceIndex(), runs, perInstance, hold),
-      index, new ServiceOptions().setMaxConcurrency(1).setMaxQueued(100));
+      index, new ServiceOptions().setMaxConcurrency(1).setMaxQueued(250));
   }
 
   @Test
