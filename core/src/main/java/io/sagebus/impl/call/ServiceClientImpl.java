@@ -26,7 +26,6 @@ import io.sagebus.ServiceOptions;
 import io.sagebus.ServiceStats;
 import io.sagebus.ServiceThrottledException;
 import io.sagebus.ServiceTimeoutException;
-import io.vertx.core.Completable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,6 +47,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.ParameterizedType;
@@ -71,6 +71,19 @@ public final class ServiceClientImpl implements ServiceClient {
   private static final long NO_CONSUMER_FIRST_WAIT_MS = 5;
   private static final long NO_CONSUMER_MAX_WAIT_MS = 200;
   private static final long THROTTLE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  /** A call's states: it runs with no end-of-call work armed, with it armed, or it has ended. */
+  private static final int RUNNING = 0;
+  private static final int ARMED = 1;
+  private static final int ENDED = 2;
+  private static final VarHandle CALL_STATE;
+
+  static {
+    try {
+      CALL_STATE = MethodHandles.lookup().findVarHandle(Call.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final Vertx vertx;
   private final String environment;
@@ -272,8 +285,8 @@ public final class ServiceClientImpl implements ServiceClient {
         handle.future().onComplete((r, e) -> parent.remove(listener, where));
       }
     }
-    if (call.ending() && !call.endAdded) {
-      call.promise.future().onComplete(call);
+    if (call.ending() && !call.armed) {
+      call.arm();
     }
     if (call.trace != null) {
       handle.future().onComplete(call.trace::ended);
@@ -340,8 +353,7 @@ public final class ServiceClientImpl implements ServiceClient {
         metrics.cacheMiss();
         Future<T> sent = guardedAndMetered(registration, call);
         if (call.ending()) {
-          sent.onComplete(call); // the meters first, then the callers sharing it, as without a cache
-          call.endAdded = true;
+          call.arm(); // the meters first, then the callers sharing it, as without a cache
         }
         sent.onComplete(ar -> {
           if (ar.succeeded()) {
@@ -572,7 +584,7 @@ public final class ServiceClientImpl implements ServiceClient {
   }
 
   /** One call: its attempts, backoff and single outcome; its own handle when nothing stands between it and its caller. */
-  private final class Call<T> implements CallHandle<T>, Cancellation.Listener, Completable<T>, DirectCalls.Attempt {
+  private final class Call<T> implements CallHandle<T>, Cancellation.Listener, DirectCalls.Attempt {
     final String service;
     final String method;
     final JsonArray args;
@@ -601,8 +613,10 @@ public final class ServiceClientImpl implements ServiceClient {
     Tracing.CallTrace trace;
     /** Its service's direct path when the call may take it, else {@code null} (the bus). */
     DirectCalls direct;
-    /** Whether it listens to its own outcome already ({@link #ending()}). */
-    boolean endAdded;
+    /** Whether its end-of-call work is armed already ({@link #arm()}). */
+    boolean armed;
+    /** {@link #RUNNING}, {@link #ARMED} (its end-of-call work runs as it ends) or {@link #ENDED}. */
+    volatile int state;
     /** The meters that count it when it ends, or {@code null}. */
     ServiceOps endMeters;
     /** When it started, for {@link #endMeters}. */
@@ -661,19 +675,58 @@ public final class ServiceClientImpl implements ServiceClient {
     }
 
     /**
-     * Its end-of-call work, once its outcome is there: the caller-side meters, leaving the cancellation it followed.
-     *
-     * @param result  its result
-     * @param failure its failure, or {@code null}
+     * Its end-of-call work is set ({@link #ending()}): it runs as the call ends, before the call's listeners hear the
+     * outcome; or, when the call has ended already, once the outcome is there. Called once, by the starting thread.
      */
-    @Override
-    public void complete(T result, Throwable failure) {
+    void arm() {
+      armed = true;
+      if (!CALL_STATE.compareAndSet(this, RUNNING, ARMED)) {
+        promise.future().onComplete((r, failure) -> endWork(failure)); // ended as it started: rare
+      }
+    }
+
+    /** Its end-of-call work: the caller-side meters, leaving the cancellation it followed. */
+    private void endWork(Throwable failure) {
       if (endMeters != null) {
         endMeters.callEnded(method, endStarted, attempts, failure);
       }
       if (endLeaves != null) {
         endLeaves.remove(this, endWhere);
       }
+    }
+
+    /** {@return whether it has its outcome, or is being given it} */
+    boolean ended() {
+      return state == ENDED;
+    }
+
+    /** Ends the call with a result, unless it has ended: {@return whether this was its outcome} */
+    boolean succeedWith(T result) {
+      return finish(result, null);
+    }
+
+    /** Ends the call with a failure, unless it has ended: {@return whether this was its outcome} */
+    boolean failWith(Throwable failure) {
+      return finish(null, failure);
+    }
+
+    /**
+     * The one way the call ends: the first outcome wins; its end-of-call work, when armed, runs before the listeners
+     * (with no listener of its own on the promise, a caller's listener is the promise's only one, which Vert.x keeps
+     * without a list).
+     */
+    private boolean finish(T result, Throwable failure) {
+      int s;
+      do {
+        s = state;
+        if (s == ENDED) {
+          return false;
+        }
+      } while (!CALL_STATE.compareAndSet(this, s, ENDED));
+      if (s == ARMED) {
+        endWork(failure);
+      }
+      return failure == null ? promise.tryComplete(result) : promise.tryFail(failure);
     }
 
     /**
@@ -718,7 +771,7 @@ public final class ServiceClientImpl implements ServiceClient {
 
     void send() {
       sent = true;
-      if (promise.future().isComplete()) {
+      if (ended()) {
         return; // cancelled while it waited (a permit, a retry, an instance): never sent again
       }
       // The first attempt leaves at once with the whole budget: no second clock read for it.
@@ -770,7 +823,7 @@ public final class ServiceClientImpl implements ServiceClient {
       try {
         body = reply.body();
       } catch (RuntimeException e) {
-        promise.tryFail(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
+        failWith(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
           "The reply cannot be read: " + e.getMessage(), List.of()));
         return;
       }
@@ -799,19 +852,19 @@ public final class ServiceClientImpl implements ServiceClient {
         try {
           result = Json.fromWire(result, resultType);
         } catch (RuntimeException e) {
-          promise.tryFail(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
+          failWith(new ServiceCallException(service, method, FailureCode.BAD_RESULT, e.getClass().getName(),
             "The result cannot be converted to " + resultType.toCanonical() + ": " + e.getMessage(), List.of()));
           return;
         }
       }
       @SuppressWarnings("unchecked")
       T t = (T) result;
-      promise.tryComplete(t);
+      succeedWith(t);
     }
 
     void failed(Throwable cause, boolean wholeBudget) {
       if (!(cause instanceof ReplyException re)) {
-        promise.tryFail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, cause.getClass().getName(),
+        failWith(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, cause.getClass().getName(),
           cause.getMessage(), List.of()));
         return;
       }
@@ -832,7 +885,7 @@ public final class ServiceClientImpl implements ServiceClient {
             lastProblem = "no answer within the attempt timeout of " + policy.getAttemptTimeout().toMillis() + " ms";
             retryLater();
           } else {
-            promise.tryFail(new ServiceCallException(service, method, FailureCode.STOPPING, null,
+            failWith(new ServiceCallException(service, method, FailureCode.STOPPING, null,
               "The request was dropped before an answer (" + re.getMessage() + "); the service may be stopping",
               List.of()));
           }
@@ -840,7 +893,7 @@ public final class ServiceClientImpl implements ServiceClient {
         case RECIPIENT_FAILURE -> {
           FailureCode code = FailureCode.fromCode(re.failureCode());
           if (code == null) {
-            promise.tryFail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null, re.getMessage(),
+            failWith(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null, re.getMessage(),
               List.of()));
           } else if (code == FailureCode.LEAVING) {
             neverRan("the replica it reached is leaving and refused it");
@@ -850,13 +903,13 @@ public final class ServiceClientImpl implements ServiceClient {
           } else if (code == FailureCode.DEADLINE_EXCEEDED) {
             // The service found the budget spent before the method began: the same type as a timeout here.
             ServiceCallException answered = Protocol.toException(service, method, code, re.getMessage());
-            promise.tryFail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
+            failWith(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
               answered.remoteMessage() != null ? answered.remoteMessage() : String.valueOf(re.getMessage())));
           } else {
-            promise.tryFail(Protocol.toException(service, method, code, re.getMessage()));
+            failWith(Protocol.toException(service, method, code, re.getMessage()));
           }
         }
-        default -> promise.tryFail(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null,
+        default -> failWith(new ServiceCallException(service, method, FailureCode.SERVICE_ERROR, null,
           re.getMessage(), List.of()));
       }
     }
@@ -900,7 +953,7 @@ public final class ServiceClientImpl implements ServiceClient {
         ServiceDirectory directory = reg != null && reg.directory() != null ? reg.directory()
           : ServiceDirectory.lookup(vertx, environment);
         if (directory == null) {
-          promise.tryFail(notFound(service, reg));
+          failWith(notFound(service, reg));
           return;
         }
         // Registered in another JVM of the cluster? Then its replicas are being placed: wait for them.
@@ -912,7 +965,7 @@ public final class ServiceClientImpl implements ServiceClient {
             if (ar.failed()) {
               log(false, "Looking up service '{}' in the cluster failed", service, ar.cause());
             }
-            promise.tryFail(notFound(service, reg));
+            failWith(notFound(service, reg));
           }
         });
         return;
@@ -957,12 +1010,12 @@ public final class ServiceClientImpl implements ServiceClient {
           if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
             FailureCode code = FailureCode.fromCode(re.failureCode());
             if (code == FailureCode.NOT_STARTED) {
-              promise.tryFail(Protocol.toException(service, method, code, re.getMessage()));
+              failWith(Protocol.toException(service, method, code, re.getMessage()));
               return;
             }
             if (code == FailureCode.SERVICE_ERROR) {
               ServiceCallException e = Protocol.toException(service, method, code, re.getMessage());
-              promise.tryFail(new ServiceDeploymentException(service, e.remoteType(), e.remoteMessage()));
+              failWith(new ServiceDeploymentException(service, e.remoteType(), e.remoteMessage()));
               return;
             }
           }
@@ -1011,7 +1064,7 @@ public final class ServiceClientImpl implements ServiceClient {
 
     void later(long delay) {
       immediate = false;
-      Runnable cancelled = () -> promise.tryFail(new ServiceCallException(service, method, FailureCode.STOPPING, null,
+      Runnable cancelled = () -> failWith(new ServiceCallException(service, method, FailureCode.STOPPING, null,
         "The environment closed while the call waited to be retried", List.of()));
       if (tracker != null) {
         tracker.timer(vertx, delay, "retry of " + service + "." + method + " " + requestId, this::send, cancelled);
@@ -1021,7 +1074,7 @@ public final class ServiceClientImpl implements ServiceClient {
     }
 
     void timedOut() {
-      if (promise.future().isComplete()) {
+      if (ended()) {
         return;
       }
       if (metrics != null) {
@@ -1029,7 +1082,7 @@ public final class ServiceClientImpl implements ServiceClient {
       }
       log(false, "Call to {}.{} timed out after {} ms ({} attempts): {}", service, method, budgetMillis, attempts,
         lastProblem);
-      if (promise.tryFail(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
+      if (failWith(new ServiceTimeoutException(service, method, Duration.ofMillis(budgetMillis), attempts,
         lastProblem)) && attempts > 0) {
         // Nobody waits for the answer any more: the instance stops the work, and the calls it made.
         tellInstances("the caller's deadline passed (" + budgetMillis + " ms)", true);
@@ -1044,7 +1097,7 @@ public final class ServiceClientImpl implements ServiceClient {
      * @return whether this cancelled it
      */
     boolean cancel(String reason) {
-      if (!promise.tryFail(new ServiceCancelledException(service, method, reason))) {
+      if (!failWith(new ServiceCancelledException(service, method, reason))) {
         return false;
       }
       log(false, "Call to {}.{} cancelled: {}", service, method, reason);

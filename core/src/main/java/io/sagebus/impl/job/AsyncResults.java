@@ -34,28 +34,19 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
 
-  /** A record handed to {@code mapAsync}, and the Future of its call. */
-  static final class Pending {
-    /** Marks the end: every call was emitted. */
-    static final Pending LAST = new Pending(null, Future.succeededFuture());
-    final Object record;
-    final Future<?> future;
-
-    Pending(Object record, Future<?> future) {
-      this.record = record;
-      this.future = future;
-    }
-  }
+  /** Marks the end, in place of a record: every call was emitted. */
+  static final Object LAST = new Object();
 
   /** Emits one completed call's result (the operator's policy applied to a failure). */
   interface Emitter {
     /**
      * Emits a result.
      *
-     * @param p a completed call
+     * @param record the record handed to {@code mapAsync}
+     * @param future its call's Future, completed
      * @throws InterruptedException when the job stops
      */
-    void emit(Pending p) throws InterruptedException;
+    void emit(Object record, Future<?> future) throws InterruptedException;
   }
 
   final Semaphore slots;
@@ -135,19 +126,18 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
   /**
    * Under the role: emits what is ready, at most {@code max} results (the end marker stops it).
    *
-   * @return how many results it emitted, their slots not released yet; -1 - that many once it met {@link Pending#LAST}
+   * @return how many results it emitted, their slots not released yet; -1 - that many once it met {@link #LAST}
    */
   final int drain(Emitter out, int max) throws InterruptedException {
     int n = 0;
     while (n < max) {
-      Pending p = poll();
-      if (p == null) {
+      int e = emitNext(out);
+      if (e == 0) {
         return n;
       }
-      if (p == Pending.LAST) {
+      if (e < 0) {
         return -1 - n;
       }
-      out.emit(p);
       n++;
     }
     return n;
@@ -208,13 +198,22 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
     slots.release(n);
   }
 
-  /** A call started (it holds a slot). */
-  abstract void started(Pending p);
+  /**
+   * A call started (it holds a slot); called by the one thread that starts the operator's calls.
+   *
+   * @param record the record handed to {@code mapAsync}
+   * @param future its call's Future
+   */
+  abstract void started(Object record, Future<?> future);
 
-  /** Under the role: {@return the next call to emit if it is ready now (its Future completed, or {@link Pending#LAST}), else {@code null}} */
-  abstract Pending poll();
+  /**
+   * Under the role: emits the next call's result if it is ready now (its Future completed), and takes it out.
+   *
+   * @return 1 when it emitted one, 0 when none is ready, -1 when it met (and took) {@link #LAST}
+   */
+  abstract int emitNext(Emitter out) throws InterruptedException;
 
-  /** {@return whether {@link #poll()} would return something now} */
+  /** {@return whether {@link #emitNext} would emit something, or meet the end, now} */
   abstract boolean ready();
 
   /** No call will start any more: the end goes out after every started one. */

@@ -106,6 +106,11 @@ public final class OperatorTask implements TaskContext {
   private Thread emitter;
   /** mapAsync: why its emitter ended early, or {@code null}. */
   private volatile Throwable emitterFailure;
+  /**
+   * What the record being handled yields, reused record after record (one allocation less per record and operator):
+   * by a batch source, a map, filter, coMap or sink (on the one thread running it), and by a mapAsync's emitting role.
+   */
+  private final Emission emission = new Emission();
   /** mapAsync: emits one result, for whichever thread holds the emitting role. */
   private final AsyncResults.Emitter resultEmitter = this::emit;
   /**
@@ -406,7 +411,7 @@ public final class OperatorTask implements TaskContext {
         credit = job.gate.acquireUpTo(gateBatch(job.gate.cap()));
       }
       credit--;
-      Emission out = new Emission(value);
+      Emission out = emission.of(value);
       out.emit(value);
       out.done();
     }
@@ -426,7 +431,7 @@ public final class OperatorTask implements TaskContext {
           Thread.currentThread().interrupt();
           throw new StopSource();
         }
-        Emission out = new Emission(record);
+        Emission out = new Emission().of(record); // a source may emit from threads of its own
         out.emit(record);
         out.done();
       });
@@ -488,7 +493,8 @@ public final class OperatorTask implements TaskContext {
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private void processRecord(OperatorFunction fn, Object element) throws InterruptedException {
-    Emission out = new Emission(element);
+    // A flatMap hands its emission to the function, which could keep it: a fresh one for each record.
+    Emission out = node.kind() == LogicalNode.Kind.FLAT_MAP ? new Emission().of(element) : emission.of(element);
     Object value = out.input;
     try {
       switch (node.kind()) {
@@ -564,7 +570,7 @@ public final class OperatorTask implements TaskContext {
     if (record != null) {
       record.endWith(f);
     }
-    results.started(new AsyncResults.Pending(element, f));
+    results.started(element, f);
   }
 
   /** mapAsync: no call will start any more; returns once every result was emitted. */
@@ -640,14 +646,14 @@ public final class OperatorTask implements TaskContext {
   }
 
   /** Emits one completed call's result, or handles its failure as the operator's policy says. */
-  private void emit(AsyncResults.Pending p) throws InterruptedException {
-    Emission out = new Emission(p.record);
+  private void emit(Object record, Future<?> future) throws InterruptedException {
+    Emission out = emission.of(record); // in the emitting role: one result at a time
     Object input = out.input;
     try {
-      if (p.future.failed()) {
-        throw p.future.cause();
+      if (future.failed()) {
+        throw future.cause();
       }
-      out.emit(p.future.result());
+      out.emit(future.result());
     } catch (Emission.Interrupted e) {
       throw e.cause;
     } catch (Throwable e) {
@@ -675,13 +681,19 @@ public final class OperatorTask implements TaskContext {
    * is done.
    */
   private final class Emission {
-    final Object input;
-    final CallTag tag;
+    Object input;
+    CallTag tag;
     private int emitted;
 
-    Emission(Object element) {
+    /**
+     * Starts the emission of one input record; {@return this} The instance's own {@link #emission} serves each record
+     * in turn where one thread at a time handles its records.
+     */
+    Emission of(Object element) {
       this.input = unwrap(element);
       this.tag = tagOf(element);
+      this.emitted = 0;
+      return this;
     }
 
     void emit(Object record) {

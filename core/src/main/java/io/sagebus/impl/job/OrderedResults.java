@@ -1,57 +1,100 @@
 package io.sagebus.impl.job;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
+import io.vertx.core.Future;
 
 /**
  * {@code mapAsync} results in input order: the emitter waits for the oldest call, whatever completed
  * after it. Only the oldest call's completion wakes a waiting emitter.
+ * <p>
+ * The started calls wait in a ring of {@code capacity + 1} places, oldest first: the thread that starts calls adds at
+ * the tail, the role holder takes at the head. A call holds a slot from before it is added until after it was taken
+ * and emitted, so at most {@code capacity} calls are in the ring, and the end marker has the last place. No object is
+ * made per call.
  */
 final class OrderedResults extends AsyncResults {
 
-  /** Started calls, oldest first; one thread adds, the emitter takes. */
-  private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
-  /** The oldest call whose completion wakes the waiter (read and written in the role only). */
-  private Pending listened;
+  private final Object[] records;
+  private final Future<?>[] futures;
+  /** How many calls were added; written by the starting thread only. */
+  private volatile long tail;
+  /** How many calls were taken; written in the role only, read by any thread. */
+  private volatile long head;
+  /** The oldest call's Future, whose completion wakes the waiter (read and written in the role only). */
+  private Future<?> listened;
 
   OrderedResults(int capacity) {
     super(capacity);
+    records = new Object[capacity + 1];
+    futures = new Future<?>[capacity + 1];
   }
 
   @Override
-  void started(Pending p) {
-    queue.add(p);
-    if (queue.peek() == p) {
-      wake(); // the waiter may wait on an empty queue: this is its new oldest call
+  void started(Object record, Future<?> future) {
+    long t = tail;
+    int i = (int) (t % records.length);
+    records[i] = record;
+    futures[i] = future;
+    tail = t + 1; // publishes the place to the role holder
+    if (head == t) {
+      wake(); // the waiter may wait on an empty ring: this is its new oldest call
     }
   }
 
   @Override
-  Pending poll() {
-    Pending head = queue.peek();
-    if (head != null && (head == Pending.LAST || head.future.isComplete())) {
-      return queue.poll();
+  int emitNext(Emitter out) throws InterruptedException {
+    long h = head;
+    if (h == tail) {
+      return 0;
     }
-    return null;
+    int i = (int) (h % records.length);
+    Object record = records[i];
+    Future<?> future = futures[i];
+    if (record != LAST && !future.isComplete()) {
+      return 0;
+    }
+    records[i] = null;
+    futures[i] = null;
+    head = h + 1;
+    if (record == LAST) {
+      return -1;
+    }
+    out.emit(record, future);
+    return 1;
   }
 
   @Override
   boolean ready() {
-    Pending head = queue.peek();
-    return head != null && (head == Pending.LAST || head.future.isComplete());
+    long h = head;
+    if (h == tail) {
+      return false;
+    }
+    int i = (int) (h % records.length);
+    Object record = records[i];
+    Future<?> future = futures[i];
+    // Read after the head: a place taken meanwhile (by the role holder, as this thread may be out of the role) is
+    // empty or holds a later call, and the head then moved: look again.
+    if (h != head) {
+      return true;
+    }
+    return record == LAST || (future != null && future.isComplete());
   }
 
   @Override
   void beforePark() {
-    Pending head = queue.peek();
-    if (head != null && head != listened) {
-      listened = head;
+    long h = head;
+    if (h == tail) {
+      return;
+    }
+    Future<?> oldest = futures[(int) (h % records.length)];
+    if (oldest != null && oldest != listened) {
+      listened = oldest;
       // Runs at once when it completed meanwhile: the permit makes the park return, and the waiter looks again.
-      head.future.onComplete(ar -> wake());
+      oldest.onComplete(ar -> wake());
     }
   }
 
   @Override
   void finish() {
-    started(Pending.LAST);
+    started(LAST, null);
   }
 }

@@ -1,9 +1,18 @@
 package io.sagebus.impl.job;
 
+import io.vertx.core.Future;
+
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /** {@code mapAsync} results as their calls complete. */
 final class UnorderedResults extends AsyncResults {
+
+  /** A record handed to {@code mapAsync}, and the Future of its call. */
+  private record Pending(Object record, Future<?> future) {
+  }
+
+  /** Marks the end in {@link #done}. */
+  private static final Pending END = new Pending(LAST, null);
 
   /** Completed calls, in completion order: added by whichever thread completes them. */
   private final ConcurrentLinkedQueue<Pending> done = new ConcurrentLinkedQueue<>();
@@ -13,16 +22,25 @@ final class UnorderedResults extends AsyncResults {
   }
 
   @Override
-  void started(Pending p) {
-    p.future.onComplete(ar -> {
+  void started(Object record, Future<?> future) {
+    Pending p = new Pending(record, future);
+    future.onComplete(ar -> {
       done.add(p);
       wake();
     });
   }
 
   @Override
-  Pending poll() {
-    return done.poll();
+  int emitNext(Emitter out) throws InterruptedException {
+    Pending p = done.poll();
+    if (p == null) {
+      return 0;
+    }
+    if (p == END) {
+      return -1;
+    }
+    out.emit(p.record, p.future);
+    return 1;
   }
 
   @Override
@@ -34,7 +52,7 @@ final class UnorderedResults extends AsyncResults {
   void finish() throws InterruptedException {
     // Every started call must have been emitted (its slot released) before the end goes out.
     slots.acquire(capacity());
-    done.add(Pending.LAST);
+    done.add(END);
     wake();
   }
 }

@@ -63,9 +63,14 @@ final class SlotTimes {
     int n = started.length;
     int from = n / 10;
     int to = n - Math.max(200, capacity);
-    if (to - from < 2) {
+    if (to - from < 2 || from - capacity < 2) {
       return new JsonObject().put("records", 0).put("why", "too few records for a steady state: " + n);
     }
+    return legs(capacity, from, to).put("firstTenth", legs(capacity, capacity, from));
+  }
+
+  /** The legs' means over the records {@code from} (inclusive) to {@code to}. */
+  private JsonObject legs(int capacity, int from, int to) {
     double toRun = 0;
     double toFire = 0;
     double toHear = 0;
@@ -96,4 +101,5 @@ final class SlotTimes {
       .put("runGapP99Us", gaps[gaps.length * 99 / 100] / 1e3)
       .put("steadyRecordsPerSecond", (k - 1) / ((started[to - 1] - started[from]) / 1e9));
   }
+
 }
