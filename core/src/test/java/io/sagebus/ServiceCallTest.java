@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 @ExtendWith(VertxExtension.class)
@@ -43,6 +44,20 @@ class ServiceCallTest {
   void syncCallFromPlainThreadCallsProcess() {
     String reply = env.services().call("echo", "hello");
     assertThat(reply).isEqualTo("hello");
+  }
+
+  @Test
+  void nullNoneOneAndSeveralArgumentsReachTheMethodAsGiven() {
+    assertThat((Object) env.services().call("echo", (Object) null)).isNull();
+    assertThat((Object) env.services().call("echo", (Object[]) null)).isNull(); // no array: one null argument
+    assertThatThrownBy(() -> env.services().call("echo", new Object[0]))
+      .isInstanceOfSatisfying(ServiceCallException.class, e -> assertThat(e.code()).isEqualTo(FailureCode.BAD_ARGUMENTS));
+    assertThat((String) env.services().call("echo", CallOptions.method("repeat"), "ab", 2)).isEqualTo("abab");
+    assertThatThrownBy(() -> env.services().call("echo", CallOptions.method("repeat"), null, 2))
+      .isInstanceOf(ServiceCallException.class);
+    // A retryable call sends a copy of its arguments per attempt.
+    assertThat((String) env.services().call("echo", CallOptions.method("repeat").retry(new RetryPolicy()), "x", 3))
+      .isEqualTo("xxx");
   }
 
   @Test

@@ -39,6 +39,7 @@ import io.sagebus.ServiceDeploymentException;
 import io.sagebus.impl.wire.CallReply;
 import io.sagebus.impl.wire.CallRequest;
 import io.sagebus.impl.wire.WireCodecs;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -54,11 +55,14 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Proxy;
 import java.lang.reflect.Type;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
@@ -157,7 +161,7 @@ public final class ServiceClientImpl implements ServiceClient {
     }
     CallHandle<T> handle = this.<T>start(service, options, args, true);
     try {
-      return ThreadWait.await(handle.future());
+      return handle instanceof Call<T> c ? c.await() : ThreadWait.await(handle.future());
     } finally {
       if (handle instanceof Call<T> call && call.followed != null) {
         Cancellation followed = call.followed;
@@ -201,13 +205,17 @@ public final class ServiceClientImpl implements ServiceClient {
       }
       budget = Math.min(budget, left);
     }
-    JsonArray wireArgs = new JsonArray(new java.util.ArrayList<>(args == null ? 1 : Math.max(1, args.length)));
+    // Read-only lists: nothing changes a call's arguments once made (a retry sends a copy); one argument takes no array.
+    JsonArray wireArgs;
     if (args == null) {
-      wireArgs.addNull();
+      wireArgs = new JsonArray(Collections.singletonList(null));
     } else {
+      Object[] wire = args.length == 1 ? null : new Object[args.length];
+      Object only = null;
       for (int i = 0; i < args.length; i++) {
+        Object w;
         try {
-          wireArgs.add(Json.toWire(args[i]));
+          w = Json.toWire(args[i]);
         } catch (Json.TooDeep e) {
           return Handle.failed(requestId, new ServiceCallException(service, opts.getMethod(), FailureCode.BAD_REQUEST,
             null, "Argument " + i + " is " + e.getMessage(), List.of()));
@@ -216,7 +224,13 @@ public final class ServiceClientImpl implements ServiceClient {
             e.getClass().getName(), "Argument " + i + " (" + args[i].getClass().getName()
             + ") cannot be mapped to JSON: " + e.getMessage(), List.of()));
         }
+        if (wire == null) {
+          only = w;
+        } else {
+          wire[i] = w;
+        }
       }
+      wireArgs = new JsonArray(wire == null ? Collections.singletonList(only) : Arrays.asList(wire));
     }
     boolean retryable = opts.getRetryable() != null ? opts.getRetryable() : so != null && so.isRetryable();
     RetryPolicy policy = opts.getRetryPolicy() != null ? opts.getRetryPolicy() : so != null ? so.getRetryPolicy() : null;
@@ -617,6 +631,8 @@ public final class ServiceClientImpl implements ServiceClient {
     boolean armed;
     /** {@link #RUNNING}, {@link #ARMED} (its end-of-call work runs as it ends) or {@link #ENDED}. */
     volatile int state;
+    /** The thread waiting for its outcome in {@link #await()} with no context, woken as it ends; or {@code null}. */
+    volatile Thread waiter;
     /** The meters that count it when it ends, or {@code null}. */
     ServiceOps endMeters;
     /** When it started, for {@link #endMeters}. */
@@ -726,7 +742,39 @@ public final class ServiceClientImpl implements ServiceClient {
       if (s == ARMED) {
         endWork(failure);
       }
-      return failure == null ? promise.tryComplete(result) : promise.tryFail(failure);
+      boolean completed = failure == null ? promise.tryComplete(result) : promise.tryFail(failure);
+      Thread w = waiter; // read after the outcome is there: a waiter that looks before it finds a thread to wake
+      if (w != null) {
+        LockSupport.unpark(w);
+      }
+      return completed;
+    }
+
+    /**
+     * A sync caller waits for the outcome, as {@link ThreadWait#await} does, with the call itself as what wakes it (no
+     * listener on its promise): {@return the result, once there}
+     */
+    T await() {
+      if (ContextInternal.current() != null) {
+        return promise.future().await();
+      }
+      if (Thread.interrupted()) { // as await: even when the future has completed
+        throw ThreadWait.sneaky(new InterruptedException());
+      }
+      Future<T> outcome = promise.future();
+      if (!outcome.isComplete()) {
+        waiter = Thread.currentThread(); // announced before looking again: finish() reads it after completing
+        while (!outcome.isComplete()) {
+          LockSupport.park(this);
+          if (Thread.interrupted()) {
+            throw ThreadWait.sneaky(new InterruptedException());
+          }
+        }
+      }
+      if (outcome.succeeded()) {
+        return outcome.result();
+      }
+      throw ThreadWait.sneaky(outcome.cause());
     }
 
     /**

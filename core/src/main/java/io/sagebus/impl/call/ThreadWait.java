@@ -58,8 +58,15 @@ final class ThreadWait implements Completable<Object> {
     LockSupport.unpark(thread);
   }
 
+  /**
+   * Throws a checked throwable unchecked, as {@code await} does.
+   *
+   * @param t what to throw
+   * @return nothing: it throws
+   * @throws E always
+   */
   @SuppressWarnings("unchecked")
-  private static <E extends Throwable> RuntimeException sneaky(Throwable t) throws E {
+  static <E extends Throwable> RuntimeException sneaky(Throwable t) throws E {
     throw (E) t;
   }
 }
