@@ -1,9 +1,11 @@
 package io.sagebus.impl.call;
 
 import io.sagebus.impl.wire.CallRequest;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.internal.ContextInternal;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -58,6 +60,18 @@ public final class DirectCalls {
      * @param request the request
      */
     void deliver(Message<Object> request);
+  }
+
+  /** A request that carries itself to an instance's event loop as the task that reads it there: no task object for it. */
+  public interface Carried {
+    /**
+     * From another thread: reads the request on the loop, as {@code loop.emit(request, receive)} would, in a task
+     * of its own with the loop's context current.
+     *
+     * @param loop    the instance's event-loop context
+     * @param receive reads the request
+     */
+    void emitOn(ContextInternal loop, Handler<Message<Object>> receive);
   }
 
   /** An attempt of a call, which hears its outcome. */

@@ -29,7 +29,8 @@ import java.lang.invoke.VarHandle;
  * It is also the attempt's entry in the {@link DeadlineTimer} and the task that hands the answer to the caller's
  * context: an attempt costs no object for either.
  */
-final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>, Handler<Void> {
+final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>, Handler<Void>, DirectCalls.Carried,
+  Runnable {
 
   private static final VarHandle ANSWERED;
 
@@ -52,6 +53,10 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
   private final DeadlineTimer deadlines;
   /** The outcome, while a task of the caller's or the answering context hands it on ({@link #handle}). */
   private Object answer;
+  /** The context of the task this request is queued as ({@link #run()}): the instance's loop, then the answering one. */
+  private ContextInternal hop;
+  /** The instance's reader, until the task carrying this request to its loop runs; then {@code null}. */
+  private Handler<Message<Object>> receive;
   /** Set by the first answer (the instance's, or the timeout). */
   @SuppressWarnings("unused")
   private volatile boolean answered;
@@ -78,7 +83,7 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
                       String address, CallRequest request, DeliveryOptions delivery,
                       DirectCalls.Attempt outcome) {
     DirectRequest r = new DirectRequest(address, request, delivery, outcome, ContextInternal.current(), deadlines);
-    if (!deadlines.schedule(vertx, deadlineNanos, r)) {
+    if (!deadlines.schedule(vertx, deadlineNanos, (DeadlineTimer.Entry) r)) { // an entry, not a task to run
       return false;
     }
     target.deliver(r);
@@ -140,9 +145,34 @@ final class DirectRequest extends DeadlineTimer.Entry implements Message<Object>
     ContextInternal here = ContextInternal.current();
     if (here != null && here.isEventLoopContext() && here.inThread()) {
       answer = message;
-      here.runOnContext(this); // after this task, as a reply would be: the same loop, no wake-up
+      hop = here;
+      here.executor().execute(this); // after this task, as a reply would be: the same loop, no wake-up
     } else {
       complete(message);
+    }
+  }
+
+  @Override
+  public void emitOn(ContextInternal loop, Handler<Message<Object>> receive) {
+    this.hop = loop;
+    this.receive = receive;
+    loop.executor().execute(this);
+  }
+
+  /**
+   * The task this request is queued as, on {@link #hop}'s thread, run as {@code emit} runs a task there (the context
+   * current, a failure reported): first the one carrying it to the instance's loop ({@link #emitOn}), then, when the
+   * answer came on an event loop, the one handing that answer on after the answering task ({@link #handle}). The
+   * second is queued only once the first ran: the instance answers what it has read.
+   */
+  @Override
+  public void run() {
+    Handler<Message<Object>> r = receive;
+    if (r != null) {
+      receive = null;
+      hop.emit(this, r);
+    } else {
+      hop.emit(null, this);
     }
   }
 

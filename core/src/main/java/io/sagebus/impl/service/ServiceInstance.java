@@ -274,8 +274,14 @@ public final class ServiceInstance implements DirectCalls.Target {
     if (batchers.isEmpty() && !onLoopOnly) {
       receive(request, fromVirtualThread, true);
     } else if (!loop.inThread()) {
-      // From another thread emit queues one task, run as runOnContext runs it (the context current, a failure reported).
-      loop.emit(request, fromVirtualThread ? receiveFromVirtualThread : receiveFromPlatformThread);
+      // From another thread emit queues one task, run as runOnContext runs it (the context current, a failure reported);
+      // a direct request is that task itself.
+      Handler<Message<Object>> read = fromVirtualThread ? receiveFromVirtualThread : receiveFromPlatformThread;
+      if (request instanceof DirectCalls.Carried carried) {
+        carried.emitOn(loop, read);
+      } else {
+        loop.emit(request, read);
+      }
     } else {
       loop.runOnContext(v -> receive(request, fromVirtualThread, false)); // on the loop: after this task, not inside it
     }
