@@ -414,6 +414,43 @@ class PipelineTest {
   }
 
   @Test
+  void orderedMapAsyncKeepsOrderWhenItsCallsCompleteOnOtherThreadsAtAnyTime() throws Exception {
+    // A small capacity and many records: the calls go round the ordered results' places again and again, completed
+    // before the operator hears of them (at once) or later, by four threads racing it and one another.
+    int n = 20_000;
+    int capacity = 5;
+    java.util.concurrent.ExecutorService completers = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<Integer> out = Collections.synchronizedList(new ArrayList<>(n));
+      AtomicInteger inFlight = new AtomicInteger();
+      AtomicInteger maxInFlight = new AtomicInteger();
+      env.fromBatch(IntStream.range(0, n).boxed().toList())
+        .mapAsync(i -> {
+          maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          io.vertx.core.Promise<Integer> p = io.vertx.core.Promise.promise();
+          if (i >= n - capacity) {
+            // The last calls are still running when the end goes in after them: every place of the ring is taken.
+            env.vertx().setTimer(50, t -> completers.execute(() -> p.complete(i)));
+          } else if (i % 3 == 0) {
+            p.complete(i);
+          } else {
+            completers.execute(() -> p.complete(i));
+          }
+          return p.future();
+        }, capacity, AsyncOrder.ORDERED)
+        .sink(v -> {
+          inFlight.decrementAndGet();
+          out.add(v);
+        });
+      env.submit().await().completion().await(2, TimeUnit.MINUTES);
+      assertThat(out).containsExactlyElementsOf(IntStream.range(0, n).boxed().toList());
+      assertThat(maxInFlight.get()).isLessThanOrEqualTo(capacity);
+    } finally {
+      completers.shutdownNow();
+    }
+  }
+
+  @Test
   void mapAsyncKeepsOrderWhenAskedAndBoundsItsCalls() {
     env.registerService("echo", EchoService.class, new ServiceOptions().setMaxConcurrency(16));
     List<Integer> ordered = new CopyOnWriteArrayList<>();
