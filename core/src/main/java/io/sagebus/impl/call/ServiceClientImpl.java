@@ -742,12 +742,15 @@ public final class ServiceClientImpl implements ServiceClient {
       if (s == ARMED) {
         endWork(failure);
       }
-      boolean completed = failure == null ? promise.tryComplete(result) : promise.tryFail(failure);
-      Thread w = waiter; // read after the outcome is there: a waiter that looks before it finds a thread to wake
-      if (w != null) {
-        LockSupport.unpark(w);
+      try {
+        return failure == null ? promise.tryComplete(result) : promise.tryFail(failure);
+      } finally {
+        // Read after the outcome is there (a waiter that looks before finds a thread to wake), even when a listener threw.
+        Thread w = waiter;
+        if (w != null) {
+          LockSupport.unpark(w);
+        }
       }
-      return completed;
     }
 
     /**
