@@ -758,26 +758,18 @@ public final class ServiceClientImpl implements ServiceClient {
      * listener on its promise): {@return the result, once there}
      */
     T await() {
+      Future<T> outcome = promise.future();
       if (ContextInternal.current() != null) {
-        return promise.future().await();
+        return outcome.await();
       }
       if (Thread.interrupted()) { // as await: even when the future has completed
         throw ThreadWait.sneaky(new InterruptedException());
       }
-      Future<T> outcome = promise.future();
       if (!outcome.isComplete()) {
         waiter = Thread.currentThread(); // announced before looking again: finish() reads it after completing
-        while (!outcome.isComplete()) {
-          LockSupport.park(this);
-          if (Thread.interrupted()) {
-            throw ThreadWait.sneaky(new InterruptedException());
-          }
-        }
+        ThreadWait.parkUntil(outcome, this);
       }
-      if (outcome.succeeded()) {
-        return outcome.result();
-      }
-      throw ThreadWait.sneaky(outcome.cause());
+      return ThreadWait.outcomeOf(outcome);
     }
 
     /**

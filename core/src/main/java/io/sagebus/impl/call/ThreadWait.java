@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Waits for a sync call's Future on a thread that has no Vert.x context (a job's operator, a {@code main}, a
- * virtual thread of the user's own), as {@link Future#await()} does there, with one flag and one park instead of a
+ * virtual thread of the user's own), as {@link Future#await()} does there, with one park instead of a
  * {@code CountDownLatch} (its queue node and hand-shake were a visible share of a busy operator's time). The same
  * outcome: the result, the failure thrown as it is, or an {@link InterruptedException} (thrown unchecked, as
  * {@code await} throws it) when the thread is interrupted before or while it waits. On a thread with a context (a
@@ -17,7 +17,6 @@ import java.util.concurrent.locks.LockSupport;
 final class ThreadWait implements Completable<Object> {
 
   private final Thread thread = Thread.currentThread();
-  private volatile boolean done;
 
   private ThreadWait() {
   }
@@ -39,13 +38,35 @@ final class ThreadWait implements Completable<Object> {
     if (!future.isComplete()) {
       ThreadWait w = new ThreadWait();
       ((Future<Object>) future).onComplete(w);
-      while (!w.done) {
-        LockSupport.park(w);
-        if (Thread.interrupted()) {
-          throw sneaky(new InterruptedException());
-        }
+      parkUntil(future, w);
+    }
+    return outcomeOf(future);
+  }
+
+  /**
+   * Parks this thread until the future completes, for a thread that something wakes as it completes (a listener, or
+   * the call itself); as {@code await}, an interrupt ends the wait with an {@link InterruptedException} thrown
+   * unchecked.
+   *
+   * @param future  the future
+   * @param blocker what the thread is parked on, for thread dumps
+   */
+  static void parkUntil(Future<?> future, Object blocker) {
+    while (!future.isComplete()) {
+      LockSupport.park(blocker);
+      if (Thread.interrupted()) {
+        throw sneaky(new InterruptedException());
       }
     }
+  }
+
+  /**
+   * {@return a completed future's result; its failure is thrown as it is, unchecked}
+   *
+   * @param future a completed future
+   * @param <T>    the result type
+   */
+  static <T> T outcomeOf(Future<T> future) {
     if (future.succeeded()) {
       return future.result();
     }
@@ -54,7 +75,6 @@ final class ThreadWait implements Completable<Object> {
 
   @Override
   public void complete(Object result, Throwable failure) {
-    done = true;
     LockSupport.unpark(thread);
   }
 
