@@ -273,4 +273,26 @@ public interface DataStream<T> {
    * @return this stream
    */
   DataStream<T> retry(RetryPolicy policy);
+
+  /**
+   * Declares that the function of the {@code mapAsync} that produced this stream never blocks: it only starts work
+   * and returns its Future (a {@code callServiceAsync}, a Vert.x client's request), as a Vert.x handler does; no sync
+   * {@code callService}, no sleeping, no blocking I/O or lock, no {@code Future.await()}. Its instances then start a
+   * record's call also where an earlier call of theirs completed, not only on their own virtual thread: on that call's
+   * event loop, in a task of its own right after the completing one, or inline on the thread that completed it
+   * otherwise. A service answering on its event loop then gets the next call in the same run of that loop, without
+   * waking the operator's thread nor being woken by it: the operator's thread only emits the results. Everything else
+   * stays: records start in input order, {@link AsyncOrder} holds, at most {@code capacity} calls are in flight; a
+   * completed call's place goes to the next call at once, and up to {@code capacity} more completed results wait for
+   * the operator's thread to emit them.
+   * <p>
+   * A sync {@code callService} from the function fails with {@link IllegalStateException} where it runs on an event
+   * loop (the record fails as the operator's {@link OnError} policy says). With {@link Chaining#ALL}, which hands a
+   * {@code mapAsync} its records on its upstream's thread, it changes nothing. Like {@link NonBlocking} for a service
+   * method.
+   *
+   * @return this stream
+   * @throws IllegalStateException when the operator that produced this stream is not a {@code mapAsync}
+   */
+  DataStream<T> nonBlocking();
 }

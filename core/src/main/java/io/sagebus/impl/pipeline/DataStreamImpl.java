@@ -298,4 +298,14 @@ final class DataStreamImpl<T> implements DataStream<T> {
     node.retry = new RetryPolicy(Objects.requireNonNull(policy, "policy"));
     return this;
   }
+
+  @Override
+  public DataStream<T> nonBlocking() {
+    if (node.kind != LogicalNode.Kind.MAP_ASYNC || failures) {
+      throw new IllegalStateException("nonBlocking() declares a mapAsync function, and " + node.name + " is "
+        + (failures ? "the side output of one" : "not a mapAsync"));
+    }
+    node.nonBlocking = true;
+    return this;
+  }
 }

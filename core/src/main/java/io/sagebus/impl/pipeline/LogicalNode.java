@@ -76,6 +76,7 @@ public final class LogicalNode {
   RetryPolicy retry;
   int asyncCapacity;
   AsyncOrder asyncOrder;
+  boolean nonBlocking;
 
   LogicalNode(int id, Kind kind, OperatorFunction function, int parallelism, String label) {
     if (parallelism < 1) {
@@ -171,5 +172,13 @@ public final class LogicalNode {
    */
   public AsyncOrder asyncOrder() {
     return asyncOrder;
+  }
+
+  /**
+   * {@return whether a {@code mapAsync}'s function was declared non-blocking ({@link io.sagebus.DataStream#nonBlocking()}):
+   * its calls may then start where earlier ones completed}
+   */
+  public boolean nonBlocking() {
+    return nonBlocking;
   }
 }
