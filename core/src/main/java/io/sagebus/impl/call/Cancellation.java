@@ -154,6 +154,28 @@ public final class Cancellation implements CancellationSource {
       : new Ambient(cancellation, (int) AMBIENT_THREADS.getAndAdd(cancellation, 1) & (SLOT_COUNT - 1)));
   }
 
+  /**
+   * {@return an ambient signal for threads that take turns (one at a time, each after the last) making one operator's
+   * calls, to install with {@link #swapAmbient}}
+   *
+   * @param cancellation the signal
+   */
+  public static Object newAmbient(Cancellation cancellation) {
+    return new Ambient(cancellation, (int) AMBIENT_THREADS.getAndAdd(cancellation, 1) & (SLOT_COUNT - 1));
+  }
+
+  /**
+   * Installs on this thread an ambient signal {@link #newAmbient} made, or none.
+   *
+   * @param ambient what {@link #newAmbient} or this method returned, or {@code null}
+   * @return the one it replaces, to install again after
+   */
+  public static Object swapAmbient(Object ambient) {
+    Ambient previous = AMBIENT.get();
+    AMBIENT.set((Ambient) ambient);
+    return previous;
+  }
+
   /** {@return a new block of this signal's, for an operator thread that takes it as its own} */
   private synchronized Block newBlock() {
     Block[] b = blocks;

@@ -50,6 +50,20 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
   }
 
   final Semaphore slots;
+  /**
+   * With calls started where earlier ones end ({@link io.sagebus.DataStream#nonBlocking()}): places for calls started
+   * and not emitted yet, twice the capacity, given back as results are emitted (the slots then go back as calls
+   * complete); else {@code null}.
+   */
+  private final Semaphore places;
+  /** How many places {@link #places} has, or 0. */
+  private final int placeCount;
+  /** With {@link #places}: hears each call's end, once its slot was given back (it starts the next calls). */
+  private volatile Runnable callEnded;
+  /** With {@link #places}: hears emitted results' places given back. */
+  private volatile Runnable placesFreed;
+  /** With {@link #places}: gives a call's slot back as it completes, then tells {@link #callEnded}. */
+  final io.vertx.core.Handler<io.vertx.core.AsyncResult<Object>> ended = ar -> ended();
   /** The right to take results and emit them, so that they go out in order. */
   final ReentrantLock role = new ReentrantLock();
   private final int capacity;
@@ -71,14 +85,78 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
     }
   }
 
-  AsyncResults(int capacity) {
+  AsyncResults(int capacity, boolean startsWhereCallsEnd) {
     this.capacity = capacity;
     this.slots = new Semaphore(capacity);
+    this.placeCount = startsWhereCallsEnd ? 2 * capacity : 0;
+    this.places = startsWhereCallsEnd ? new Semaphore(placeCount) : null;
   }
 
-  /** {@return a queue for the operator's order} */
-  static AsyncResults of(io.sagebus.AsyncOrder order, int capacity) {
-    return order == io.sagebus.AsyncOrder.ORDERED ? new OrderedResults(capacity) : new UnorderedResults(capacity);
+  /**
+   * {@return a queue for the operator's order}
+   *
+   * @param order               the operator's order
+   * @param capacity            its capacity
+   * @param startsWhereCallsEnd whether calls start where earlier ones end ({@link #tryStart}, {@link #listen}), each
+   *                            call's slot given back as it completes, rather than by one thread that takes a slot
+   *                            with {@link #acquire} and gives it back once the result was emitted
+   */
+  static AsyncResults of(io.sagebus.AsyncOrder order, int capacity, boolean startsWhereCallsEnd) {
+    return order == io.sagebus.AsyncOrder.ORDERED ? new OrderedResults(capacity, startsWhereCallsEnd)
+      : new UnorderedResults(capacity, startsWhereCallsEnd);
+  }
+
+  /** {@return whether calls start where earlier ones end: see {@link #of}} */
+  final boolean startsWhereCallsEnd() {
+    return places != null;
+  }
+
+  /**
+   * With calls started where earlier ones end: who hears a call's end (after its slot went back) and emitted results'
+   * places given back.
+   *
+   * @param callEnded   runs on the thread that completed a call
+   * @param placesFreed runs on the thread that emitted results
+   */
+  final void listen(Runnable callEnded, Runnable placesFreed) {
+    this.callEnded = callEnded;
+    this.placesFreed = placesFreed;
+  }
+
+  /**
+   * With calls started where earlier ones end: takes a slot and a place for a call, if both are free now; the call
+   * must then be {@link #started}.
+   *
+   * @return whether it took them
+   */
+  final boolean tryStart() {
+    if (!places.tryAcquire()) {
+      return false;
+    }
+    if (slots.tryAcquire()) {
+      return true;
+    }
+    places.release();
+    return false;
+  }
+
+  /** With calls started where earlier ones end: a call completed; its slot goes back, and the next calls may start. */
+  final void ended() {
+    slots.release();
+    callEnded.run();
+  }
+
+  /**
+   * Waits until every started call's result was emitted.
+   *
+   * @throws InterruptedException when the job stops
+   */
+  final void awaitEmitted() throws InterruptedException {
+    if (places != null) {
+      places.acquire(placeCount);
+    } else {
+      slots.acquire(capacity);
+    }
   }
 
   /**
@@ -195,7 +273,12 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
    * @param n how many
    */
   final void release(int n) {
-    slots.release(n);
+    if (places != null) {
+      places.release(n);
+      placesFreed.run();
+    } else {
+      slots.release(n);
+    }
   }
 
   /**

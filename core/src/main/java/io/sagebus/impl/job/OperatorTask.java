@@ -19,6 +19,7 @@ import io.sagebus.SourceFunction;
 import io.sagebus.TaskContext;
 import io.sagebus.impl.trace.OperatorTrace;
 import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One instance of an operator: its input queue, its outputs, and the loop that runs its function
@@ -106,6 +112,38 @@ public final class OperatorTask implements TaskContext {
   private Thread emitter;
   /** mapAsync: why its emitter ended early, or {@code null}. */
   private volatile Throwable emitterFailure;
+  /** A nonBlocking mapAsync's input: threads ending calls take records from the queue ({@link #startCalls}). */
+  private static final int POLLING = 0;
+  /** A nonBlocking mapAsync's input: its queue ran dry, its starting thread waits for the next record. */
+  private static final int TAKING = 1;
+  /** A nonBlocking mapAsync's input: every upstream instance ended, and every record's call started. */
+  private static final int ENDED = 2;
+  /** A nonBlocking mapAsync's input: the job stops. */
+  private static final int STOPPED = 3;
+  /** A nonBlocking mapAsync: who has its queue ({@link #POLLING} ...). */
+  private volatile int input;
+  /** A nonBlocking mapAsync: requests to start calls; the thread that raises it from 0 serves them all. */
+  private final AtomicInteger starts = new AtomicInteger();
+  /** A nonBlocking mapAsync: a record taken from the queue whose call waits for a slot or a place, or {@code null}. */
+  private volatile Object held;
+  /** A nonBlocking mapAsync: whether a task that starts calls is queued on an event loop. */
+  private volatile boolean startQueued;
+  private final Runnable queuedStart = this::queuedStart;
+  /** A nonBlocking mapAsync: what a thread starting calls threw (no call starts after it), or {@code null}. */
+  private volatile Throwable startFailure;
+  /** A nonBlocking mapAsync: the thread that runs it, and takes its input when the queue ran dry. */
+  private volatile Thread starter;
+  /** A nonBlocking mapAsync: the job's cancellation, as the threads starting its calls follow it in turn. */
+  private Object startAmbient;
+  private static final VarHandle START_QUEUED;
+
+  static {
+    try {
+      START_QUEUED = MethodHandles.lookup().findVarHandle(OperatorTask.class, "startQueued", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   /**
    * What the record being handled yields, reused record after record (one allocation less per record and operator):
    * by a batch source, a map, filter, coMap or sink (on the one thread running it), and by a mapAsync's emitting role.
@@ -247,7 +285,13 @@ public final class OperatorTask implements TaskContext {
         switch (node.kind()) {
           case BATCH -> runBatch((BatchFunction<?>) node.function());
           case SOURCE -> runSource((SourceFunction<?>) node.function());
-          case MAP_ASYNC -> runAsync();
+          case MAP_ASYNC -> {
+            if (results.startsWhereCallsEnd()) {
+              runAsyncWhereCallsEnd();
+            } else {
+              runAsync();
+            }
+          }
           default -> runOperator(node.function());
         }
         sendEnd();
@@ -311,7 +355,8 @@ public final class OperatorTask implements TaskContext {
     OperatorTrace.JobTrace jobTrace = job.trace;
     trace = jobTrace == null ? null : jobTrace.operator(node.name(), index);
     if (node.kind() == LogicalNode.Kind.MAP_ASYNC) {
-      results = AsyncResults.of(node.asyncOrder(), node.asyncCapacity());
+      // Calls start where earlier ones end only in an instance with a queue: a chained one is handed its records.
+      results = AsyncResults.of(node.asyncOrder(), node.asyncCapacity(), node.nonBlocking() && inbox != null);
     }
     node.function().open();
     opened = true;
@@ -554,9 +599,14 @@ public final class OperatorTask implements TaskContext {
   }
 
   /** mapAsync: starts the call of one record, once a slot is free (the capacity bounds the calls in flight). */
-  @SuppressWarnings({"unchecked", "rawtypes"})
   private void startCall(Object element) throws InterruptedException {
     results.acquire(resultEmitter);
+    call(element);
+  }
+
+  /** mapAsync: starts the call of one record, which holds a slot. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void call(Object element) {
     Future<?> f;
     OperatorTrace.Record record = trace == null ? null : trace.start();
     try {
@@ -571,6 +621,169 @@ public final class OperatorTask implements TaskContext {
       record.endWith(f);
     }
     results.started(element, f);
+  }
+
+  /**
+   * A nonBlocking mapAsync with a queue ({@link io.sagebus.DataStream#nonBlocking()}): its calls start where earlier
+   * ones end ({@link #callEnded}), and on this thread, which takes its input only when the queue ran dry, then waits
+   * until the input ended; its emitter thread emits the results.
+   */
+  private void runAsyncWhereCallsEnd() throws Exception {
+    starter = Thread.currentThread();
+    startAmbient = Cancellation.newAmbient(job.calls());
+    results.listen(this::callEnded, this::placesFreed);
+    startCalls();
+    while (true) {
+      Throwable failure = startFailure;
+      if (failure instanceof Exception e) {
+        throw e;
+      } else if (failure instanceof Error e) {
+        throw e;
+      }
+      int state = input;
+      if (state == ENDED) {
+        break;
+      }
+      if (state == STOPPED || job.stopping()) {
+        throw new InterruptedException("the job is stopping");
+      }
+      if (state == TAKING) {
+        Object element = inbox.take(); // only this thread takes from the queue now
+        if (element == END) {
+          if (++endsSeen == expectedEnds) {
+            input = ENDED;
+          }
+        } else if (element == STOP) {
+          throw new InterruptedException("the job is stopping");
+        } else {
+          stats.in(index);
+          held = element; // before the queue is handed back: a thread starting calls reads the state first
+          input = POLLING;
+          startCalls();
+        }
+        continue;
+      }
+      LockSupport.park(this);
+      if (Thread.interrupted()) {
+        throw new InterruptedException("the mapAsync operator is stopping");
+      }
+    }
+    finishCalls();
+  }
+
+  /**
+   * A call of a nonBlocking mapAsync ended (its slot is free again), on the thread that completed it: on an event
+   * loop, the next calls start in a task of their own after the completing one (one task for all the loop's
+   * completions until it runs), outside whatever context completed it; elsewhere at once.
+   */
+  private void callEnded() {
+    ContextInternal context = ContextInternal.current();
+    if (context != null && context.isEventLoopContext() && context.inThread()) {
+      if (!startQueued && START_QUEUED.compareAndSet(this, false, true)) {
+        try {
+          context.nettyEventLoop().execute(queuedStart);
+        } catch (RejectedExecutionException e) {
+          startQueued = false; // the loop is shutting down: here, now
+          startCalls();
+        }
+      }
+      return;
+    }
+    startCalls();
+  }
+
+  /** The task {@link #callEnded} queues. */
+  private void queuedStart() {
+    startQueued = false;
+    startCalls();
+  }
+
+  /** Emitted results gave their places back: a record waiting for one may start. */
+  private void placesFreed() {
+    if (held != null) {
+      startCalls();
+    }
+  }
+
+  /**
+   * Starts the calls of a nonBlocking mapAsync's next records while slots and places are free: one thread at a time,
+   * the one that raised {@link #starts} from 0, for every request made meanwhile, on any thread; as the operator's own
+   * (its {@link #current()}, its job's cancellation followed).
+   */
+  private void startCalls() {
+    if (starts.getAndIncrement() != 0) {
+      return;
+    }
+    OperatorTask caller = CURRENT.get();
+    CURRENT.set(this);
+    Object ambient = Cancellation.swapAmbient(startAmbient);
+    try {
+      int missed = 1;
+      do {
+        startWhatCan();
+        missed = starts.addAndGet(-missed);
+      } while (missed != 0);
+    } catch (Throwable e) {
+      // An Error out of the function: the starting thread fails the operator with it (no call starts any more).
+      startFailure = e;
+      LockSupport.unpark(starter);
+    } finally {
+      Cancellation.swapAmbient(ambient);
+      CURRENT.set(caller);
+    }
+  }
+
+  /** In {@link #startCalls}: starts what it can, then leaves the input to the starting thread when it ran dry. */
+  private void startWhatCan() {
+    while (true) {
+      if (input != POLLING) {
+        return; // the starting thread has the queue, or the input ended
+      }
+      Object element = held; // read after the state: a record the starting thread handed back is seen
+      if (element == null) {
+        if (job.stopping()) {
+          stopStarts(STOPPED);
+          return;
+        }
+        element = inbox.poll();
+        if (element == null) {
+          stopStarts(TAKING); // the starting thread waits for the next record
+          return;
+        }
+        if (element == END) {
+          if (++endsSeen == expectedEnds) {
+            stopStarts(ENDED);
+            return;
+          }
+          continue;
+        }
+        if (element == STOP) {
+          stopStarts(STOPPED);
+          return;
+        }
+        stats.in(index);
+        if (!results.tryStart()) {
+          held = element;
+          // Announced before looking again: whoever frees a place after this look finds the record held.
+          if (!results.tryStart()) {
+            return;
+          }
+          held = null;
+        }
+      } else {
+        if (!results.tryStart()) {
+          return; // still held; the next call's end or emitted results start it
+        }
+        held = null;
+      }
+      call(element);
+    }
+  }
+
+  /** Leaves the input to the starting thread, in {@code state}, and wakes it. */
+  private void stopStarts(int state) {
+    input = state;
+    LockSupport.unpark(starter);
   }
 
   /** mapAsync: no call will start any more; returns once every result was emitted. */

@@ -22,14 +22,20 @@ final class OrderedResults extends AsyncResults {
   /** The oldest call's Future, whose completion wakes the waiter (read and written in the role only). */
   private Future<?> listened;
 
-  OrderedResults(int capacity) {
-    super(capacity);
-    records = new Object[capacity + 1];
-    futures = new Future<?>[capacity + 1];
+  OrderedResults(int capacity, boolean startsWhereCallsEnd) {
+    super(capacity, startsWhereCallsEnd);
+    // With calls started where earlier ones end, up to twice the capacity wait for their emission.
+    int places = startsWhereCallsEnd ? 2 * capacity : capacity;
+    records = new Object[places + 1];
+    futures = new Future<?>[places + 1];
   }
 
   @Override
+  @SuppressWarnings("unchecked")
   void started(Object record, Future<?> future) {
+    if (record != LAST && startsWhereCallsEnd()) {
+      ((Future<Object>) future).onComplete(ended);
+    }
     long t = tail;
     int i = (int) (t % records.length);
     records[i] = record;

@@ -17,16 +17,20 @@ final class UnorderedResults extends AsyncResults {
   /** Completed calls, in completion order: added by whichever thread completes them. */
   private final ConcurrentLinkedQueue<Pending> done = new ConcurrentLinkedQueue<>();
 
-  UnorderedResults(int capacity) {
-    super(capacity);
+  UnorderedResults(int capacity, boolean startsWhereCallsEnd) {
+    super(capacity, startsWhereCallsEnd);
   }
 
   @Override
   void started(Object record, Future<?> future) {
     Pending p = new Pending(record, future);
+    boolean startsHere = startsWhereCallsEnd();
     future.onComplete(ar -> {
       done.add(p);
       wake();
+      if (startsHere) {
+        ended();
+      }
     });
   }
 
@@ -50,8 +54,8 @@ final class UnorderedResults extends AsyncResults {
 
   @Override
   void finish() throws InterruptedException {
-    // Every started call must have been emitted (its slot released) before the end goes out.
-    slots.acquire(capacity());
+    // Every started call must have been emitted before the end goes out.
+    awaitEmitted();
     done.add(END);
     wake();
   }

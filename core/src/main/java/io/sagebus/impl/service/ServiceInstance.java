@@ -282,6 +282,10 @@ public final class ServiceInstance implements DirectCalls.Target {
       } else {
         loop.emit(request, read);
       }
+    } else if (ContextInternal.current() == null) {
+      // On the loop in a task that runs no context (a nonBlocking mapAsync starting calls where earlier ones ended):
+      // read now, inside it, with the loop's context current; queued, it would wait behind every task queued meanwhile.
+      loop.emit(request, receiveFromPlatformThread);
     } else {
       loop.runOnContext(v -> receive(request, fromVirtualThread, false)); // on the loop: after this task, not inside it
     }

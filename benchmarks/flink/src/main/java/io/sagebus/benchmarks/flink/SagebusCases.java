@@ -73,6 +73,16 @@ final class SagebusCases {
   static final String CHAINING = "sagebus.bench.chaining";
 
   /**
+   * System property: {@code true} (default) declares the 5 ms cases' mapAsync function non-blocking
+   * ({@code DataStream.nonBlocking()}: calls start where earlier ones end), {@code false} leaves it on the operator's
+   * virtual thread. The cases whose calls complete at once keep theirs there (on one loop their work would not share
+   * the two cores).
+   */
+  static final String NON_BLOCKING_PROPERTY = "sagebus.bench.nonblocking";
+
+  private static final boolean NON_BLOCKING = Boolean.parseBoolean(System.getProperty(NON_BLOCKING_PROPERTY, "true"));
+
+  /**
    * Answers 5 ms later without holding a thread, from a Vert.x timer (what a Vert.x user writes; on a 2-core VM it fires
    * after about 5.1 ms on epoll, 5.2-5.6 ms on NIO) or, with {@code -Dsagebus.bench.delay=scheduler}, from a {@code ScheduledExecutorService}
    * back on the service's context (what the Flink side uses); records how late each delay fired.
@@ -193,6 +203,9 @@ final class SagebusCases {
           }
         }, w == Workload.SYNC_CALL_P4 ? 4 : 1);
     };
+    if (NON_BLOCKING && w.fiveMillis()) {
+      stream = stream.nonBlocking();
+    }
     SinkProgress progress = new SinkProgress(n);
     stream.sink(x -> {
       seen.increment();
