@@ -94,6 +94,7 @@ public final class AsyncSample {
       LongAdder done = new LongAdder();
       env.fromBatch(IntStream.range(0, records).boxed())
         .mapAsync(new CallSlow(), CAPACITY, AsyncOrder.UNORDERED) // up to CAPACITY calls in flight
+        .nonBlocking() // CallSlow only starts a call: the next one starts on the loop where the last one ended
         .sink(n -> done.increment());
 
       long start = System.nanoTime();

@@ -134,7 +134,7 @@ public final class OperatorTask implements TaskContext {
   /** A nonBlocking mapAsync: the thread that runs it, and takes its input when the queue ran dry. */
   private volatile Thread starter;
   /** A nonBlocking mapAsync: the job's cancellation, as the threads starting its calls follow it in turn. */
-  private Object startAmbient;
+  private volatile Object startAmbient;
   private static final VarHandle START_QUEUED;
 
   static {
@@ -357,6 +357,9 @@ public final class OperatorTask implements TaskContext {
     if (node.kind() == LogicalNode.Kind.MAP_ASYNC) {
       // Calls start where earlier ones end only in an instance with a queue: a chained one is handed its records.
       results = AsyncResults.of(node.asyncOrder(), node.asyncCapacity(), node.nonBlocking() && inbox != null);
+      if (results.startsWhereCallsEnd()) {
+        results.listen(this::callEnded, this::placesFreed);
+      }
     }
     node.function().open();
     opened = true;
@@ -631,7 +634,6 @@ public final class OperatorTask implements TaskContext {
   private void runAsyncWhereCallsEnd() throws Exception {
     starter = Thread.currentThread();
     startAmbient = Cancellation.newAmbient(job.calls());
-    results.listen(this::callEnded, this::placesFreed);
     startCalls();
     while (true) {
       Throwable failure = startFailure;
@@ -739,12 +741,12 @@ public final class OperatorTask implements TaskContext {
       if (input != POLLING) {
         return; // the starting thread has the queue, or the input ended
       }
+      if (job.stopping()) {
+        stopStarts(STOPPED); // what is held or queued is dropped
+        return;
+      }
       Object element = held; // read after the state: a record the starting thread handed back is seen
       if (element == null) {
-        if (job.stopping()) {
-          stopStarts(STOPPED);
-          return;
-        }
         element = inbox.poll();
         if (element == null) {
           stopStarts(TAKING); // the starting thread waits for the next record

@@ -44,6 +44,9 @@ public final class FlinkComparison {
       --sagebus-transport T
                            the transport the Sagebus side's Vertx uses: 'native' (default: Netty's epoll on Linux
                            x86_64, NIO elsewhere) or 'nio'
+      --sagebus-blocking   the 5 ms cases' mapAsync function not declared nonBlocking: its calls start on the
+                           operator's virtual thread only (by default it is declared so, and calls start where
+                           earlier ones end, on the service's event loop)
       --logs DIR           keep every child JVM's stdout and stderr in DIR (default: a temporary directory,
                            deleted at the end unless a run failed)
       --help               this text
@@ -66,6 +69,7 @@ public final class FlinkComparison {
     String delay = "timer";
     String chaining = "async-sinks";
     String transport = "native";
+    boolean nonBlocking = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rounds" -> rounds = Integer.parseInt(value(args, ++i));
@@ -83,6 +87,7 @@ public final class FlinkComparison {
             throw new IllegalArgumentException("--sagebus-transport takes 'native' or 'nio', got '" + transport + "'");
           }
         }
+        case "--sagebus-blocking" -> nonBlocking = false;
         case "--sagebus-delay" -> {
           delay = value(args, ++i);
           if (!delay.equals("timer") && !delay.equals("scheduler")) {
@@ -112,6 +117,10 @@ public final class FlinkComparison {
         + " Flink and Sagebus interleaved; the 5 ms delay: Flink a ScheduledExecutorService, Sagebus %s%n", flinkVersion(),
       Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("java.vm.name"), rounds,
       quick ? ", --quick" : "", delay.equals("timer") ? "a Vert.x timer" : "a ScheduledExecutorService");
+    System.out.println(nonBlocking
+      ? "The Sagebus 5 ms cases declare their mapAsync function nonBlocking: calls start where earlier ones end"
+        + " (--sagebus-blocking: on the operator's thread only)"
+      : "The Sagebus 5 ms cases' mapAsync function is not declared nonBlocking: calls start on the operator's thread");
     System.out.println(switch (Chaining.fromJson(chaining)) {
       case ALL -> "Sagebus jobs chain every operator they can (Chaining.ALL, as Flink does by default)";
       case NONE -> "Sagebus jobs chain no operator: a queue and a thread per operator instance (Chaining.NONE; Flink chains)";
@@ -129,7 +138,7 @@ public final class FlinkComparison {
           : List.of("sagebus", "flink");
         for (String engine : engines) {
           double loadBefore = ProcessFigures.loadAverage();
-          JsonObject json = runChild(engine, w, quick, delay, chaining, transport, logDir, r);
+          JsonObject json = runChild(engine, w, quick, delay, chaining, transport, nonBlocking, logDir, r);
           json.put("loadBefore", loadBefore).put("loadAfter", ProcessFigures.loadAverage());
           results.computeIfAbsent(engine + "/" + w.id, k -> new ArrayList<>()).add(json);
           System.out.printf(Locale.ROOT, "round %d/%d  %-16s %-7s job %,9.0f rec/s (%6.2f s)  wall %6.2f s  cpu %6.2f s"
@@ -167,6 +176,7 @@ public final class FlinkComparison {
   }
 
   private static JsonObject runChild(String engine, Workload w, boolean quick, String delay, String chaining, String transport,
+                                     boolean nonBlocking,
                                      Path logDir,
                                      int round)
     throws IOException, InterruptedException {
@@ -180,6 +190,7 @@ public final class FlinkComparison {
     cmd.add("-D" + SagebusCases.DELAY + "=" + delay);
     cmd.add("-D" + SagebusCases.CHAINING + "=" + chaining);
     cmd.add("-D" + SagebusCases.TRANSPORT + "=" + transport);
+    cmd.add("-D" + SagebusCases.NON_BLOCKING_PROPERTY + "=" + nonBlocking);
     // Netty loads its epoll library with System.loadLibrary: allowed without the JDK's warning.
     cmd.add("--enable-native-access=ALL-UNNAMED");
     cmd.add("-cp");
