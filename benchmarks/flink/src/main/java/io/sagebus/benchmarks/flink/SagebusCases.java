@@ -75,12 +75,12 @@ final class SagebusCases {
   /**
    * System property: {@code true} (default) declares the 5 ms cases' mapAsync function non-blocking
    * ({@code DataStream.nonBlocking()}: calls start where earlier ones end), {@code false} leaves it on the operator's
-   * virtual thread. The cases whose calls complete at once keep theirs there (on one loop their work would not share
-   * the two cores).
+   * virtual thread, {@code all} declares the functions of the cases whose calls complete at once non-blocking too (by
+   * default they keep theirs on the operator's thread: on one loop their work would not share the two cores).
    */
   static final String NON_BLOCKING_PROPERTY = "sagebus.bench.nonblocking";
 
-  private static final boolean NON_BLOCKING = Boolean.parseBoolean(System.getProperty(NON_BLOCKING_PROPERTY, "true"));
+  private static final String NON_BLOCKING = System.getProperty(NON_BLOCKING_PROPERTY, "true");
 
   /**
    * Answers 5 ms later without holding a thread, from a Vert.x timer (what a Vert.x user writes; on a 2-core VM it fires
@@ -203,7 +203,8 @@ final class SagebusCases {
           }
         }, w == Workload.SYNC_CALL_P4 ? 4 : 1);
     };
-    if (NON_BLOCKING && w.fiveMillis()) {
+    if (NON_BLOCKING.equals("all") && (w.fiveMillis() || w == Workload.ASYNC_NOW || w == Workload.KB_ASYNC)
+      || NON_BLOCKING.equals("true") && w.fiveMillis()) {
       stream = stream.nonBlocking();
     }
     SinkProgress progress = new SinkProgress(n);
