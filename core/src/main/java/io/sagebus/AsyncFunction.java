@@ -1,7 +1,9 @@
 package io.sagebus;
 
 /**
- * Maps each record to one record through a {@link io.vertx.core.Future}, for {@link DataStream#mapAsync}. Runs on the operator's virtual thread; the future may complete on any thread.
+ * Maps each record to one record through a {@link io.vertx.core.Future}, for {@link DataStream#mapAsync}. Runs on the operator's virtual thread (for a {@code mapAsync} declared
+ * {@link DataStream#nonBlocking()}, also on the thread, or in a task of the event loop, where an earlier call of the
+ * operator ended); the future may complete on any thread.
  * <p>
  * Override {@code execute}; {@link #open()}, {@link #close()} and the service calls of
  * {@link OperatorFunction} are there too.
