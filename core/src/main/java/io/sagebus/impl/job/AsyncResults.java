@@ -4,9 +4,6 @@ import io.netty.channel.SingleThreadEventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -71,19 +68,8 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
   private volatile Thread waiter;
   /** The operator's emitter thread, once started. */
   private volatile Thread emitterThread;
-  /** Whether a wake-up is queued on an event loop to run after its current run of tasks ({@link #wake()}). */
-  private volatile boolean wakeQueued;
-  private final Runnable queuedWake = this::queuedWake;
-
-  private static final VarHandle WAKE_QUEUED;
-
-  static {
-    try {
-      WAKE_QUEUED = MethodHandles.lookup().findVarHandle(AsyncResults.class, "wakeQueued", boolean.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
+  /** A wake-up queued on an event loop to run after its current run of tasks ({@link #wake()}). */
+  private final LoopTask queuedWake = new LoopTask(this::wakeNow, true);
 
   AsyncResults(int capacity, boolean startsWhereCallsEnd) {
     this.capacity = capacity;
@@ -315,21 +301,9 @@ abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
     if (context != null && context.isEventLoopContext() && context.inThread()
       && context.nettyEventLoop() instanceof SingleThreadEventLoop loop) {
       // A wake-up already queued (here or by another loop) runs after this completion and finds it.
-      if (!wakeQueued && WAKE_QUEUED.compareAndSet(this, false, true)) {
-        try {
-          loop.executeAfterEventLoopIteration(queuedWake);
-        } catch (RejectedExecutionException e) {
-          queuedWake(); // the loop is shutting down: now, and the next completion queues again
-        }
-      }
+      queuedWake.request(loop);
       return;
     }
-    wakeNow();
-  }
-
-  /** A queued wake-up: completions from now on queue another, then the waiting thread is woken. */
-  private void queuedWake() {
-    wakeQueued = false;
     wakeNow();
   }
 

@@ -28,11 +28,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 
 /**
  * One instance of an operator: its input queue, its outputs, and the loop that runs its function
@@ -126,24 +123,14 @@ public final class OperatorTask implements TaskContext {
   private final AtomicInteger starts = new AtomicInteger();
   /** A nonBlocking mapAsync: a record taken from the queue whose call waits for a slot or a place, or {@code null}. */
   private volatile Object held;
-  /** A nonBlocking mapAsync: whether a task that starts calls is queued on an event loop. */
-  private volatile boolean startQueued;
-  private final Runnable queuedStart = this::queuedStart;
+  /** A nonBlocking mapAsync: the task that starts calls on the event loop where calls ended, queued once at a time. */
+  private final LoopTask queuedStart = new LoopTask(this::startCalls, false);
   /** A nonBlocking mapAsync: what a thread starting calls threw (no call starts after it), or {@code null}. */
   private volatile Throwable startFailure;
   /** A nonBlocking mapAsync: the thread that runs it, and takes its input when the queue ran dry. */
   private volatile Thread starter;
   /** A nonBlocking mapAsync: the job's cancellation, as the threads starting its calls follow it in turn. */
   private volatile Object startAmbient;
-  private static final VarHandle START_QUEUED;
-
-  static {
-    try {
-      START_QUEUED = MethodHandles.lookup().findVarHandle(OperatorTask.class, "startQueued", boolean.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
   /**
    * What the record being handled yields, reused record after record (one allocation less per record and operator):
    * by a batch source, a map, filter, coMap or sink (on the one thread running it), and by a mapAsync's emitting role.
@@ -681,22 +668,9 @@ public final class OperatorTask implements TaskContext {
   private void callEnded() {
     ContextInternal context = ContextInternal.current();
     if (context != null && context.isEventLoopContext() && context.inThread()) {
-      if (!startQueued && START_QUEUED.compareAndSet(this, false, true)) {
-        try {
-          context.nettyEventLoop().execute(queuedStart);
-        } catch (RejectedExecutionException e) {
-          startQueued = false; // the loop is shutting down: here, now
-          startCalls();
-        }
-      }
+      queuedStart.request(context.nettyEventLoop());
       return;
     }
-    startCalls();
-  }
-
-  /** The task {@link #callEnded} queues. */
-  private void queuedStart() {
-    startQueued = false;
     startCalls();
   }
 
