@@ -28,6 +28,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * wake it once, instead of one wake-up each as the thread keeps catching up with the loop (on the project's 2-core VM
  * a wake-up costs the waking loop about 25 µs, time the loop's other completions and the calls it runs wait behind;
  * measured: 0.926 to 0.946 of a 5 ms service's bound, BENCHMARKS.md).
+ * <p>
+ * For a {@code mapAsync} declared non-blocking ({@link #startsWhereCallsEnd()}) calls start wherever earlier ones end
+ * ({@link #tryStart}, the operator's {@code startCalls}), and no starting thread takes the role: a call gives its slot
+ * back as it completes, and a second semaphore of twice the capacity in places bounds the calls started and not
+ * emitted yet (a place goes back once the result was emitted).
  */
 abstract sealed class AsyncResults permits OrderedResults, UnorderedResults {
 

@@ -9,7 +9,8 @@ import io.vertx.core.Future;
  * The started calls wait in a ring of {@code capacity + 1} places, oldest first: the thread that starts calls adds at
  * the tail, the role holder takes at the head. A call holds a slot from before it is added until after it was taken
  * and emitted, so at most {@code capacity} calls are in the ring, and the end marker has the last place. No object is
- * made per call.
+ * made per call. Where calls start where earlier ones end (one thread at a time), the ring has {@code 2 * capacity + 1}
+ * places, as many as there are places for calls started and not emitted, and the end marker's.
  */
 final class OrderedResults extends AsyncResults {
 
