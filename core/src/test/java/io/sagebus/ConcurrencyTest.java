@@ -1,5 +1,6 @@
 package io.sagebus;
 
+import io.sagebus.testing.EchoService;
 import io.sagebus.testing.LatchService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -36,6 +38,34 @@ class ConcurrencyTest {
   void tearDown() {
     release.countDown();
     env.close().await();
+  }
+
+  @Test
+  void aSequentialCallerFindsItsLastCallsSlotFreeEvenWithNoQueuePlace() throws Exception {
+    // A plain-value call gives its slot back as its method returns, before its answer wakes the caller: a caller that
+    // calls again at once never finds the one slot still taken, so no call is refused OVERLOADED for want of a place.
+    env.registerService("one", EchoService.class, new ServiceOptions().setMaxConcurrency(1).setMaxQueued(0));
+    env.start().await();
+    int calls = 20_000;
+    AtomicInteger answered = new AtomicInteger();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread caller = Thread.ofVirtual().start(() -> {
+      try {
+        for (int i = 0; i < calls; i++) {
+          Object answer = env.services().call("one", i);
+          assertThat(answer).isEqualTo(i);
+          answered.incrementAndGet();
+        }
+      } catch (Throwable t) {
+        failure.set(t);
+      }
+    });
+    assertThat(caller.join(Duration.ofMinutes(2))).as("the caller ended").isTrue();
+    assertThat(failure.get()).as("what the %s-th call threw", answered.get() + 1).isNull();
+    assertThat(answered).hasValue(calls);
+    ServiceStats stats = env.services().stats("one").await();
+    assertThat(stats.rejected()).isZero();
+    assertThat(stats.succeeded()).isEqualTo(calls);
   }
 
   @Test

@@ -562,9 +562,9 @@ public final class ServiceInstance implements DirectCalls.Target {
           loop.runOnContext(v -> runOnLoop(async));
           break;
         }
-        run(inv);
-        lastDirect = inv.direct;
-        inv = admission.next(inv);
+        Invocation ran = inv;
+        inv = run(inv);
+        lastDirect = ran.direct;
       }
       spare.incrementAndGet();
     }
@@ -601,12 +601,17 @@ public final class ServiceInstance implements DirectCalls.Target {
     }
   }
 
-  /** Runs one blocking invocation on this thread and answers it. */
-  private void run(Invocation inv) {
+  /**
+   * Runs one blocking invocation on this thread and answers it; its slot goes to the next call once its method
+   * returned, before the answer goes out.
+   *
+   * @return the queued invocation its slot went to, for this thread to run next, or {@code null}
+   */
+  private Invocation run(Invocation inv) {
     // Answered already (STOPPING after the drain timeout while it waited for a runner): it must not run.
     long now = System.nanoTime();
     if (!inv.open() || expired(inv, now)) {
-      return;
+      return admission.next(inv);
     }
     inv.onThread(Thread.currentThread());
     CallScope previous = enter(inv, now);
@@ -622,11 +627,14 @@ public final class ServiceInstance implements DirectCalls.Target {
       Thread.interrupted(); // an interrupt meant for this call must not reach the next one
     }
     inv.end();
+    // Given back before the answer: the caller, woken by it, may call again at once and find the slot free.
+    Invocation next = admission.next(inv);
     if (error == null) {
       inv.succeedWith(result);
     } else {
       inv.failWith(error);
     }
+    return next;
   }
 
   /** On the event loop: runs a method returning a Future or CompletionStage, or a @NonBlocking one. */
