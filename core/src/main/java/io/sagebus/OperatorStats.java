@@ -14,7 +14,9 @@ import java.util.List;
  * @param name          the operator's name
  * @param parallelism   its number of instances
  * @param recordsIn     records it received
- * @param recordsOut    records it emitted
+ * @param recordsOut    records it emitted, a record sent to several operators counted once; with
+ *                      {@link OnError#SIDE_OUTPUT}, the {@link FailedRecord}s it sent to its side output too
+ *                      (counted in {@code errors} as well)
  * @param errors        records that failed in it
  * @param kind          what it does, in lower case ({@code batch}, {@code source}, {@code map}, {@code filter},
  *                      {@code flatMap}, {@code mapAsync}, {@code coMap}, {@code sink}), or {@code null} when unknown
@@ -42,7 +44,7 @@ public record OperatorStats(String name, int parallelism, long recordsIn, long r
    * @param name        the operator's name
    * @param parallelism its number of instances
    * @param recordsIn   records it received
-   * @param recordsOut  records it emitted
+   * @param recordsOut  records it emitted (see {@link #recordsOut()})
    * @param errors      records that failed in it
    */
   public OperatorStats(String name, int parallelism, long recordsIn, long recordsOut, long errors) {
