@@ -207,6 +207,8 @@ class PipelineTest {
       assertThat(f.error()).isEqualTo(ArithmeticException.class.getName());
     });
     assertThat(r.operator("divide").errors()).isEqualTo(2);
+    // As OperatorStats.recordsOut says: its 3 results and the 2 failed records it sent to its side output.
+    assertThat(r.operator("divide").recordsOut()).isEqualTo(5);
     assertThat(r.errors()).hasSize(3);
   }
 
